@@ -1,0 +1,33 @@
+import zoneinfo
+
+from django.utils import timezone, translation
+
+
+class UserLanguageMiddleware:
+    """Use the signed-in user's language and time zone for the request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # The active time zone is per thread: never let one request's leak into the next.
+        timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if user.language:
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = user.language
+            if user.timezone:
+                try:
+                    timezone.activate(zoneinfo.ZoneInfo(user.timezone))
+                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                    timezone.deactivate()
+            else:
+                timezone.deactivate()
+        return None

@@ -1,0 +1,106 @@
+"""The JSON API: one NinjaAPI, routers from each app's api.py, errors as JSON problems."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from partnerdesk.core.errors import DomainError
+
+from .auth import SessionAuth, TokenAuth
+
+api = NinjaAPI(
+    title="Partnerdesk API",
+    version="1",
+    description=(
+        "Everything a user can do in Partnerdesk. Authenticate with a personal API token "
+        "(`Authorization: Bearer pd_…`, created under Profile → API tokens). Errors are JSON "
+        "objects with a stable `code`, a `message`, the `field` and a list of `errors`."
+    ),
+    auth=[TokenAuth(), SessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def problem(request, status: int, code: str, message: str, field=None, errors=None):
+    body = {
+        "code": code,
+        "message": message,
+        "field": field,
+        "errors": errors
+        if errors is not None
+        else [{"field": field, "code": code, "message": message}],
+    }
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    errors = []
+    for error in exc.errors:
+        loc = [
+            str(p)
+            for p in error.get("loc", ())
+            if p not in ("body", "query", "path", "payload", "filters")
+        ]
+        errors.append(
+            {
+                "field": ".".join(loc) or None,
+                "code": "invalid_input",
+                "message": str(error.get("msg", "Invalid value.")),
+            }
+        )
+    first = errors[0] if errors else {"field": None, "message": "Invalid input."}
+    message = (
+        "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+        or "Invalid input."
+    )
+    return problem(request, 422, "invalid_input", message, first["field"], errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return problem(
+        request, 401, "not_authenticated", "Send a valid API token: Authorization: Bearer <token>."
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return problem(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return problem(request, 403, "forbidden", str(exc) or "You do not have permission to do this.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return problem(request, exc.status_code, "http_error", str(exc))
+
+
+def _register_routers() -> None:
+    from partnerdesk.accounts.api import router as accounts_router
+    from partnerdesk.automation.api import router as automation_router
+    from partnerdesk.crm.api import router as crm_router
+    from partnerdesk.notifications.api import router as notifications_router
+    from partnerdesk.sla.api import router as sla_router
+    from partnerdesk.tickets.api import router as tickets_router
+
+    api.add_router("/", accounts_router)
+    api.add_router("/", crm_router)
+    api.add_router("/", tickets_router)
+    api.add_router("/", sla_router)
+    api.add_router("/", automation_router)
+    api.add_router("/", notifications_router)
+
+
+_register_routers()

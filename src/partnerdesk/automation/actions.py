@@ -1,0 +1,288 @@
+"""Workflow actions. ``apply`` runs inside the transaction that advances the run; ``call`` (for
+actions that talk to other systems) runs before it, outside any transaction."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import httpx
+from django.template import Context, Template, TemplateSyntaxError
+from django.utils.translation import gettext as _
+
+from partnerdesk.accounts.models import Team, User
+from partnerdesk.core import crypto
+from partnerdesk.core.errors import DomainError
+from partnerdesk.crm.models import Deal, Pipeline, Stage
+
+from .models import IntegrationSettings
+
+HTTP_TIMEOUT = 10.0
+
+
+def render(text: str, context: dict) -> str:
+    try:
+        return Template(text or "").render(Context(context, autoescape=False)).strip()
+    except TemplateSyntaxError as exc:
+        raise DomainError(
+            code="invalid_template", message=_("The text has a template error: %(e)s") % {"e": exc}
+        ) from None
+
+
+def _target(run, subject):
+    """The record an action works on: a ticket an earlier action created, else the event's record."""
+    from partnerdesk.tickets.models import Ticket
+
+    ticket_id = run.context.get("ticket_id")
+    if ticket_id:
+        return Ticket.objects.get(pk=ticket_id)
+    return type(subject)._default_manager.get(pk=subject.pk)
+
+
+def _url_of(record) -> str:
+    from partnerdesk.tickets.models import Ticket
+
+    if isinstance(record, Ticket):
+        return f"/app/tickets/{record.pk}/"
+    if isinstance(record, Deal):
+        return f"/app/deals/{record.pk}/"
+    return ""
+
+
+def _get(model, pk, what: str):
+    obj = model.objects.filter(pk=pk).first() if pk else None
+    if obj is None:
+        raise DomainError(
+            code="misconfigured",
+            message=_("The action's %(what)s no longer exists; edit the workflow.")
+            % {"what": what},
+        )
+    return obj
+
+
+class Handler(ABC):
+    external = False  # True: ``call`` talks to another system before ``apply`` commits
+
+    def call(self, *, action, run, subject, context):
+        return None
+
+    @abstractmethod
+    def apply(self, *, action, run, subject, context, prepared) -> dict | None:
+        """Do the database part inside the run's transaction; return context and a summary."""
+
+
+class CreateTicket(Handler):
+    def apply(self, *, action, run, subject, context, prepared):
+        from partnerdesk.tickets import services as tickets
+
+        config = action.config
+        pipeline = _get(Pipeline, config.get("pipeline_id"), _("pipeline"))
+        stage = _get(Stage, config.get("stage_id"), _("stage")) if config.get("stage_id") else None
+        owner = (
+            User.objects.agency_staff().filter(pk=config.get("owner_id")).first()
+            if config.get("owner_id")
+            else None
+        )
+        deal = subject if isinstance(subject, Deal) else getattr(subject, "deal", None)
+        if deal is None:
+            raise DomainError(
+                code="no_deal", message=_("A ticket can be created only for an event about a deal.")
+            )
+        ticket = tickets.ticket_create_from_deal(
+            deal=deal,
+            by=None,
+            pipeline=pipeline,
+            stage=stage,
+            owner=owner,
+            source="automation",
+            priority=config.get("priority") or "medium",
+        )
+        return {
+            "context": {"ticket_id": ticket.pk},
+            "summary": f"ticket #{ticket.pk} {ticket.name}",
+        }
+
+
+def round_robin(team: Team) -> User:
+    """The next active member after the last one assigned (the team row is locked)."""
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    members = list(team.members.filter(is_active=True).order_by("pk"))
+    if not members:
+        raise DomainError(
+            code="empty_team",
+            message=_("Team “%(t)s” has no active member to assign.") % {"t": team.name},
+        )
+    later = [m for m in members if m.pk > (team.last_assigned_id or 0)]
+    chosen = later[0] if later else members[0]
+    team.last_assigned = chosen
+    team.save(update_fields=["last_assigned"])
+    return chosen
+
+
+class AssignOwner(Handler):
+    def apply(self, *, action, run, subject, context, prepared):
+        from partnerdesk.crm import services as crm
+        from partnerdesk.notifications.models import Kind
+        from partnerdesk.notifications.services import notify
+        from partnerdesk.tickets import services as tickets
+        from partnerdesk.tickets.models import Ticket
+
+        config = action.config
+        if config.get("user_id"):
+            owner = User.objects.agency_staff().filter(pk=config["user_id"]).first()
+            if owner is None:
+                raise DomainError(
+                    code="misconfigured", message=_("The user to assign is no longer active.")
+                )
+        else:
+            team = _get(Team, config.get("team_id"), _("team"))
+            owner = (
+                team.lead if config.get("mode") == "lead" and team.lead_id else round_robin(team)
+            )
+        record = _target(run, subject)
+        if isinstance(record, Ticket):
+            tickets.ticket_update(ticket=record, by=None, owner=owner)
+        else:
+            crm.deal_update(deal=record, by=None, owner=owner)
+        notify(
+            users=[owner],
+            kind=Kind.ASSIGNED,
+            title=lambda u: _("Assigned to you: %(r)s") % {"r": record},
+            url=_url_of(record),
+            dedupe_key=f"run:{run.pk}:assign",
+        )
+        return {"summary": f"owner {owner.email}"}
+
+
+class MoveStage(Handler):
+    def apply(self, *, action, run, subject, context, prepared):
+        from partnerdesk.crm import services as crm
+        from partnerdesk.tickets import services as tickets
+        from partnerdesk.tickets.models import Ticket
+
+        stage = _get(Stage, action.config.get("stage_id"), _("stage"))
+        record = _target(run, subject)
+        if isinstance(record, Ticket):
+            tickets.ticket_move(ticket=record, stage=stage, by=None)
+        else:
+            crm.deal_move(deal=record, stage=stage, by=None)
+        return {"summary": f"moved to {stage.name}"}
+
+
+class SetProperty(Handler):
+    def apply(self, *, action, run, subject, context, prepared):
+        from partnerdesk.crm import services as crm
+        from partnerdesk.tickets import services as tickets
+        from partnerdesk.tickets.models import Ticket
+
+        name = action.config.get("name", "")
+        value = render(str(action.config.get("value", "")), context)
+        record = _target(run, subject)
+        if isinstance(record, Ticket):
+            tickets.ticket_update(ticket=record, by=None, properties={name: value})
+        else:
+            crm.deal_update(deal=record, by=None, properties={name: value})
+        return {"summary": f"{name} set"}
+
+
+class Notify(Handler):
+    def apply(self, *, action, run, subject, context, prepared):
+        from partnerdesk.notifications.models import Kind
+        from partnerdesk.notifications.services import notify
+
+        config = action.config
+        users = list(User.objects.agency_staff().filter(pk__in=config.get("user_ids") or []))
+        if config.get("team_id"):
+            users += list(_get(Team, config["team_id"], _("team")).members.filter(is_active=True))
+        record = _target(run, subject)
+        if config.get("include_owner") and getattr(record, "owner", None):
+            users.append(record.owner)
+        title = render(config.get("title") or str(record), context)
+        body = render(config.get("message", ""), context)
+        sent = notify(
+            users=users,
+            kind=Kind.WORKFLOW,
+            title=title,
+            body=body,
+            url=_url_of(record),
+            dedupe_key=f"run:{run.pk}:{action.pk}",
+        )
+        return {"summary": f"notified {len(sent)}"}
+
+
+def _secret(action, name: str) -> str:
+    token = (action.secrets or {}).get(name)
+    return crypto.decrypt(token) if token else ""
+
+
+class Slack(Handler):
+    external = True
+
+    def call(self, *, action, run, subject, context):
+        url = _secret(action, "webhook_url") or IntegrationSettings.load().secret(
+            "slack_webhook_url"
+        )
+        if not url:
+            raise DomainError(
+                code="slack_not_configured",
+                message=_("No Slack webhook URL: set one on the action or under Integrations."),
+            )
+        text = render(action.config.get("text", ""), context) or str(subject)
+        response = httpx.post(url, json={"text": text}, timeout=HTTP_TIMEOUT)
+        if response.status_code >= 400:
+            raise RuntimeError(f"Slack answered {response.status_code}: {response.text[:200]}")
+        return text
+
+    def apply(self, *, action, run, subject, context, prepared):
+        return {"summary": f"posted: {prepared[:120]}"}
+
+
+class GithubIssue(Handler):
+    external = True
+
+    def call(self, *, action, run, subject, context):
+        integration = IntegrationSettings.load()
+        token, repo = integration.secret("github_token"), integration.github_repository
+        if not token or not repo:
+            raise DomainError(
+                code="github_not_configured",
+                message=_("Set the GitHub repository and token under Integrations."),
+            )
+        title = render(action.config.get("title") or "{{ ticket.name }}", context)
+        body = render(action.config.get("body", ""), context)
+        if run.context.get("issue_number"):  # created before a crash: do not open it twice
+            return run.context["issue_number"]
+        response = httpx.post(
+            f"{integration.github_api_url.rstrip('/')}/repos/{repo}/issues",
+            json={"title": title, "body": body},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "User-Agent": "Partnerdesk",
+            },
+            timeout=HTTP_TIMEOUT,
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(f"GitHub answered {response.status_code}: {response.text[:200]}")
+        return int(response.json()["number"])
+
+    def apply(self, *, action, run, subject, context, prepared):
+        from partnerdesk.tickets import services as tickets
+        from partnerdesk.tickets.models import Ticket
+
+        record = _target(run, subject)
+        if isinstance(record, Ticket):
+            tickets.ticket_update(
+                ticket=record, by=None, properties={"issue_tracker_number": str(prepared)}
+            )
+        return {"context": {"issue_number": prepared}, "summary": f"issue #{prepared}"}
+
+
+HANDLERS = {
+    "create_ticket": CreateTicket(),
+    "assign_owner": AssignOwner(),
+    "move_stage": MoveStage(),
+    "set_property": SetProperty(),
+    "notify": Notify(),
+    "slack": Slack(),
+    "github_issue": GithubIssue(),
+}

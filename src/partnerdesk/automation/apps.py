@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class AutomationConfig(AppConfig):
+    name = "partnerdesk.automation"
+    label = "automation"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from partnerdesk.core.events import register_dispatcher
+
+        from . import timeline  # noqa: F401
+        from .defaults import install_after_migrate
+        from .tasks import dispatch
+
+        register_dispatcher(dispatch)
+
+        post_migrate.connect(install_after_migrate, sender=self)

@@ -1,0 +1,257 @@
+"""Processing the outbox: each event through the built-in handlers and matching workflows.
+
+Guarantees:
+- each workflow runs at most once per event (unique WorkflowRun(workflow, event));
+- a database action commits together with the run's step, so a crash, a retry or a second
+  worker never repeats it; calls to other systems (Slack, GitHub) happen outside the
+  transaction and are at-least-once;
+- a failing action is retried with backoff, then the run is FAILED and listed for admins,
+  who can replay it;
+- an event whose processing was lost (process killed) is picked up again by the periodic
+  outbox sweep.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from partnerdesk.core import clock
+from partnerdesk.core.errors import DomainError
+from partnerdesk.core.events import record_event
+from partnerdesk.core.models import Event
+
+from . import actions, conditions
+from .models import TRIGGER_EVENTS, RunStatus, Trigger, Workflow, WorkflowRun
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+EVENT_TRIGGERS: dict[str, list[str]] = {}
+for _trigger, _kinds in TRIGGER_EVENTS.items():
+    for _kind in _kinds:
+        EVENT_TRIGGERS.setdefault(_kind, []).append(_trigger)
+
+
+def dispatch_enabled() -> bool:
+    return getattr(settings, "PARTNERDESK_DISPATCH_EVENTS", True)
+
+
+def backoff(attempt: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min, 4 min … (at most 30 min) after the n-th failure."""
+    return dt.timedelta(seconds=min(1800, 30 * 2 ** max(0, attempt - 1)))
+
+
+def subject_of(event: Event):
+    model = ContentType.objects.get_for_id(event.subject_type_id).model_class()
+    return model._default_manager.filter(pk=event.subject_id).first() if model else None
+
+
+def trigger_matches(workflow: Workflow, event: Event) -> bool:
+    config, data = workflow.trigger_config or {}, event.data
+    if config.get("pipeline_id") and data.get("pipeline_id") != config["pipeline_id"]:
+        return False
+    if workflow.trigger in (
+        Trigger.DEAL_STAGE_ENTERED,
+        Trigger.TICKET_STAGE_ENTERED,
+        Trigger.TICKET_CREATED,
+    ):
+        stage_id = data.get("to_stage_id", data.get("stage_id"))
+        if config.get("stage_id") and stage_id != config["stage_id"]:
+            return False
+    if (
+        workflow.trigger == Trigger.DEAL_STAGE_ENTERED
+        and config.get("stage_kind")
+        and data.get("kind") != config["stage_kind"]
+    ):
+        return False
+    if workflow.trigger in (Trigger.SLA_DUE_SOON, Trigger.SLA_BREACHED) and config.get("target"):
+        return data.get("target") == config["target"]
+    return True
+
+
+def _has_product(workflow: Workflow, subject) -> bool:
+    """ "Only when the deal has a given product" (deal triggers with a product_id)."""
+    product_id = workflow.trigger_config.get("product_id")
+    if workflow.trigger != Trigger.DEAL_STAGE_ENTERED or not product_id:
+        return True
+    return subject.line_items.filter(product_id=product_id).exists()
+
+
+def process_event(event_id: int) -> int:
+    """Run everything an event triggers; returns how many workflow runs it touched."""
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None or event.processed_at is not None:
+        return 0
+    from partnerdesk.notifications.handlers import handle_event as notify_event
+
+    subject = subject_of(event)
+    notify_event(event, subject)
+    touched = 0
+    triggers = EVENT_TRIGGERS.get(event.kind, [])
+    if triggers and subject is not None:
+        workflows = Workflow.objects.filter(enabled=True, trigger__in=triggers).prefetch_related(
+            "actions"
+        )
+        for workflow in workflows:
+            if not trigger_matches(workflow, event) or not _has_product(workflow, subject):
+                continue
+            run, _created = WorkflowRun.objects.get_or_create(workflow=workflow, event=event)
+            if run.status in (RunStatus.PENDING, RunStatus.RUNNING):
+                execute_run(run, event=event, subject=subject)
+            touched += 1
+    Event.objects.filter(pk=event.pk, processed_at__isnull=True).update(processed_at=timezone.now())
+    return touched
+
+
+def _finish(run: WorkflowRun, status: str, *, error: str = "") -> None:
+    run.status, run.error, run.finished_at = status, error[:4000], timezone.now()
+    run.next_attempt_at = None
+    run.save(update_fields=["status", "error", "finished_at", "next_attempt_at"])
+
+
+def execute_run(run: WorkflowRun, *, event: Event | None = None, subject=None) -> WorkflowRun:
+    event = event or run.event
+    subject = subject if subject is not None else subject_of(event)
+    workflow = run.workflow
+    if subject is None:
+        _finish(run, RunStatus.FAILED, error="The record this event is about no longer exists.")
+        return run
+    context = conditions.build_context(event=event, subject=subject)
+    if (
+        run.step == 0
+        and run.status == RunStatus.PENDING
+        and not conditions.holds(workflow.conditions, context)
+    ):
+        _finish(run, RunStatus.SKIPPED)
+        return run
+    WorkflowRun.objects.filter(
+        pk=run.pk, status__in=[RunStatus.PENDING, RunStatus.RETRYING]
+    ).update(status=RunStatus.RUNNING)
+    steps = list(workflow.actions.order_by("order", "id"))
+    for index, action in enumerate(steps):
+        if index < run.step:
+            continue
+        handler = actions.HANDLERS[action.type]
+        try:
+            prepared = (
+                handler.call(action=action, run=run, subject=subject, context=context)
+                if handler.external
+                else None
+            )
+            with transaction.atomic():
+                locked = WorkflowRun.objects.select_for_update().get(pk=run.pk)
+                if locked.step > index:  # another worker completed it meanwhile
+                    run = locked
+                    continue
+                output = (
+                    handler.apply(
+                        action=action,
+                        run=locked,
+                        subject=subject,
+                        context=context,
+                        prepared=prepared,
+                    )
+                    or {}
+                )
+                locked.context.update(output.get("context", {}))
+                locked.log.append(
+                    {
+                        "step": index + 1,
+                        "action": action.type,
+                        "at": timezone.now().isoformat(),
+                        "result": output.get("summary", ""),
+                    }
+                )
+                locked.step = index + 1
+                locked.save(update_fields=["context", "log", "step"])
+                run = locked
+        except DomainError as exc:  # a rule refused: retrying cannot help
+            run.refresh_from_db()
+            _finish(
+                run,
+                RunStatus.FAILED,
+                error=f"Step {index + 1} ({action.get_type_display()}): {exc.message}",
+            )
+            _record_outcome(run, subject, failed=True)
+            return run
+        except Exception as exc:  # a transient failure (network, lock): retry later
+            log.warning("workflow run %s step %s failed: %s", run.pk, index + 1, exc)
+            run.refresh_from_db()
+            run.attempts += 1
+            run.error = f"Step {index + 1} ({action.get_type_display()}): {exc}"[:4000]
+            if run.attempts >= MAX_ATTEMPTS:
+                run.save(update_fields=["attempts", "error"])
+                _finish(run, RunStatus.FAILED, error=run.error)
+                _record_outcome(run, subject, failed=True)
+                return run
+            run.status = RunStatus.RETRYING
+            run.next_attempt_at = timezone.now() + backoff(run.attempts)
+            run.save(update_fields=["attempts", "error", "status", "next_attempt_at"])
+            _schedule_retry(run)
+            return run
+    _finish(run, RunStatus.SUCCEEDED)
+    _record_outcome(run, subject, failed=False)
+    return run
+
+
+def _record_outcome(run: WorkflowRun, subject, *, failed: bool) -> None:
+    """The run's entry on the affected record's timeline."""
+    with transaction.atomic():
+        record_event(
+            kind="workflow.failed" if failed else "workflow.ran",
+            subject=subject,
+            company_id=getattr(subject, "company_id", None),
+            data={
+                "workflow": run.workflow.name,
+                "workflow_id": run.workflow_id,
+                "run_id": run.pk,
+                "steps": [entry.get("result", "") for entry in run.log],
+                "error": run.error,
+            },
+        )
+
+
+def _schedule_retry(run: WorkflowRun) -> None:
+    from .tasks import retry_run
+
+    retry_run.using(run_after=run.next_attempt_at).enqueue(run_id=run.pk)
+
+
+def replay(run: WorkflowRun, *, by) -> WorkflowRun:
+    """An admin runs a failed run again from the step that failed."""
+    if not by.is_admin:
+        raise DomainError(code="forbidden", message="Only an admin can replay a run.", status=403)
+    if run.status != RunStatus.FAILED:
+        raise DomainError(
+            code="not_failed", message="Only a failed run can be replayed.", status=409
+        )
+    WorkflowRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RETRYING, attempts=0, error="", finished_at=None
+    )
+    run.refresh_from_db()
+    return execute_run(run)
+
+
+def sweep_outbox(*, older_than: dt.timedelta = dt.timedelta(seconds=60), limit: int = 1000) -> int:
+    """Re-enqueue events not processed after ``older_than`` (their task was lost)."""
+    from .tasks import process_event_task
+
+    cutoff = clock.now() - older_than
+    ids = list(
+        Event.objects.filter(processed_at__isnull=True, occurred_at__lt=cutoff)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        process_event_task.enqueue(event_id=pk)
+    stuck = WorkflowRun.objects.filter(status=RunStatus.RETRYING, next_attempt_at__lt=cutoff)
+    for run_id in stuck.values_list("pk", flat=True)[:limit]:
+        from .tasks import retry_run
+
+        retry_run.enqueue(run_id=run_id)
+    return len(ids)

@@ -1,0 +1,58 @@
+"""Recording domain events (the outbox) and reading timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from .models import Event
+
+REDACTED = "••••••"
+
+
+def record_event(*, kind: str, subject, actor=None, data: dict | None = None, company_id=None):
+    """Write one event row in the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_event must run inside the transaction of the change")
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    event = Event.objects.create(
+        kind=kind,
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        company_id=company_id,
+        actor=actor,
+        data=data or {},
+    )
+    for dispatch in _DISPATCHERS:
+        transaction.on_commit(lambda pk=event.pk, fn=dispatch: fn(pk))
+    return event
+
+
+# Called with the id of every event once its transaction commits (the automation app
+# registers the worker hand-off here; core imports no domain app).
+_DISPATCHERS: list[Callable[[int], None]] = []
+
+
+def register_dispatcher(dispatch: Callable[[int], None]) -> None:
+    if dispatch not in _DISPATCHERS:
+        _DISPATCHERS.append(dispatch)
+
+
+def timeline(subject, *, limit: int = 100):
+    return Event.objects.for_subject(subject).select_related("actor")[:limit]
+
+
+# Human sentences for timeline entries, registered by each app for its own event kinds.
+_DESCRIBERS: dict[str, Callable[[Event], str]] = {}
+
+
+def register_describer(kind: str, describe: Callable[[Event], str]) -> None:
+    _DESCRIBERS[kind] = describe
+
+
+def describe(event: Event) -> str:
+    fn = _DESCRIBERS.get(event.kind)
+    return fn(event) if fn else event.kind

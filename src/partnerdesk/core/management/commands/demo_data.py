@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand
+
+from partnerdesk.automation import engine
+from partnerdesk.core.models import Event
+from partnerdesk.crm import demo
+from partnerdesk.tickets import demo as ticket_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo agency (only the first time; later runs leave the data alone)."
+
+    def handle(self, *args, **options):
+        if demo.load():
+            # Run the default workflows over the demo's history now (they open the tickets of
+            # the won deals), so the demo shows their runs; the worker skips processed events.
+            for event_id in (
+                Event.objects.filter(processed_at__isnull=True)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            ):
+                engine.process_event(event_id)
+            ticket_demo.load()
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo data loaded: {demo.company_count()} companies.")
+            )
+        else:
+            self.stdout.write("Demo data already present; left as it is.")
+        self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
+        for label, email in demo.logins():
+            self.stdout.write(f"  {label:<40} {email}")

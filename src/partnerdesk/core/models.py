@@ -1,0 +1,78 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .tenancy import TenantQuerySet
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class EventQuerySet(TenantQuerySet):
+    def for_subject(self, subject):
+        return self.filter(
+            subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
+        )
+
+
+class Event(models.Model):
+    """A domain event, written in the same transaction as the change it describes.
+
+    The row is the record's timeline entry and the input of automations and notifications
+    (processed after commit by the workers): one outbox, three uses.
+    """
+
+    kind = models.CharField(max_length=64, db_index=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    # The client company the event belongs to (plain id: core depends on no domain app).
+    company_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EventQuerySet.as_manager()
+    tenant_path = "company_id"
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["subject_type", "subject_id", "-occurred_at"], name="event_subject"
+            ),
+            models.Index(
+                fields=["id"],
+                name="event_unprocessed",
+                condition=models.Q(processed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.subject_id}"
+
+
+class PeriodicRun(models.Model):
+    """One row per periodic job and period: the unique key makes "enqueue once" a fact."""
+
+    job = models.CharField(max_length=100)
+    period_start = models.DateTimeField()
+    enqueued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "period_start"], name="periodic_once_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.period_start:%Y-%m-%d %H:%M}"

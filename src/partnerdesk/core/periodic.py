@@ -1,0 +1,56 @@
+"""Periodic jobs, enqueued exactly once per period however many schedulers run.
+
+Each job has an interval; the period is the interval-aligned slot of the current time. The
+scheduler inserts (job, period start) under a unique constraint in the same transaction that
+enqueues the task, so a second scheduler's insert fails and it enqueues nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .models import PeriodicRun
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: dt.timedelta
+    task: str  # dotted path of a django.tasks task taking no arguments
+
+
+JOBS: list[Job] = [
+    Job("sla_sweep", dt.timedelta(minutes=1), "partnerdesk.tickets.tasks.sla_sweep"),
+    Job("outbox_sweep", dt.timedelta(minutes=1), "partnerdesk.automation.tasks.outbox_sweep"),
+]
+
+
+def period_start(now: dt.datetime, every: dt.timedelta) -> dt.datetime:
+    seconds = int(every.total_seconds())
+    epoch = int(now.timestamp())
+    return dt.datetime.fromtimestamp(epoch - epoch % seconds, tz=dt.UTC)
+
+
+def enqueue_due_jobs(*, now: dt.datetime | None = None, jobs: list[Job] | None = None) -> list[str]:
+    """Enqueue every job whose current period has no run yet; returns the names enqueued."""
+    now = now or timezone.now()
+    enqueued = []
+    for job in jobs if jobs is not None else JOBS:
+        start = period_start(now, job.every)
+        try:
+            with transaction.atomic():
+                PeriodicRun.objects.create(job=job.name, period_start=start)
+                import_string(job.task).enqueue()
+        except IntegrityError:
+            continue  # another scheduler has this period
+        enqueued.append(job.name)
+    return enqueued
+
+
+def prune(*, keep: dt.timedelta = dt.timedelta(days=7)) -> int:
+    return PeriodicRun.objects.filter(period_start__lt=timezone.now() - keep).delete()[0]

@@ -1,0 +1,308 @@
+"""Default pipelines, products and properties from PRODUCT.md, installed on first run.
+
+Idempotent: existing rows (matched by name or SKU) are left as an admin may have edited them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from .models import (
+    Billing,
+    ObjectType,
+    Pipeline,
+    Product,
+    ProductCategory,
+    PropertyDefinition,
+    PropertyType,
+    Stage,
+    StageKind,
+)
+from .properties import BUILTIN_PROPERTIES
+
+DEAL_STAGES = [
+    ("New", StageKind.OPEN),
+    ("Qualified", StageKind.OPEN),
+    ("Proposal Sent", StageKind.OPEN),
+    ("Closed Won", StageKind.WON),
+    ("Closed Lost", StageKind.LOST),
+]
+RENEWAL_STAGES = [
+    ("Upcoming Renewal", StageKind.OPEN),
+    ("Renewal Offer Sent", StageKind.OPEN),
+    ("Renewed", StageKind.WON),
+    ("Not Renewed", StageKind.LOST),
+]
+
+DEAL_PIPELINES = {
+    "Email Subscription": (
+        DEAL_STAGES,
+        {
+            "Closed Won": [
+                "purchased_mailbox_names",
+                "domain_name",
+                "line_items",
+                "number_of_licences",
+            ]
+        },
+    ),
+    "Website Creation": (DEAL_STAGES, {"Closed Won": ["line_items"]}),
+    "Website Annual Renewal": (RENEWAL_STAGES, {"Renewed": ["website_domain"]}),
+    "Domain Services": (DEAL_STAGES, {"Closed Won": ["domain_name", "line_items"]}),
+    "HubSpot Services": (DEAL_STAGES, {"Closed Won": ["line_items"]}),
+}
+
+CUSTOM_PROPERTIES = [
+    # object, name, label, type, options, group
+    (
+        "company",
+        "industry",
+        "Industry",
+        PropertyType.ENUM,
+        [
+            "Retail",
+            "Real estate",
+            "Education",
+            "Healthcare",
+            "Hospitality",
+            "Software",
+            "Manufacturing",
+        ],
+        "Company information",
+    ),
+    ("company", "employees", "Number of employees", PropertyType.NUMBER, [], "Company information"),
+    ("company", "website", "Website URL", PropertyType.URL, [], "Company information"),
+    ("company", "billing_email", "Billing email", PropertyType.EMAIL, [], "Billing"),
+    (
+        "contact",
+        "preferred_language",
+        "Preferred language",
+        PropertyType.ENUM,
+        ["English", "Italian", "Arabic"],
+        "Contact information",
+    ),
+    (
+        "contact",
+        "decision_maker",
+        "Decision maker",
+        PropertyType.ENUM,
+        ["Yes", "No"],
+        "Contact information",
+    ),
+    ("deal", "domain_name", "Domain name", PropertyType.TEXT, [], "Provisioning"),
+    (
+        "deal",
+        "purchased_mailbox_names",
+        "Purchased mailbox names",
+        PropertyType.TEXT,
+        [],
+        "Provisioning",
+    ),
+    ("deal", "number_of_licences", "Number of licences", PropertyType.NUMBER, [], "Provisioning"),
+    ("deal", "website_domain", "Website domain", PropertyType.TEXT, [], "Provisioning"),
+    ("deal", "domain_purchase_date", "Domain purchase date", PropertyType.DATE, [], "Provisioning"),
+    (
+        "deal",
+        "email_services",
+        "Email services",
+        PropertyType.MULTI_ENUM,
+        ["Mailboxes", "Extra storage", "Migration"],
+        "Provisioning",
+    ),
+    ("deal", "registrar_password", "Registrar password", PropertyType.SECRET, [], "Provisioning"),
+]
+
+PRODUCTS = [
+    # sku, name, category, price, billing, mailbox_gb
+    ("email-5gb", "Business Email 5 GB", ProductCategory.EMAIL, "2.00", Billing.MONTHLY, 5),
+    ("email-10gb", "Business Email 10 GB", ProductCategory.EMAIL, "3.50", Billing.MONTHLY, 10),
+    ("email-25gb", "Business Email 25 GB", ProductCategory.EMAIL, "5.00", Billing.MONTHLY, 25),
+    ("email-50gb", "Business Email 50 GB", ProductCategory.EMAIL, "8.00", Billing.MONTHLY, 50),
+    ("email-mixed", "Mixed Plan", ProductCategory.EMAIL, "0.00", Billing.MONTHLY, None),
+    ("storage-5gb", "Extra Storage +5 GB", ProductCategory.STORAGE, "1.00", Billing.MONTHLY, 5),
+    ("storage-10gb", "Extra Storage +10 GB", ProductCategory.STORAGE, "1.80", Billing.MONTHLY, 10),
+    ("storage-25gb", "Extra Storage +25 GB", ProductCategory.STORAGE, "4.00", Billing.MONTHLY, 25),
+    ("storage-50gb", "Extra Storage +50 GB", ProductCategory.STORAGE, "7.00", Billing.MONTHLY, 50),
+    (
+        "storage-100gb",
+        "Extra Storage +100 GB",
+        ProductCategory.STORAGE,
+        "12.00",
+        Billing.MONTHLY,
+        100,
+    ),
+    (
+        "storage-200gb",
+        "Extra Storage +200 GB",
+        ProductCategory.STORAGE,
+        "20.00",
+        Billing.MONTHLY,
+        200,
+    ),
+    ("domain-deletion", "Domain Deletion", ProductCategory.DOMAIN, "0.00", Billing.ONE_OFF, None),
+    (
+        "domain-connect",
+        "External Domain Connection",
+        ProductCategory.DOMAIN,
+        "25.00",
+        Billing.ONE_OFF,
+        None,
+    ),
+    (
+        "website-starter",
+        "Website Starter (5 pages)",
+        ProductCategory.WEBSITE,
+        "900.00",
+        Billing.ONE_OFF,
+        None,
+    ),
+    (
+        "website-business",
+        "Website Business (15 pages)",
+        ProductCategory.WEBSITE,
+        "2400.00",
+        Billing.ONE_OFF,
+        None,
+    ),
+    (
+        "website-renewal",
+        "Website Annual Renewal",
+        ProductCategory.WEBSITE,
+        "300.00",
+        Billing.ANNUAL,
+        None,
+    ),
+    (
+        "hubspot-marketing-starter",
+        "Marketing Hub Starter",
+        ProductCategory.HUBSPOT,
+        "20.00",
+        Billing.MONTHLY,
+        None,
+    ),
+    (
+        "hubspot-marketing-pro",
+        "Marketing Hub Professional",
+        ProductCategory.HUBSPOT,
+        "890.00",
+        Billing.MONTHLY,
+        None,
+    ),
+    (
+        "hubspot-sales-pro",
+        "Sales Hub Professional",
+        ProductCategory.HUBSPOT,
+        "500.00",
+        Billing.MONTHLY,
+        None,
+    ),
+    (
+        "hubspot-service-pro",
+        "Service Hub Professional",
+        ProductCategory.HUBSPOT,
+        "500.00",
+        Billing.MONTHLY,
+        None,
+    ),
+    (
+        "hubspot-onboarding",
+        "HubSpot Onboarding",
+        ProductCategory.SERVICE,
+        "1500.00",
+        Billing.ONE_OFF,
+        None,
+    ),
+    (
+        "hubspot-admin-solo",
+        "HubSpot Admin Subscription — Solo",
+        ProductCategory.SERVICE,
+        "600.00",
+        Billing.MONTHLY,
+        None,
+    ),
+    (
+        "hubspot-admin-duo",
+        "HubSpot Admin Subscription — Duo",
+        ProductCategory.SERVICE,
+        "1100.00",
+        Billing.MONTHLY,
+        None,
+    ),
+    (
+        "hubspot-admin-team",
+        "HubSpot Admin Subscription — Team",
+        ProductCategory.SERVICE,
+        "1500.00",
+        Billing.MONTHLY,
+        None,
+    ),
+]
+
+
+def _install_builtin_properties() -> None:
+    for object_type, builtins in BUILTIN_PROPERTIES.items():
+        for order, (name, (label, type_)) in enumerate(builtins.items()):
+            PropertyDefinition.objects.get_or_create(
+                object_type=object_type,
+                name=name,
+                defaults={"label": label, "type": type_, "is_builtin": True, "order": 1000 + order},
+            )
+
+
+def _install_custom_properties() -> None:
+    for order, (object_type, name, label, type_, options, group) in enumerate(CUSTOM_PROPERTIES):
+        PropertyDefinition.objects.get_or_create(
+            object_type=object_type,
+            name=name,
+            defaults={
+                "label": label,
+                "type": type_,
+                "options": [{"value": o, "label": o} for o in options],
+                "group": group,
+                "order": order,
+            },
+        )
+
+
+def install_pipeline(
+    object_type: str, name: str, order: int, stages, requirements: dict
+) -> Pipeline:
+    pipeline, created = Pipeline.objects.get_or_create(
+        object_type=object_type, name=name, defaults={"order": order}
+    )
+    if not created:
+        return pipeline
+    definitions = {d.name: d for d in PropertyDefinition.objects.filter(object_type=object_type)}
+    for index, (stage_name, kind) in enumerate(stages):
+        stage = Stage.objects.create(pipeline=pipeline, name=stage_name, kind=kind, order=index)
+        required = [definitions[n] for n in requirements.get(stage_name, [])]
+        if required:
+            stage.required_properties.set(required)
+    return pipeline
+
+
+@transaction.atomic
+def install_defaults() -> None:
+    _install_builtin_properties()
+    _install_custom_properties()
+    for order, (name, (stages, requirements)) in enumerate(DEAL_PIPELINES.items()):
+        install_pipeline(ObjectType.DEAL, name, order, stages, requirements)
+    for sku, name, category, price, billing, gb in PRODUCTS:
+        Product.objects.get_or_create(
+            sku=sku,
+            defaults={
+                "name": name,
+                "category": category,
+                "unit_price": Decimal(price),
+                "billing": billing,
+                "mailbox_gb": gb,
+            },
+        )
+
+
+def install_defaults_after_migrate(sender, using="default", **kwargs) -> None:
+    if using != "default":
+        return
+    install_defaults()

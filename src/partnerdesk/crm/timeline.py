@@ -1,0 +1,71 @@
+"""Sentences for CRM timeline entries."""
+
+from django.utils.translation import gettext as _
+
+from partnerdesk.core.events import REDACTED, register_describer
+
+
+def _changes(event) -> str:
+    parts = []
+    for change in event.data.get("changes", []):
+        if change.get("secret"):
+            parts.append(
+                _("%(label)s changed (%(hidden)s)") % {"label": change["label"], "hidden": REDACTED}
+            )
+        else:
+            old, new = change.get("old"), change.get("new")
+            parts.append(
+                _("%(label)s: %(old)s → %(new)s")
+                % {
+                    "label": change["label"],
+                    "old": "—" if old in (None, "") else old,
+                    "new": "—" if new in (None, "") else new,
+                }
+            )
+    return "; ".join(parts)
+
+
+register_describer("company.created", lambda e: _("Company created"))
+register_describer("company.updated", lambda e: _("Company updated: %(c)s") % {"c": _changes(e)})
+register_describer("contact.created", lambda e: _("Contact created"))
+register_describer("contact.updated", lambda e: _("Contact updated: %(c)s") % {"c": _changes(e)})
+register_describer(
+    "deal.created",
+    lambda e: (
+        _("Deal created in %(pipeline)s, stage %(stage)s")
+        % {"pipeline": e.data.get("pipeline"), "stage": e.data.get("stage")}
+    ),
+)
+register_describer("deal.updated", lambda e: _("Deal updated: %(c)s") % {"c": _changes(e)})
+register_describer(
+    "deal.stage_changed",
+    lambda e: (
+        _("Stage moved from %(from)s to %(to)s")
+        % {"from": e.data.get("from_stage"), "to": e.data.get("to_stage")}
+    ),
+)
+register_describer(
+    "deal.line_item_added",
+    lambda e: (
+        _("Line item added: %(q)s × %(p)s")
+        % {"q": e.data.get("quantity"), "p": e.data.get("product")}
+    ),
+)
+register_describer(
+    "deal.line_item_removed",
+    lambda e: (
+        _("Line item removed: %(q)s × %(p)s")
+        % {"q": e.data.get("quantity"), "p": e.data.get("product")}
+    ),
+)
+register_describer(
+    "record.imported",
+    lambda e: _("Imported from a HubSpot CSV file (%(f)s)") % {"f": e.data.get("file", "")},
+)
+register_describer(
+    "record.import_updated",
+    lambda e: (
+        _("Updated by a HubSpot CSV import (%(f)s): %(c)s")
+        % {"f": e.data.get("file", ""), "c": _changes(e)}
+    ),
+)

@@ -1,0 +1,178 @@
+"""Demo tickets: every default pipeline, some opened from won deals, some paused, breached or done."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from partnerdesk.accounts.models import User
+from partnerdesk.crm.models import Company, Pipeline
+
+from . import services
+from .models import Ticket
+
+
+@transaction.atomic
+def load() -> bool:
+    if Ticket.objects.filter(source="manual").exists():
+        return False
+    now = timezone.now()
+    agent = User.objects.get(email="agent@demo.partnerdesk.test")
+    web = User.objects.get(email="web@demo.partnerdesk.test")
+    mahinaz = User.objects.get(email="mahinaz@demo.partnerdesk.test")
+    pipelines = {
+        p.name: p for p in Pipeline.objects.filter(object_type="ticket").prefetch_related("stages")
+    }
+
+    def stage(pipeline, name):
+        return next(s for s in pipelines[pipeline].stages.all() if s.name == name)
+
+    def move(ticket, pipeline, *names, at):
+        for index, name in enumerate(names):
+            ticket = services.ticket_move(
+                ticket=ticket,
+                stage=stage(pipeline, name),
+                by=ticket.owner or agent,
+                now=at + dt.timedelta(hours=index + 1),
+            )
+        return ticket
+
+    companies = list(Company.objects.order_by("name"))
+    # Email Creation tickets were opened by the default workflow when the deals were won.
+    email_tickets = Ticket.objects.filter(
+        pipeline__name="Email Creation", pipeline__object_type="ticket"
+    )
+    for index, ticket in enumerate(email_tickets.order_by("pk")):
+        opened = ticket.created_at
+        steps = [
+            ["Email Creation In Progress"],
+            ["Email Creation In Progress", "Waiting For Upgrade"],
+            [
+                "Email Creation In Progress",
+                "Waiting For Upgrade",
+                "Emails Upgraded",
+                "Emails Delivered",
+            ],
+        ][index % 3]
+        move(ticket, "Email Creation", *steps, at=max(opened, now - dt.timedelta(hours=5)))
+
+    # Email related requests.
+    for index, (entry, extra) in enumerate(
+        [
+            ("Add Email Licence", {}),
+            ("Email Plan Upgrade", {}),
+            (
+                "Add Extra Storage",
+                {"description": "Add 1 extra storage licence for 25 GB and 2 licences for 100 GB."},
+            ),
+            ("Cancel Emails", {}),
+            ("Reactivate Emails", {}),
+        ]
+    ):
+        company = companies[index + 2]
+        props = {
+            "domain_name": company.domain,
+            "number_of_licences": 2 + index,
+            "product": "Business Email 10 GB",
+        }
+        services.ticket_create(
+            by=agent,
+            pipeline=pipelines["Email Related Requests"],
+            stage=stage("Email Related Requests", entry),
+            owner=mahinaz,
+            company=company,
+            properties=props,
+            now=now - dt.timedelta(hours=3 * index + 1),
+            description=extra.get("description", ""),
+        )
+
+    # Domains: one connection in progress, one deletion inside the window, one that breached.
+    company = companies[8]
+    ticket = services.ticket_create(
+        by=agent,
+        pipeline=pipelines["Domain Related Requests"],
+        owner=agent,
+        company=company,
+        stage=stage("Domain Related Requests", "Connect External Domain"),
+        properties={
+            "domain_name": company.domain,
+            "registrar_name": "GoDaddy",
+            "registrar_username": "bolognabikes",
+            "registrar_password": "s3cret-Registrar!",
+        },
+        now=now - dt.timedelta(hours=60),
+    )
+    move(
+        ticket,
+        "Domain Related Requests",
+        "Connecting The Domain",
+        "DNS Propagating",
+        at=now - dt.timedelta(hours=59),
+    )
+    services.ticket_create(
+        by=agent,
+        pipeline=pipelines["Domain Related Requests"],
+        owner=agent,
+        company=companies[9],
+        stage=stage("Domain Related Requests", "Domain Deletion"),
+        properties={
+            "domain_name": companies[9].domain,
+            "domain_purchase_date": (now - dt.timedelta(days=2)).date().isoformat(),
+        },
+        now=now - dt.timedelta(minutes=30),
+    )
+
+    # Bug investigations: on track, one breached with a cause of delay, one breached without.
+    for index, (hours_ago, cause) in enumerate(
+        [(2, None), (120, "Waiting for the platform team's release."), (150, None)]
+    ):
+        company = companies[11 + index]
+        ticket = services.ticket_create(
+            by=agent,
+            pipeline=pipelines["Bug Investigation"],
+            owner=agent,
+            company=company,
+            description=f"Contact form on {company.domain} does not send emails.",
+            properties={
+                "backoffice_link": f"https://backoffice.example.com/sites/{company.domain}"
+            },
+            priority="high" if index else "medium",
+            now=now - dt.timedelta(hours=hours_ago),
+        )
+        if hours_ago > 24:
+            ticket = move(
+                ticket,
+                "Bug Investigation",
+                "Investigating",
+                at=now - dt.timedelta(hours=hours_ago - 30),
+            )
+        if cause:
+            services.ticket_note_add(
+                ticket=ticket,
+                by=agent,
+                body=cause,
+                is_delay_cause=True,
+                now=now - dt.timedelta(hours=3),
+            )
+
+    # Websites (opened by the default workflow for won website deals): one waiting on the
+    # customer (SLA paused), one delivered.
+    website_tickets = list(
+        Ticket.objects.filter(
+            pipeline__name="Website Creation", pipeline__object_type="ticket"
+        ).order_by("pk")[:2]
+    )
+    for index, ticket in enumerate(website_tickets):
+        if index:
+            ticket = services.ticket_update(
+                ticket=ticket, by=web, properties={"website_domain": ticket.company.domain}
+            )
+        steps = ["Working On The Website", "1st Draft Sent", "Waiting For Feedback"]
+        if index:
+            steps += ["Adding Website Tools", "Website Delivered"]
+        move(ticket, "Website Creation", *steps, at=now - dt.timedelta(hours=4))
+
+    services.sla_sweep(now=now)
+    return True

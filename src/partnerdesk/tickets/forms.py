@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from partnerdesk.crm.forms import DomainErrorFormMixin, PropertyFormMixin, staff_choice_field
+from partnerdesk.crm.models import Company, Contact, Stage
+
+from .models import Priority, SavedView, Ticket
+
+
+class TicketForm(PropertyFormMixin, forms.ModelForm):
+    object_type = "ticket"
+    owner = staff_choice_field(_("Owner"))
+
+    class Meta:
+        model = Ticket
+        fields = ["name", "description", "owner", "priority", "company", "contact"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, stage: Stage | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = False
+        self.fields["name"].help_text = _(
+            "Left blank, it follows the pipeline's convention: “<request> For <domain>”."
+        )
+        self.fields["priority"].choices = Priority.choices
+        self.fields["company"].queryset = Company.objects.order_by("name")
+        self.fields["contact"].queryset = Contact.objects.select_related("company").order_by(
+            "last_name", "first_name"
+        )
+        self.add_property_fields(self.instance if self.instance.pk else None)
+        required = {d.name for d in stage.required_properties.all()} if stage is not None else set()
+        for name in required:
+            field = self.fields.get(f"prop__{name}") or self.fields.get(name)
+            if field is not None:
+                field.label = f"{field.label} *"
+                field.widget.attrs["aria-required"] = "true"
+
+    def _post_clean(self):  # the service validates
+        pass
+
+
+class TicketMoveForm(PropertyFormMixin, forms.Form):
+    object_type = "ticket"
+    stage = forms.ModelChoiceField(
+        queryset=Stage.objects.filter(pipeline__object_type="ticket"), label=_("Move to stage")
+    )
+
+    def __init__(self, *args, ticket: Ticket, missing=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = ticket.pipeline.stages.order_by("order", "id")
+        self.add_property_fields(ticket, definitions=[d for d in missing if not d.is_builtin])
+        self.missing_builtin = [d for d in missing if d.is_builtin]
+
+
+class NoteForm(DomainErrorFormMixin, forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label=_("Note"), max_length=20_000
+    )
+    is_public = forms.BooleanField(
+        required=False, label=_("Reply to the customer (counts as first response)")
+    )
+    is_delay_cause = forms.BooleanField(
+        required=False, label=_("This note explains the cause of a delay")
+    )
+
+
+class SavedViewForm(DomainErrorFormMixin, forms.ModelForm):
+    class Meta:
+        model = SavedView
+        fields = ["name", "shared"]

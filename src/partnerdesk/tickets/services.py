@@ -1,0 +1,554 @@
+"""Writes to tickets: creation (by hand, from a deal, by API or automation), moves, notes, SLAs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from partnerdesk.core import clock
+from partnerdesk.core.errors import DomainError, forbidden
+from partnerdesk.core.events import record_event
+from partnerdesk.crm import properties as props
+from partnerdesk.crm.models import Deal, ObjectType, Pipeline, Stage
+from partnerdesk.crm.services import _check_owner, _full_clean, _labels, _set_fields
+from partnerdesk.sla.clock import agency_calendar, target_times
+from partnerdesk.sla.models import FirstResponseBy, ResolutionFrom, SlaPolicy
+
+from .models import Priority, Source, Ticket, TicketNote, TicketPause
+from .rules import check_request_rules
+from .sla_state import due_soon_q, paused_overdue_q, unpaused_overdue_q
+
+DOMAIN_PROPERTIES = ("domain_name", "website_domain")
+
+
+def _require_staff(user) -> None:
+    if user is not None and not user.is_agency_staff:
+        raise forbidden()
+
+
+def ticket_name(*, stage: Stage, domain: str) -> str:
+    """The pipeline's naming convention: "<Request name> For <domain>"."""
+    request = stage.request_name or stage.pipeline.name
+    return f"{request} For {domain}" if domain else request
+
+
+def _domain_of(ticket: Ticket) -> str:
+    for name in DOMAIN_PROPERTIES:
+        if ticket.properties.get(name):
+            return str(ticket.properties[name])
+    return ticket.company.domain if ticket.company_id else ""
+
+
+def policy_for(pipeline: Pipeline, entry_stage: Stage) -> SlaPolicy | None:
+    policies = {
+        p.entry_stage_id: p
+        for p in SlaPolicy.objects.filter(pipeline=pipeline).select_related("calendar")
+    }
+    return policies.get(entry_stage.pk) or policies.get(None)
+
+
+def _check_priority(priority: str) -> None:
+    if priority not in Priority.values:
+        raise DomainError(
+            code="invalid_priority",
+            message=_("Priority must be one of: %(v)s.") % {"v": ", ".join(Priority.values)},
+            field="priority",
+        )
+
+
+# ---------------------------------------------------------------- SLA clocks
+
+
+def recompute_sla(ticket: Ticket, *, now: dt.datetime) -> None:
+    """Set the stored due times from the policy, the anchors and the pauses (not saved)."""
+    policy = ticket.sla_policy
+    fields = dict.fromkeys(
+        (
+            "first_response_due_at",
+            "first_response_warn_at",
+            "first_response_met",
+            "resolution_started_at",
+            "resolution_due_at",
+            "resolution_warn_at",
+            "resolution_met",
+        ),
+    )
+    if policy is not None:
+        cal = agency_calendar(policy)
+        pauses = [(p.started_at, p.ended_at or now) for p in ticket.pauses.all()]
+        percent = policy.due_soon_percent
+        if policy.first_response_amount is not None:
+            due, warn = target_times(
+                start=ticket.created_at,
+                amount=policy.first_response_amount,
+                unit=policy.first_response_unit,
+                cal=cal,
+                pauses=pauses,
+                due_soon_percent=percent,
+            )
+            fields.update(first_response_due_at=due, first_response_warn_at=warn)
+            if ticket.first_response_at:
+                fields["first_response_met"] = ticket.first_response_at <= due
+        start = (
+            ticket.created_at
+            if policy.resolution_from == ResolutionFrom.CREATED
+            else ticket.first_response_at
+        )
+        fields["resolution_started_at"] = start
+        if policy.resolution_amount is not None and start is not None:
+            due, warn = target_times(
+                start=start,
+                amount=policy.resolution_amount,
+                unit=policy.resolution_unit,
+                cal=cal,
+                pauses=pauses,
+                due_soon_percent=percent,
+            )
+            fields.update(resolution_due_at=due, resolution_warn_at=warn)
+            if ticket.closed_at:
+                fields["resolution_met"] = ticket.closed_at <= due
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+
+
+SLA_FIELDS = [
+    "first_response_at",
+    "first_response_due_at",
+    "first_response_warn_at",
+    "first_response_met",
+    "resolution_started_at",
+    "resolution_due_at",
+    "resolution_warn_at",
+    "resolution_met",
+    "sla_paused_at",
+]
+
+
+def _record_first_response(ticket: Ticket, *, now: dt.datetime, by_move: bool) -> None:
+    if ticket.first_response_at is not None:
+        return
+    policy = ticket.sla_policy
+    how = policy.first_response_by if policy else FirstResponseBy.REPLY_OR_MOVE
+    if (by_move and how == FirstResponseBy.REPLY) or (not by_move and how == FirstResponseBy.MOVE):
+        return
+    ticket.first_response_at = now
+
+
+def _pause(ticket: Ticket, now: dt.datetime) -> None:
+    if ticket.sla_paused_at is None:
+        ticket.sla_paused_at = now
+        TicketPause.objects.create(ticket=ticket, started_at=now)
+
+
+def _resume(ticket: Ticket, now: dt.datetime) -> None:
+    if ticket.sla_paused_at is not None:
+        TicketPause.objects.filter(ticket=ticket, ended_at__isnull=True).update(ended_at=now)
+        ticket.sla_paused_at = None
+
+
+# ---------------------------------------------------------------- create
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    by,
+    pipeline: Pipeline,
+    stage: Stage | None = None,
+    name: str = "",
+    description: str = "",
+    owner=None,
+    priority: str = Priority.MEDIUM,
+    company=None,
+    deal: Deal | None = None,
+    contact=None,
+    properties: dict | None = None,
+    source: str = Source.MANUAL,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Open a ticket in an entry stage of a ticket pipeline, enforcing its required properties."""
+    _require_staff(by)
+    now = now or clock.now()
+    if pipeline.object_type != ObjectType.TICKET:
+        raise DomainError(
+            code="invalid_pipeline",
+            message=_("“%(p)s” is not a ticket pipeline.") % {"p": pipeline},
+            field="pipeline",
+        )
+    entry_stages = list(pipeline.stages.filter(is_entry=True).order_by("order", "id"))
+    if stage is None:
+        if not entry_stages:
+            raise DomainError(
+                code="invalid_pipeline",
+                message=_("The pipeline has no entry stage."),
+                field="pipeline",
+            )
+        stage = entry_stages[0]
+    if stage.pipeline_id != pipeline.pk:
+        raise DomainError(
+            code="invalid_stage",
+            message=_("Stage “%(s)s” is not in pipeline “%(p)s”.") % {"s": stage, "p": pipeline},
+            field="stage",
+        )
+    if stage not in entry_stages:
+        names = ", ".join(s.name for s in entry_stages)
+        raise DomainError(
+            code="not_an_entry_stage",
+            message=_("Tickets are opened in: %(names)s. Choose one of these stages.")
+            % {"names": names},
+            field="stage",
+        )
+    _check_priority(priority)
+    _check_owner(owner)
+    if company is None and deal is not None:
+        company = deal.company
+    if contact is not None and company is not None and contact.company_id not in (None, company.pk):
+        raise DomainError(
+            code="contact_not_in_company",
+            message=_("The contact does not belong to the ticket's company."),
+            field="contact",
+        )
+    ticket = Ticket(
+        pipeline=pipeline,
+        stage=stage,
+        entry_stage=stage,
+        name=(name or "").strip()[:255],
+        description=(description or "").strip(),
+        owner=owner,
+        priority=priority,
+        company=company,
+        deal=deal,
+        contact=contact,
+        source=source,
+        created_at=now,
+        stage_entered_at=now,
+        sla_policy=policy_for(pipeline, stage),
+    )
+    _full_clean(ticket, exclude=["pipeline", "stage", "entry_stage", "name", "sla_policy"])
+    props.apply_properties(ticket, properties or {})
+    if not ticket.name:
+        ticket.name = ticket_name(stage=stage, domain=_domain_of(ticket))[:255]
+    ticket.save()
+    props.ensure_can_enter(ticket, stage)
+    check_request_rules(ticket, stage, now=now)
+    if stage.waiting_on_customer:
+        _pause(ticket, now)
+    if stage.is_closed:
+        ticket.closed_at = now
+    recompute_sla(ticket, now=now)
+    ticket.save()
+    record_event(
+        kind="ticket.created",
+        subject=ticket,
+        actor=by,
+        company_id=ticket.company_id,
+        data={
+            "name": ticket.name,
+            "pipeline": pipeline.name,
+            "pipeline_id": pipeline.pk,
+            "stage": stage.name,
+            "stage_id": stage.pk,
+            "source": source,
+            "deal_id": ticket.deal_id,
+        },
+    )
+    return ticket
+
+
+def deal_properties_for_ticket(deal: Deal) -> dict:
+    """Values of the deal's properties that tickets also have (same internal name)."""
+    ticket_defs = {d.name: d for d in props.definitions(ObjectType.TICKET)}
+    values = {name: value for name, value in deal.properties.items() if name in ticket_defs}
+    items = list(deal.line_items.select_related("product"))
+    if items and "line_items" in ticket_defs:
+        values["line_items"] = "\n".join(f"{li.quantity} × {li.product.name}" for li in items)
+    if items and "product" in ticket_defs:
+        values["product"] = ", ".join(dict.fromkeys(li.product.name for li in items))
+    return values
+
+
+def deal_secrets_for_ticket(deal: Deal) -> dict:
+    from partnerdesk.core import crypto
+
+    ticket_secrets = {d.name for d in props.definitions(ObjectType.TICKET).filter(type="secret")}
+    return {
+        name: crypto.decrypt(token)
+        for name, token in deal.secrets.items()
+        if name in ticket_secrets
+    }
+
+
+@transaction.atomic
+def ticket_create_from_deal(
+    *,
+    deal: Deal,
+    by,
+    pipeline: Pipeline,
+    stage: Stage | None = None,
+    owner=None,
+    properties: dict | None = None,
+    source: str = Source.DEAL,
+    now=None,
+    **extra,
+) -> Ticket:
+    """Open a ticket for a deal: its properties copied, its company and first contact associated."""
+    values = {
+        **deal_properties_for_ticket(deal),
+        **deal_secrets_for_ticket(deal),
+        **(properties or {}),
+    }
+    contact = extra.pop("contact", None) or deal.contacts.order_by("pk").first()
+    return ticket_create(
+        by=by,
+        pipeline=pipeline,
+        stage=stage,
+        owner=owner or deal.owner,
+        company=deal.company,
+        deal=deal,
+        contact=contact,
+        properties=values,
+        source=source,
+        now=now,
+        **extra,
+    )
+
+
+# ---------------------------------------------------------------- update and move
+
+TICKET_FIELDS = ("name", "description", "owner", "priority", "company", "contact")
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, by, properties: dict | None = None, **fields) -> Ticket:
+    _require_staff(by)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    unknown = set(fields) - set(TICKET_FIELDS)
+    if unknown:
+        raise DomainError(
+            code="unknown_field",
+            message=_("Unknown field: %(f)s.") % {"f": ", ".join(sorted(unknown))},
+            field=sorted(unknown)[0],
+        )
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()[:255]
+        if not fields["name"]:
+            raise DomainError(code="required", message=_("A ticket needs a name."), field="name")
+    if "priority" in fields:
+        _check_priority(fields["priority"])
+    if "owner" in fields:
+        _check_owner(fields["owner"])
+    changes = _set_fields(ticket, fields, _labels(Ticket))
+    changes += props.apply_properties(ticket, properties or {})
+    if changes:
+        ticket.save()
+        record_event(
+            kind="ticket.updated",
+            subject=ticket,
+            actor=by,
+            company_id=ticket.company_id,
+            data={"changes": changes},
+        )
+    return ticket
+
+
+@transaction.atomic
+def ticket_move(
+    *,
+    ticket: Ticket,
+    stage: Stage,
+    by,
+    now: dt.datetime | None = None,
+    properties: dict | None = None,
+) -> Ticket:
+    """Move a ticket within its pipeline, checking required properties; keeps the SLA clocks right.
+
+    ``properties`` are set first, in the same transaction: the values the stage asks for.
+    """
+    _require_staff(by)
+    now = now or clock.now()
+    if properties:
+        ticket_update(ticket=ticket, by=by, properties=properties)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("stage", "sla_policy", "company")
+        .get(pk=ticket.pk)
+    )
+    if stage.pipeline_id != ticket.pipeline_id:
+        raise DomainError(
+            code="invalid_stage",
+            message=_("“%(s)s” is not a stage of this ticket's pipeline.") % {"s": stage},
+            field="stage",
+        )
+    if stage.pk == ticket.stage_id:
+        return ticket
+    props.ensure_can_enter(ticket, stage)
+    previous = ticket.stage
+    if previous.pk == ticket.entry_stage_id and by is not None:
+        _record_first_response(ticket, now=now, by_move=True)
+    if stage.waiting_on_customer:
+        _pause(ticket, now)
+    else:
+        _resume(ticket, now)
+    if stage.is_closed:
+        if ticket.first_response_at is None:  # resolving answers the customer: both clocks stop
+            ticket.first_response_at = now
+        ticket.closed_at = now
+    else:
+        ticket.closed_at = None
+    ticket.stage = stage
+    ticket.stage_entered_at = now
+    recompute_sla(ticket, now=now)
+    ticket.save()
+    record_event(
+        kind="ticket.stage_changed",
+        subject=ticket,
+        actor=by,
+        company_id=ticket.company_id,
+        data={
+            "from_stage_id": previous.pk,
+            "from_stage": previous.name,
+            "to_stage_id": stage.pk,
+            "to_stage": stage.name,
+            "pipeline_id": ticket.pipeline_id,
+            "closed": stage.is_closed,
+        },
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_note_add(
+    *,
+    ticket: Ticket,
+    by,
+    body: str,
+    is_public: bool = False,
+    is_delay_cause: bool = False,
+    now: dt.datetime | None = None,
+) -> TicketNote:
+    _require_staff(by)
+    now = now or clock.now()
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(code="required", message=_("Write the note first."), field="body")
+    if len(body) > 20_000:
+        raise DomainError(
+            code="too_long", message=_("A note can be at most 20,000 characters."), field="body"
+        )
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("sla_policy")
+        .get(pk=ticket.pk)
+    )
+    note = TicketNote.objects.create(
+        ticket=ticket, author=by, body=body, is_public=is_public, is_delay_cause=is_delay_cause
+    )
+    update = []
+    if is_public and ticket.first_response_at is None:
+        _record_first_response(ticket, now=now, by_move=False)
+        if ticket.first_response_at is not None:
+            recompute_sla(ticket, now=now)
+            update += SLA_FIELDS
+    if is_delay_cause and not ticket.has_delay_cause:
+        ticket.has_delay_cause = True
+        update.append("has_delay_cause")
+    if update:
+        ticket.save(update_fields=[*update, "updated_at"])
+    record_event(
+        kind="ticket.note_added",
+        subject=ticket,
+        actor=by,
+        company_id=ticket.company_id,
+        data={
+            "note_id": note.pk,
+            "public": is_public,
+            "delay_cause": is_delay_cause,
+            "excerpt": body[:200],
+        },
+    )
+    return note
+
+
+def recompute_open_tickets(
+    *, policy_pipeline_id: int, now: dt.datetime | None = None, batch: int = 500
+) -> int:
+    """After a policy or calendar change: recompute every open ticket of the pipeline, in batches."""
+    now = now or clock.now()
+    count = 0
+    ids = list(
+        Ticket.objects.filter(pipeline_id=policy_pipeline_id, closed_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    for offset in range(0, len(ids), batch):
+        with transaction.atomic():
+            tickets = list(
+                Ticket.objects.select_for_update(of=("self",))
+                .filter(pk__in=ids[offset : offset + batch])
+                .select_related("sla_policy__calendar", "entry_stage", "pipeline")
+                .prefetch_related("pauses")
+            )
+            policies = {}
+            for ticket in tickets:
+                key = (ticket.pipeline_id, ticket.entry_stage_id)
+                if key not in policies:
+                    policies[key] = policy_for(ticket.pipeline, ticket.entry_stage)
+                ticket.sla_policy = policies[key]
+                recompute_sla(ticket, now=now)
+            Ticket.objects.bulk_update(tickets, ["sla_policy", *SLA_FIELDS])
+            count += len(tickets)
+    return count
+
+
+# ---------------------------------------------------------------- sweep
+
+SWEEP_TARGETS = [
+    # (flag set once, event kind, target, condition)
+    ("first_response_due_soon_sent", "ticket.sla_due_soon", "first_response", due_soon_q),
+    ("first_response_breach_sent", "ticket.sla_breached", "first_response", unpaused_overdue_q),
+    ("resolution_due_soon_sent", "ticket.sla_due_soon", "resolution", due_soon_q),
+    ("resolution_breach_sent", "ticket.sla_breached", "resolution", unpaused_overdue_q),
+    ("first_response_breach_sent", "ticket.sla_breached", "first_response", paused_overdue_q),
+    ("resolution_breach_sent", "ticket.sla_breached", "resolution", paused_overdue_q),
+]
+
+
+def sla_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> dict[str, int]:
+    """Emit one due-soon and one breached event per ticket and target, exactly once.
+
+    Each flag is set by the same transaction that writes the event, on rows locked with
+    SKIP LOCKED, so two sweeps running at once never emit the same event twice.
+    """
+    now = now or clock.now()
+    counts = {}
+    for flag, kind, target, condition in SWEEP_TARGETS:
+        emitted = 0
+        while True:
+            with transaction.atomic():
+                qs = Ticket.objects.filter(condition(target, now), **{flag: False})
+                rows = list(
+                    qs.select_for_update(skip_locked=True)
+                    .only("pk", "company_id", "first_response_due_at", "resolution_due_at")
+                    .order_by()[:batch]
+                )
+                if not rows:
+                    break
+                Ticket.objects.filter(pk__in=[t.pk for t in rows]).update(**{flag: True})
+                for ticket in rows:
+                    due = (
+                        ticket.first_response_due_at
+                        if target == "first_response"
+                        else ticket.resolution_due_at
+                    )
+                    record_event(
+                        kind=kind,
+                        subject=ticket,
+                        company_id=ticket.company_id,
+                        data={"target": target, "due_at": due.isoformat() if due else None},
+                    )
+                emitted += len(rows)
+        key = f"{kind}:{target}"
+        counts[key] = counts.get(key, 0) + emitted
+    return counts

@@ -1,0 +1,171 @@
+"""Browser tests: a real Chromium (Debian's package) driven by Playwright against live_server.
+
+Every test in this directory is marked ``browser``. Run only these with ``pytest -m browser``
+or skip them with ``-m "not browser"``.
+
+Chromium is looked up in ``$PARTNERDESK_CHROMIUM``, then on ``PATH`` (``chromium``,
+``chromium-browser``). Without it the tests are skipped locally and fail in CI (``CI=true``).
+``playwright install`` is never needed: we launch the system binary by path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API keeps an asyncio loop in the test thread; Django then refuses ORM calls
+# from that thread unless told that this is fine (it is: the loop never runs Django code).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.conftest import PASSWORD
+
+HERE = Path(__file__).resolve().parent
+ARTIFACTS = HERE.parent.parent / "test-artifacts"
+TIMEOUT_MS = 10_000
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 390, "height": 844}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test collected from this directory (and only those) as ``browser``."""
+    for item in items:
+        if Path(str(item.path)).resolve().is_relative_to(HERE):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def find_chromium() -> str | None:
+    configured = os.environ.get("PARTNERDESK_CHROMIUM")
+    if configured:
+        return configured if Path(configured).exists() else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        reason = (
+            "Chromium not found; apt install chromium "
+            "(or set PARTNERDESK_CHROMIUM to the browser's executable)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}. Browser tests must run in CI.", pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance, chromium_path):
+    browser = playwright_instance.chromium.launch(
+        executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(autouse=True)
+def site(transactional_db, live_server):
+    """The live server, with the default pipelines and products in place.
+
+    Transactional tests flush the database afterwards; the post_migrate handler reinstalls the
+    defaults on flush, but do not rely on it silently.
+    """
+    from partnerdesk.crm.defaults import install_defaults
+    from partnerdesk.crm.models import Pipeline
+
+    if not Pipeline.objects.filter(object_type="deal", name="Email Subscription").exists():
+        install_defaults()
+    return live_server
+
+
+@pytest.fixture
+def new_page(browser, site, request):
+    """new_page(viewport=..., **context_options) -> a Page in a fresh browser context.
+
+    Every context is closed after the test; on failure each page is screenshotted into
+    test-artifacts/.
+    """
+    contexts = []
+    shot_name = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("::", 1)[-1])
+    for stale in ARTIFACTS.glob(f"{shot_name}-*.png"):
+        stale.unlink()
+
+    def make(viewport=None, **options) -> Page:
+        options.setdefault("locale", "en-US")
+        context = browser.new_context(base_url=site.url, viewport=viewport or DESKTOP, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        # Chromium fetches /favicon.ico in the background after each page load. On SQLite the
+        # live server shares the test thread's in-memory connection, so a stray request racing
+        # the test's own ORM calls could flake: answer it in the browser instead.
+        context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for index, context in enumerate(contexts):
+        if failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            for n, page in enumerate(context.pages):
+                # A failed screenshot must never hide the real failure.
+                with contextlib.suppress(Exception):
+                    page.screenshot(
+                        path=str(ARTIFACTS / f"{shot_name}-{index}-{n}.png"), full_page=True
+                    )
+        context.close()
+
+
+@pytest.fixture
+def page(new_page) -> Page:
+    return new_page()
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the real login form and wait until we have left it."""
+    page.goto("/accounts/login/")
+    page.locator("input[name=username]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+
+@pytest.fixture
+def api(playwright_instance, site):
+    """An HTTP client for the live server with no cookies: only what we send authenticates."""
+    context = playwright_instance.request.new_context(base_url=site.url, timeout=TIMEOUT_MS)
+    yield context
+    context.dispose()

@@ -1,0 +1,1331 @@
+"""Permission matrix: every route of the app, every kind of user, the exact expected status.
+
+The route list is not written by hand: ``test_matrix_covers_every_route`` walks Django's URL
+resolver (every namespace) and the OpenAPI document of the Ninja API, and fails naming any route
+that has no entry in ``MATRIX`` (or any entry whose route no longer exists). Adding a page or an
+endpoint therefore means deciding here who may open it.
+
+Actors: anonymous; ``client_user`` (client admin of ``company``, the company that owns every
+object used below); ``other_client`` (member of ``other_company``); ``agent``; ``admin``.
+
+House conventions (ARCHITECTURE.md rule 3):
+- anonymous on a web page -> 302 to /accounts/login/; anonymous on the API -> 401;
+- client users on the staff app (/app/...) -> 404: it does not exist for them;
+- admin-only pages for agents -> 403;
+- a client reading another company's object -> 404, exactly like a missing id;
+- staff-only API resources (pipelines, products, properties) -> 404 for client users;
+- client writes to the CRM API -> 403 on their own company's objects, 404 on others'.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.test.client import ClientHandler
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from partnerdesk.accounts.models import Role, Team
+from partnerdesk.accounts.services import api_token_create, invitation_create
+from partnerdesk.api.api import api
+from partnerdesk.automation import services as automation_services
+from partnerdesk.automation.models import IntegrationSettings, RunStatus, Workflow, WorkflowRun
+from partnerdesk.core.events import record_event
+from partnerdesk.crm import services
+from partnerdesk.crm.models import Pipeline, Stage
+from partnerdesk.notifications.models import Kind, Notification
+from partnerdesk.sla import services as sla_services
+from partnerdesk.sla.models import Calendar, SlaPolicy
+from partnerdesk.tickets import services as ticket_services
+from partnerdesk.tickets.models import SavedView
+from tests.conftest import login
+
+ANON, OWN, OTHER, AGENT, ADMIN = "anonymous", "client_user", "other_client", "agent", "admin"
+ACTORS = (ANON, OWN, OTHER, AGENT, ADMIN)
+MISSING_ID = 999_999
+LOGIN_PATH = "/accounts/login/"
+
+
+# ---------------------------------------------------------------- matrix vocabulary
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The primary key of a fixture, resolved at test time (``Ref("deal")`` -> deal.pk)."""
+
+    fixture: str
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A 302 whose Location starts with ``to`` (or equals it when ``exact``)."""
+
+    to: str
+    exact: bool = False
+
+    def __str__(self) -> str:
+        return f"302 -> {self.to}{'' if self.exact else '...'}"
+
+
+LOGIN = Redirect(LOGIN_PATH)
+Expect = int | Redirect
+
+
+def E(anonymous: Expect, client_user: Expect, other_client: Expect, agent: Expect, admin: Expect):
+    return dict(zip(ACTORS, (anonymous, client_user, other_client, agent, admin), strict=True))
+
+
+def ALL(status: Expect):
+    return E(status, status, status, status, status)
+
+
+# Web pages
+STAFF = E(LOGIN, 404, 404, 200, 200)
+ADMIN_ONLY = E(LOGIN, 404, 404, 403, 200)
+CLIENT_ONLY = E(LOGIN, 200, 200, 404, 404)
+SIGNED_IN = E(LOGIN, 200, 200, 200, 200)
+# A staff form posted without its fields: invalid, the page comes back with 400.
+STAFF_INVALID_FORM = E(LOGIN, 404, 404, 400, 400)
+ADMIN_INVALID_FORM = E(LOGIN, 404, 404, 403, 400)
+# Staff-only POST views opened with GET.
+STAFF_POST_ONLY_GET = E(LOGIN, 404, 404, 405, 405)
+
+# API
+API_READ = E(401, 200, 200, 200, 200)
+API_OWNED_READ = E(401, 200, 404, 200, 200)
+API_CRM_CREATE = E(401, 403, 403, 201, 201)
+API_OWNED_WRITE = E(401, 403, 404, 200, 200)
+API_STAFF_READ = E(401, 404, 404, 200, 200)
+API_ADMIN_CREATE = E(401, 404, 404, 403, 201)
+API_ADMIN_WRITE = E(401, 404, 404, 403, 200)
+
+# A workflow as the API takes it (create and replace).
+WORKFLOW_PAYLOAD = {
+    "name": "Matrix workflow (API)",
+    "trigger": "deal_stage_entered",
+    "trigger_config": {"pipeline_id": Ref("email_pipeline"), "stage_kind": "won"},
+    "actions": [{"type": "notify", "config": {"include_owner": True, "title": "{{ deal.name }}"}}],
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    method: str
+    expect: dict[str, Expect]
+    data: Any = None
+
+
+@dataclass(frozen=True)
+class Route:
+    checks: tuple[Check, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    # The URL kwarg that holds an object owned by ``company`` (tenant data): for these routes a
+    # client of another company must get the same 404 for it as for a missing id.
+    owned: str | None = None
+
+    @property
+    def is_api_operation(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Op(Route):
+    """One operation of the Ninja API, called with an API token; keyed "METHOD /api/path"."""
+
+    @property
+    def is_api_operation(self) -> bool:
+        return True
+
+
+def get(expect, **kw) -> Check:
+    return Check("GET", expect, **kw)
+
+
+def post(expect, data=None) -> Check:
+    return Check("POST", expect, data={} if data is None else data)
+
+
+def post_form(expect) -> Check:
+    """POST to a form page with no real field: the form is bound, invalid, shown again.
+
+    (An empty body would not do: ``Form(request.POST or None)`` treats it as a GET.)
+    """
+    return Check("POST", expect, data={"submit": "1"})
+
+
+def op(expect, data=None, owned=None, **kwargs) -> Op:
+    return Op(checks=(Check("", expect, data),), kwargs=kwargs, owned=owned)
+
+
+# ---------------------------------------------------------------- the matrix
+
+MATRIX: dict[str, Route] = {
+    # ------------------------------------------------------------ public and account pages
+    "home": Route(
+        checks=(
+            get(
+                E(
+                    LOGIN,
+                    Redirect("/portal/"),
+                    Redirect("/portal/"),
+                    Redirect("/app/"),
+                    Redirect("/app/"),
+                )
+            ),
+        )
+    ),
+    "healthz": Route(checks=(get(ALL(200)),)),
+    "set_language": Route(
+        checks=(
+            post(ALL(Redirect("/healthz", exact=True)), {"language": "en", "next": "/healthz"}),
+        )
+    ),
+    "accounts:login": Route(
+        checks=(
+            get(
+                E(
+                    200,
+                    Redirect("/", exact=True),
+                    Redirect("/", exact=True),
+                    Redirect("/", exact=True),
+                    Redirect("/", exact=True),
+                )
+            ),
+        )
+    ),
+    "accounts:logout": Route(checks=(get(ALL(405)), post(ALL(LOGIN)))),
+    "accounts:password_reset": Route(
+        checks=(
+            get(ALL(200)),
+            post(
+                ALL(Redirect("/accounts/password-reset/sent/", exact=True)),
+                {"email": "nobody@nowhere.test"},
+            ),
+        )
+    ),
+    "accounts:password_reset_done": Route(checks=(get(ALL(200)),)),
+    "accounts:password_reset_confirm": Route(
+        checks=(get(ALL(200)),),  # an invalid link renders "this link is not valid"
+        kwargs={"uidb64": "MQ", "token": "bogus-token"},
+    ),
+    "accounts:password_reset_complete": Route(checks=(get(ALL(200)),)),
+    "accounts:password_change": Route(checks=(get(SIGNED_IN), post(SIGNED_IN))),
+    "accounts:invitation_accept": Route(
+        checks=(get(ALL(404)), post(ALL(404))), kwargs={"token": "inv_bogus"}
+    ),
+    "accounts:profile": Route(checks=(get(SIGNED_IN), post(SIGNED_IN))),
+    # A token can only be revoked by its owner on this page (admin included: not theirs -> 404).
+    "accounts:token_revoke": Route(
+        checks=(post(E(LOGIN, 404, 404, Redirect("/accounts/profile/", exact=True), 404)),),
+        kwargs={"pk": Ref("agent_token")},
+    ),
+    # ------------------------------------------------------------ staff app: CRM records
+    "crm:dashboard": Route(checks=(get(STAFF),)),
+    "crm:company_list": Route(checks=(get(STAFF),)),
+    "crm:company_export": Route(checks=(get(STAFF),)),
+    "crm:company_create": Route(checks=(get(STAFF), post_form(STAFF_INVALID_FORM))),
+    "crm:company_detail": Route(checks=(get(STAFF),), kwargs={"pk": Ref("company")}, owned="pk"),
+    "crm:company_edit": Route(
+        checks=(get(STAFF), post_form(STAFF_INVALID_FORM)),
+        kwargs={"pk": Ref("company")},
+        owned="pk",
+    ),
+    "crm:contact_list": Route(checks=(get(STAFF),)),
+    "crm:contact_export": Route(checks=(get(STAFF),)),
+    "crm:contact_create": Route(checks=(get(STAFF), post_form(STAFF_INVALID_FORM))),
+    "crm:contact_detail": Route(checks=(get(STAFF),), kwargs={"pk": Ref("contact")}, owned="pk"),
+    "crm:contact_edit": Route(
+        checks=(get(STAFF), post_form(STAFF_INVALID_FORM)),
+        kwargs={"pk": Ref("contact")},
+        owned="pk",
+    ),
+    "crm:deal_list": Route(checks=(get(STAFF),)),
+    "crm:deal_export": Route(checks=(get(STAFF),)),
+    "crm:deal_board": Route(checks=(get(STAFF),)),
+    "crm:deal_board_pipeline": Route(
+        checks=(get(STAFF),), kwargs={"pipeline_pk": Ref("email_pipeline")}
+    ),
+    "crm:deal_create": Route(checks=(get(STAFF), post_form(STAFF_INVALID_FORM))),
+    "crm:deal_detail": Route(checks=(get(STAFF),), kwargs={"pk": Ref("deal")}, owned="pk"),
+    "crm:deal_edit": Route(
+        checks=(get(STAFF), post_form(STAFF_INVALID_FORM)), kwargs={"pk": Ref("deal")}, owned="pk"
+    ),
+    # GET shows the move form (with the fields the chosen stage still needs); no stage
+    # posted: the move form is invalid -> 422 with the deal page.
+    "crm:deal_move": Route(
+        checks=(get(STAFF), post(E(LOGIN, 404, 404, 422, 422))),
+        kwargs={"pk": Ref("deal")},
+        owned="pk",
+    ),
+    "crm:line_item_add": Route(
+        checks=(get(STAFF_POST_ONLY_GET), post(E(LOGIN, 404, 404, 422, 422))),
+        kwargs={"pk": Ref("deal")},
+        owned="pk",
+    ),
+    "crm:line_item_remove": Route(
+        checks=(
+            get(STAFF_POST_ONLY_GET),
+            post(E(LOGIN, 404, 404, Redirect("/app/deals/"), Redirect("/app/deals/"))),
+        ),
+        kwargs={"pk": Ref("deal"), "item_pk": Ref("line_item")},
+        owned="pk",
+    ),
+    # ------------------------------------------------------------ staff app: import
+    # Import is a staff feature (linked for every staff user in base.html). Ids are missing on
+    # purpose: a missing import job is a 404 for everybody signed in, a login for anonymous.
+    "crm:import_upload": Route(checks=(get(STAFF), post_form(STAFF_INVALID_FORM))),
+    "crm:import_detail": Route(
+        checks=(get(E(LOGIN, 404, 404, 404, 404)), post(E(LOGIN, 404, 404, 404, 404))),
+        kwargs={"pk": MISSING_ID},
+    ),
+    "crm:import_progress": Route(
+        checks=(get(E(LOGIN, 404, 404, 404, 404)),), kwargs={"pk": MISSING_ID}
+    ),
+    # ------------------------------------------------------------ staff app: settings
+    "crm:pipeline_list": Route(checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM))),
+    # No action posted: nothing changes, the page is shown again.
+    "crm:pipeline_detail": Route(
+        checks=(get(ADMIN_ONLY), post(ADMIN_ONLY)), kwargs={"pk": Ref("email_pipeline")}
+    ),
+    "crm:stage_edit": Route(
+        checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM)), kwargs={"pk": Ref("stage")}
+    ),
+    "crm:property_list": Route(checks=(get(ADMIN_ONLY),)),
+    "crm:property_create": Route(checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM))),
+    "crm:property_edit": Route(
+        checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM)),
+        kwargs={"pk": Ref("custom_property")},
+    ),
+    "crm:product_list": Route(checks=(get(STAFF),)),
+    "crm:product_create": Route(checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM))),
+    "crm:product_edit": Route(
+        checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM)), kwargs={"pk": Ref("product")}
+    ),
+    "crm:user_list": Route(checks=(get(ADMIN_ONLY),)),
+    "crm:user_invite": Route(checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM))),
+    "crm:user_edit": Route(
+        checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM)), kwargs={"pk": Ref("agent")}
+    ),
+    # Teams (automations assign to them): admin configuration; posted without a name -> 400.
+    "crm:team_list": Route(checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM))),
+    "crm:team_edit": Route(
+        checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM)), kwargs={"pk": Ref("team")}
+    ),
+    "crm:invitation_revoke": Route(
+        checks=(
+            get(E(LOGIN, 404, 404, 403, 405)),
+            post(E(LOGIN, 404, 404, 403, Redirect("/app/settings/users/", exact=True))),
+        ),
+        kwargs={"pk": Ref("invitation")},
+    ),
+    # ------------------------------------------------------------ staff app: tickets
+    "tickets:list": Route(checks=(get(STAFF),)),
+    "tickets:board": Route(checks=(get(STAFF),)),
+    "tickets:board_pipeline": Route(
+        checks=(get(STAFF),), kwargs={"pipeline_pk": Ref("ticket_pipeline")}
+    ),
+    "tickets:new": Route(checks=(get(STAFF),)),
+    "tickets:create": Route(
+        checks=(get(STAFF), post_form(STAFF_INVALID_FORM)), kwargs={"stage_pk": Ref("entry_stage")}
+    ),
+    # Without a name the view is not saved; the list is shown again with a message.
+    "tickets:view_create": Route(
+        checks=(
+            get(STAFF_POST_ONLY_GET),
+            post(E(LOGIN, 404, 404, Redirect("/app/tickets/"), Redirect("/app/tickets/"))),
+        )
+    ),
+    # A saved view can only be deleted by its owner (the agent here).
+    "tickets:view_delete": Route(
+        checks=(
+            get(STAFF_POST_ONLY_GET),
+            post(E(LOGIN, 404, 404, Redirect("/app/tickets/", exact=True), 404)),
+        ),
+        kwargs={"pk": Ref("saved_view")},
+    ),
+    "tickets:detail": Route(checks=(get(STAFF),), kwargs={"pk": Ref("ticket")}, owned="pk"),
+    "tickets:edit": Route(
+        checks=(get(STAFF), post_form(STAFF_INVALID_FORM)), kwargs={"pk": Ref("ticket")}, owned="pk"
+    ),
+    "tickets:move": Route(
+        checks=(get(STAFF_POST_ONLY_GET), post(E(LOGIN, 404, 404, 422, 422))),
+        kwargs={"pk": Ref("ticket")},
+        owned="pk",
+    ),
+    "tickets:note": Route(
+        checks=(get(STAFF_POST_ONLY_GET), post(E(LOGIN, 404, 404, 422, 422))),
+        kwargs={"pk": Ref("ticket")},
+        owned="pk",
+    ),
+    # ------------------------------------------------------------ staff app: SLA settings
+    "sla:policy_list": Route(checks=(get(ADMIN_ONLY),)),
+    "sla:policy_create": Route(
+        checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM)),
+        kwargs={"pipeline_pk": Ref("ticket_pipeline")},
+    ),
+    "sla:policy_edit": Route(
+        checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM)),
+        kwargs={"pipeline_pk": Ref("ticket_pipeline"), "pk": Ref("sla_policy")},
+    ),
+    "sla:policy_delete": Route(
+        checks=(
+            get(E(LOGIN, 404, 404, 403, 405)),
+            post(E(LOGIN, 404, 404, 403, Redirect("/app/settings/sla/", exact=True))),
+        ),
+        kwargs={"pipeline_pk": Ref("ticket_pipeline"), "pk": Ref("sla_policy")},
+    ),
+    "sla:calendar_list": Route(checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM))),
+    "sla:calendar_preview": Route(checks=(get(ADMIN_ONLY),)),
+    "sla:calendar_edit": Route(
+        checks=(get(ADMIN_ONLY), post(ADMIN_INVALID_FORM, {"action": "save"})),
+        kwargs={"pk": Ref("calendar")},
+    ),
+    # ------------------------------------------------------------ staff app: automations
+    # Admin-only configuration: agents 403, clients 404 (the staff app does not exist for them).
+    "automation:workflow_list": Route(checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM))),
+    # "save" without a name: the trigger form is invalid, the page comes back with 400.
+    "automation:workflow_edit": Route(
+        checks=(get(ADMIN_ONLY), post(ADMIN_INVALID_FORM, {"action": "save"})),
+        kwargs={"pk": Ref("workflow")},
+    ),
+    "automation:run_list": Route(checks=(get(ADMIN_ONLY),)),
+    "automation:run_detail": Route(checks=(get(ADMIN_ONLY),), kwargs={"pk": Ref("workflow_run")}),
+    # The run is a failed one: the admin replays it and is sent back to the run.
+    "automation:run_replay": Route(
+        checks=(
+            get(E(LOGIN, 404, 404, 403, 405)),
+            post(E(LOGIN, 404, 404, 403, Redirect("/app/settings/automations/runs/"))),
+        ),
+        kwargs={"pk": Ref("workflow_run")},
+    ),
+    "automation:integrations": Route(checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM))),
+    # Public (GitHub calls it, CSRF-exempt) but refused without a valid signature, whoever asks;
+    # the JSON body is checked in test_github_webhook_refuses_a_bad_signature.
+    "github_webhook": Route(checks=(get(ALL(405)), post(ALL(403)))),
+    # ------------------------------------------------------------ notifications (any signed-in user)
+    "notifications:list": Route(checks=(get(SIGNED_IN),)),
+    "notifications:badge": Route(checks=(get(SIGNED_IN),)),
+    "notifications:mark_read": Route(
+        checks=(
+            get(E(LOGIN, 405, 405, 405, 405)),
+            post(E(LOGIN, *[Redirect("/notifications/", exact=True)] * 4)),
+        )
+    ),
+    "notifications:preferences": Route(
+        checks=(
+            get(SIGNED_IN),
+            post_form(E(LOGIN, *[Redirect("/notifications/preferences/", exact=True)] * 4)),
+        )
+    ),
+    # ------------------------------------------------------------ client portal
+    "portal:home": Route(checks=(get(CLIENT_ONLY),)),
+    "portal:contact_export": Route(checks=(get(CLIENT_ONLY),)),
+    "portal:deal_detail": Route(
+        checks=(get(E(LOGIN, 200, 404, 404, 404)),), kwargs={"pk": Ref("deal")}, owned="pk"
+    ),
+    # Only a client admin may invite; a member is sent back to the portal with a message.
+    "portal:invite_colleague": Route(
+        checks=(
+            get(E(LOGIN, 200, Redirect("/portal/", exact=True), 404, 404)),
+            post_form(E(LOGIN, 400, Redirect("/portal/", exact=True), 404, 404)),
+        )
+    ),
+    # ------------------------------------------------------------ API: non-operation views
+    # The schema and its docs page are public: they describe the API, they hold no data.
+    "api:openapi-json": Route(checks=(get(ALL(200)),)),
+    "api:openapi-view": Route(checks=(get(ALL(200)),)),
+    "api:api-root": Route(checks=(get(ALL(404)),)),
+    # ------------------------------------------------------------ API operations (token auth)
+    "GET /api/me": op(API_READ),
+    "GET /api/companies": op(API_READ),
+    "POST /api/companies": op(API_CRM_CREATE, {"name": "New Co"}),
+    "GET /api/companies/{company_id}": op(
+        API_OWNED_READ, company_id=Ref("company"), owned="company_id"
+    ),
+    "PATCH /api/companies/{company_id}": op(
+        API_OWNED_WRITE, {"name": "Renamed Co"}, company_id=Ref("company"), owned="company_id"
+    ),
+    "GET /api/contacts": op(API_READ),
+    "POST /api/contacts": op(API_CRM_CREATE, {"first_name": "New", "company_id": Ref("company")}),
+    "GET /api/contacts/{contact_id}": op(
+        API_OWNED_READ, contact_id=Ref("contact"), owned="contact_id"
+    ),
+    "PATCH /api/contacts/{contact_id}": op(
+        API_OWNED_WRITE, {"job_title": "CTO"}, contact_id=Ref("contact"), owned="contact_id"
+    ),
+    "GET /api/deals": op(API_READ),
+    "POST /api/deals": op(
+        API_CRM_CREATE,
+        {"name": "New deal", "pipeline_id": Ref("email_pipeline"), "company_id": Ref("company")},
+    ),
+    "GET /api/deals/{deal_id}": op(API_OWNED_READ, deal_id=Ref("deal"), owned="deal_id"),
+    "PATCH /api/deals/{deal_id}": op(
+        API_OWNED_WRITE, {"name": "Renamed deal"}, deal_id=Ref("deal"), owned="deal_id"
+    ),
+    "POST /api/deals/{deal_id}/move": op(
+        API_OWNED_WRITE, {"stage_id": Ref("target_stage")}, deal_id=Ref("deal"), owned="deal_id"
+    ),
+    "POST /api/deals/{deal_id}/line-items": op(
+        E(401, 403, 404, 201, 201),
+        {"product_id": Ref("product")},
+        deal_id=Ref("deal"),
+        owned="deal_id",
+    ),
+    "DELETE /api/deals/{deal_id}/line-items/{item_id}": op(
+        E(401, 403, 404, 204, 204),
+        deal_id=Ref("deal"),
+        item_id=Ref("line_item"),
+        owned="deal_id",
+    ),
+    "GET /api/pipelines": op(API_STAFF_READ),
+    "POST /api/pipelines": op(
+        API_ADMIN_CREATE,
+        {"object_type": "deal", "name": "New pipeline", "stages": [{"name": "Open"}]},
+    ),
+    "GET /api/pipelines/{pipeline_id}": op(API_STAFF_READ, pipeline_id=Ref("email_pipeline")),
+    "PATCH /api/pipelines/{pipeline_id}": op(
+        API_ADMIN_WRITE, {"name": "Renamed pipeline"}, pipeline_id=Ref("email_pipeline")
+    ),
+    "POST /api/pipelines/{pipeline_id}/stages": op(
+        API_ADMIN_CREATE, {"name": "Extra stage"}, pipeline_id=Ref("email_pipeline")
+    ),
+    "PATCH /api/stages/{stage_id}": op(
+        API_ADMIN_WRITE, {"name": "Renamed stage"}, stage_id=Ref("stage")
+    ),
+    "GET /api/products": op(API_STAFF_READ),
+    "POST /api/products": op(
+        API_ADMIN_CREATE,
+        {
+            "name": "New product",
+            "sku": "new-product",
+            "category": "service",
+            "unit_price": "10.00",
+            "billing": "monthly",
+        },
+    ),
+    "GET /api/products/{product_id}": op(API_STAFF_READ, product_id=Ref("product")),
+    "PATCH /api/products/{product_id}": op(
+        API_ADMIN_WRITE, {"name": "Renamed product"}, product_id=Ref("product")
+    ),
+    "GET /api/properties": op(API_STAFF_READ),
+    "POST /api/properties": op(
+        API_ADMIN_CREATE, {"object_type": "deal", "label": "Region", "type": "text"}
+    ),
+    "GET /api/properties/{property_id}": op(API_STAFF_READ, property_id=Ref("custom_property")),
+    "PATCH /api/properties/{property_id}": op(
+        API_ADMIN_WRITE, {"label": "Renamed property"}, property_id=Ref("custom_property")
+    ),
+    "GET /api/tickets": op(API_STAFF_READ),
+    "POST /api/tickets": op(
+        E(401, 404, 404, 201, 201),
+        {"pipeline_id": Ref("ticket_pipeline"), "company_id": Ref("company"), "name": "New"},
+    ),
+    "GET /api/tickets/{ticket_id}": op(API_STAFF_READ, ticket_id=Ref("ticket"), owned="ticket_id"),
+    "PATCH /api/tickets/{ticket_id}": op(
+        E(401, 404, 404, 200, 200),
+        {"priority": "high"},
+        ticket_id=Ref("ticket"),
+        owned="ticket_id",
+    ),
+    "POST /api/tickets/{ticket_id}/move": op(
+        E(401, 404, 404, 200, 200),
+        {"stage_id": Ref("ticket_target_stage")},
+        ticket_id=Ref("ticket"),
+        owned="ticket_id",
+    ),
+    "GET /api/tickets/{ticket_id}/notes": op(
+        API_STAFF_READ, ticket_id=Ref("ticket"), owned="ticket_id"
+    ),
+    "POST /api/tickets/{ticket_id}/notes": op(
+        E(401, 404, 404, 201, 201),
+        {"body": "Called back."},
+        ticket_id=Ref("ticket"),
+        owned="ticket_id",
+    ),
+    "GET /api/sla-policies": op(API_STAFF_READ),
+    "POST /api/sla-policies": op(
+        API_ADMIN_CREATE,
+        {
+            "name": "Matrix policy",
+            "pipeline_id": Ref("ticket_pipeline"),
+            "entry_stage_id": Ref("entry_stage"),
+            "resolution": {"amount": 60, "unit": "calendar"},
+        },
+    ),
+    "GET /api/sla-policies/{policy_id}": op(API_STAFF_READ, policy_id=Ref("sla_policy")),
+    "PUT /api/sla-policies/{policy_id}": op(
+        API_ADMIN_WRITE,
+        {
+            "name": "Renamed policy",
+            "pipeline_id": Ref("ticket_pipeline"),
+            "resolution": {"amount": 120, "unit": "calendar"},
+        },
+        policy_id=Ref("sla_policy"),
+    ),
+    "DELETE /api/sla-policies/{policy_id}": op(
+        E(401, 404, 404, 403, 204), policy_id=Ref("sla_policy")
+    ),
+    "GET /api/calendars": op(API_STAFF_READ),
+    "POST /api/calendars": op(
+        API_ADMIN_CREATE,
+        {"name": "Matrix hours", "timezone": "UTC", "week": {"0": [["09:00", "17:00"]]}},
+    ),
+    "GET /api/calendars/{calendar_id}": op(API_STAFF_READ, calendar_id=Ref("calendar")),
+    "PUT /api/calendars/{calendar_id}": op(
+        API_ADMIN_WRITE,
+        {
+            "name": "Agency hours",
+            "timezone": "Africa/Cairo",
+            "week": {"6": [["09:00", "17:00"]]},
+            "is_default": True,
+        },
+        calendar_id=Ref("calendar"),
+    ),
+    "POST /api/calendars/{calendar_id}/holidays": op(
+        API_ADMIN_CREATE,
+        {"date": "2031-01-02", "name": "Matrix day"},
+        calendar_id=Ref("calendar"),
+    ),
+    "DELETE /api/calendars/{calendar_id}/holidays/{holiday_id}": op(
+        E(401, 404, 404, 403, 204), calendar_id=Ref("calendar"), holiday_id=Ref("holiday")
+    ),
+    # A computation, no change: every staff user may ask.
+    "POST /api/calendars/{calendar_id}/due": op(
+        API_STAFF_READ,
+        {"start": "2031-01-05T10:00:00+02:00", "amount": 60, "unit": "working_time"},
+        calendar_id=Ref("calendar"),
+    ),
+    # ------------------------------------------------------------ API: automations
+    # Staff-only resources (404 for clients); changing them is for admins (403 for agents).
+    "GET /api/workflows": op(API_STAFF_READ),
+    "POST /api/workflows": op(API_ADMIN_CREATE, WORKFLOW_PAYLOAD),
+    "GET /api/workflows/{workflow_id}": op(API_STAFF_READ, workflow_id=Ref("workflow")),
+    "PUT /api/workflows/{workflow_id}": op(
+        API_ADMIN_WRITE, WORKFLOW_PAYLOAD, workflow_id=Ref("workflow")
+    ),
+    "GET /api/workflow-runs": op(API_STAFF_READ),
+    "GET /api/workflow-runs/{run_id}": op(API_STAFF_READ, run_id=Ref("workflow_run")),
+    # The run failed: the admin's replay runs it again (200); an agent may not.
+    "POST /api/workflow-runs/{run_id}/replay": op(
+        E(401, 404, 404, 403, 200), run_id=Ref("workflow_run")
+    ),
+    # ------------------------------------------------------------ API: notifications
+    # Every signed-in user has their own (test_notifications_are_private checks "own").
+    "GET /api/notifications": op(API_READ),
+    "POST /api/notifications/read": op(API_READ, {}),
+}
+
+
+# ---------------------------------------------------------------- route enumeration
+
+
+def _is_api_operation(pattern: URLPattern) -> bool:
+    return pattern.callback.__module__ == "ninja.operation"
+
+
+def _walk(resolver, prefix: str = "", namespace: tuple[str, ...] = ()):
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            ns = (*namespace, pattern.namespace) if pattern.namespace else namespace
+            yield from _walk(pattern, route, ns)
+        else:
+            yield route, namespace, pattern
+
+
+def enumerate_routes() -> set[str]:
+    """Every web route by its (namespaced) name, and every API operation as "METHOD /path"."""
+    schema = api.get_openapi_schema()
+    api_paths = set(schema["paths"])
+    routes: set[str] = set()
+    for route, namespace, pattern in _walk(get_resolver()):
+        if _is_api_operation(pattern):
+            # Covered through the OpenAPI document below; an operation hidden from the schema
+            # would escape the matrix, so refuse it.
+            openapi_path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+            assert openapi_path in api_paths, f"API route {route} is not in the OpenAPI document"
+            continue
+        name = ":".join((*namespace, pattern.name)) if pattern.name else f"<unnamed> /{route}"
+        assert name not in routes, f"two URL patterns share the name {name}"
+        routes.add(name)
+    for path, operations in schema["paths"].items():
+        for method in operations:
+            routes.add(f"{method.upper()} {path}")
+    return routes
+
+
+def test_matrix_covers_every_route():
+    routes = enumerate_routes()
+    missing = sorted(routes - set(MATRIX))
+    stale = sorted(set(MATRIX) - routes)
+    assert not missing, f"routes without a permission matrix entry: {missing}"
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+def test_matrix_entries_are_complete():
+    for key, route in MATRIX.items():
+        assert route.checks, key
+        for check in route.checks:
+            assert tuple(check.expect) == ACTORS, key
+        if route.owned is not None:
+            assert isinstance(route.kwargs[route.owned], Ref), key
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def contact(admin, company):
+    return services.contact_create(
+        by=admin,
+        first_name="Amal",
+        last_name="Owned",
+        email="amal@acme-dental.com",
+        company=company,
+    )
+
+
+@pytest.fixture
+def other_contact(admin, other_company):
+    return services.contact_create(
+        by=admin,
+        first_name="Olga",
+        last_name="Foreign",
+        email="olga@other.example",
+        company=other_company,
+    )
+
+
+@pytest.fixture
+def line_item(deal):
+    return deal.line_items.get()
+
+
+@pytest.fixture
+def stage(email_pipeline):
+    return email_pipeline.stages.order_by("order", "id").first()
+
+
+@pytest.fixture
+def target_stage(email_pipeline):
+    """An open stage the deal can move to without required properties."""
+    return Stage.objects.get(pipeline=email_pipeline, name="Qualified")
+
+
+@pytest.fixture
+def custom_property(admin):
+    return services.property_create(by=admin, object_type="deal", label="Matrix note", type="text")
+
+
+@pytest.fixture
+def invitation(admin):
+    invitation, _token = invitation_create(by=admin, email="invitee@agency.test", role=Role.AGENT)
+    return invitation
+
+
+@pytest.fixture
+def agent_token(agent):
+    token, _plain = api_token_create(user=agent, name="agent token")
+    return token
+
+
+@pytest.fixture
+def ticket_pipeline(db):
+    """Website Creation: its entry stage needs no property, so a ticket opens with a name."""
+    return Pipeline.objects.get(object_type="ticket", name="Website Creation")
+
+
+@pytest.fixture
+def entry_stage(ticket_pipeline):
+    return ticket_pipeline.stages.get(is_entry=True)
+
+
+@pytest.fixture
+def ticket_target_stage(ticket_pipeline):
+    return ticket_pipeline.stages.get(name="Working On The Website")
+
+
+@pytest.fixture
+def ticket(admin, company, ticket_pipeline, entry_stage):
+    return ticket_services.ticket_create(
+        by=admin,
+        pipeline=ticket_pipeline,
+        stage=entry_stage,
+        company=company,
+        name="Acme website",
+    )
+
+
+@pytest.fixture
+def saved_view(agent):
+    return SavedView.objects.create(user=agent, name="Mine", query="owner=me")
+
+
+@pytest.fixture
+def sla_policy(ticket_pipeline):
+    return SlaPolicy.objects.filter(pipeline=ticket_pipeline).first()
+
+
+@pytest.fixture
+def calendar(db):
+    return Calendar.objects.get(is_default=True)
+
+
+@pytest.fixture
+def holiday(admin, calendar):
+    return sla_services.holiday_add(
+        by=admin, calendar=calendar, date=dt.date(2031, 1, 1), name="New year"
+    )
+
+
+@pytest.fixture
+def team(agent):
+    team = Team.objects.create(name="Matrix team", lead=agent)
+    team.members.add(agent)
+    return team
+
+
+@pytest.fixture
+def workflow(admin, email_pipeline):
+    workflow = automation_services.workflow_save(
+        by=admin,
+        name="Matrix workflow",
+        trigger="deal_stage_entered",
+        trigger_config={"pipeline_id": email_pipeline.pk, "stage_kind": "won"},
+    )
+    automation_services.action_add(
+        by=admin,
+        workflow=workflow,
+        type="notify",
+        config={"user_ids": [admin.pk], "title": "Won: {{ deal.name }}"},
+    )
+    return workflow
+
+
+@pytest.fixture
+def workflow_run(workflow, deal):
+    """A failed run of ``workflow`` for a stage change of ``deal`` (replaying it succeeds)."""
+    with transaction.atomic():
+        event = record_event(
+            kind="deal.stage_changed",
+            subject=deal,
+            company_id=deal.company_id,
+            data={"pipeline_id": deal.pipeline_id, "to_stage_id": deal.stage_id, "kind": "won"},
+        )
+    return WorkflowRun.objects.create(
+        workflow=workflow,
+        event=event,
+        status=RunStatus.FAILED,
+        attempts=5,
+        error="Step 1 (Notify users or a team): boom",
+        finished_at=timezone.now(),
+    )
+
+
+def _notification(user, title: str) -> Notification:
+    return Notification.objects.create(
+        user=user, kind=Kind.WORKFLOW, title=title, url="/app/", dedupe_key=f"matrix:{title}"
+    )
+
+
+def _resolve(value, request):
+    if isinstance(value, Ref):
+        return request.getfixturevalue(value.fixture).pk
+    if isinstance(value, dict):
+        return {k: _resolve(v, request) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, request) for v in value]
+    return value
+
+
+def _user(actor, request):
+    return None if actor == ANON else request.getfixturevalue(actor)
+
+
+# Each new test Client loads the middleware again, and WhiteNoise's middleware rescans the
+# static files when it is created (~30 ms a time, most of this module's run time). The handler
+# holds no per-client state (cookies live on the Client), so one is shared by the matrix.
+_HANDLER = ClientHandler(enforce_csrf_checks=False)
+
+
+def _client(actor, request, *, token: bool) -> Client:
+    user = _user(actor, request)
+    if user is None:
+        client = Client()
+    elif token:
+        client = request.getfixturevalue("api_client_for")(user)
+    else:
+        client = login(user)
+    client.handler = _HANDLER
+    return client
+
+
+def _url(key: str, route: Route, kwargs: dict) -> tuple[str, str | None]:
+    """(url, method) for a route; API operations carry their method in the key."""
+    if route.is_api_operation:
+        method, path = key.split(" ", 1)
+        return path.format(**kwargs), method
+    return reverse(key, kwargs=kwargs), None
+
+
+def _call(client: Client, method: str, url: str, data, *, api_op: bool):
+    if api_op:
+        if data is None:
+            return client.generic(method, url)
+        return client.generic(method, url, json.dumps(data), content_type="application/json")
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data or {})
+
+
+def _request(key, route, check, actor, request, kwargs_override=None):
+    kwargs = {k: _resolve(v, request) for k, v in route.kwargs.items()}
+    kwargs.update(kwargs_override or {})
+    url, method = _url(key, route, kwargs)
+    method = method or check.method
+    client = _client(actor, request, token=route.is_api_operation)
+    data = _resolve(check.data, request)
+    response = _call(client, method, url, data, api_op=route.is_api_operation)
+    return method, url, response
+
+
+def _describe(response) -> str:
+    location = response.headers.get("Location")
+    return f"{response.status_code}" + (f" -> {location}" if location else "")
+
+
+def _assert_expected(expected: Expect, response, *, api_op: bool, context: str):
+    if isinstance(expected, Redirect):
+        location = response.headers.get("Location", "")
+        ok = response.status_code == 302 and (
+            location == expected.to if expected.exact else location.startswith(expected.to)
+        )
+        assert ok, f"{context}: expected {expected}, got {_describe(response)}"
+        return
+    assert response.status_code == expected, (
+        f"{context}: expected {expected}, got {_describe(response)}"
+    )
+    if api_op and expected >= 400:
+        codes = {401: "not_authenticated", 403: "forbidden", 404: "not_found"}
+        if expected in codes:
+            assert response.json()["code"] == codes[expected], (context, response.content)
+
+
+MATRIX_CASES = [
+    pytest.param(key, index, actor, id=f"{key} {check.method or ''} {actor}".replace("  ", " "))
+    for key, route in MATRIX.items()
+    for index, check in enumerate(route.checks)
+    for actor in ACTORS
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "check_index", "actor"), MATRIX_CASES)
+def test_permission_matrix(key, check_index, actor, request):
+    route = MATRIX[key]
+    check = route.checks[check_index]
+    method, url, response = _request(key, route, check, actor, request)
+    _assert_expected(
+        check.expect[actor],
+        response,
+        api_op=route.is_api_operation,
+        context=f"{actor} {method} {url}",
+    )
+
+
+# ---------------------------------------------------------------- "not yours" == "missing"
+
+_VOLATILE = [
+    (re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"'), 'name="csrfmiddlewaretoken"'),
+    (re.compile(r'"X-CSRFToken": "[^"]*"'), '"X-CSRFToken": ""'),
+    (re.compile(r'nonce="[^"]*"'), 'nonce=""'),
+]
+
+
+def _shape(response, *, api_op: bool):
+    if api_op:
+        return response.json()
+    body = response.content.decode()
+    for pattern, replacement in _VOLATILE:
+        body = pattern.sub(replacement, body)
+    return response["Content-Type"], body
+
+
+OWNED_CASES = [
+    pytest.param(key, index, id=f"{key} {check.method or ''}".strip())
+    for key, route in MATRIX.items()
+    if route.owned is not None
+    for index, check in enumerate(route.checks)
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "check_index"), OWNED_CASES)
+def test_other_company_object_looks_like_a_missing_one(key, check_index, request):
+    """A client of another company cannot tell a foreign object from a missing id."""
+    route = MATRIX[key]
+    check = route.checks[check_index]
+    api_op = route.is_api_operation
+    _m, url, existing = _request(key, route, check, OTHER, request)
+    _m, missing_url, missing = _request(
+        key, route, check, OTHER, request, kwargs_override={route.owned: MISSING_ID}
+    )
+    assert existing.status_code == 404, f"{url}: {_describe(existing)}"
+    assert missing.status_code == 404, f"{missing_url}: {_describe(missing)}"
+    assert _shape(existing, api_op=api_op) == _shape(missing, api_op=api_op)
+    if api_op:
+        assert existing.json()["code"] == "not_found"
+
+
+# ---------------------------------------------------------------- exports and lists
+
+
+def _browser(user) -> Client:
+    client = login(user)
+    client.handler = _HANDLER
+    return client
+
+
+def _csv_rows(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body)))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["crm:company_export", "crm:contact_export", "crm:deal_export"])
+@pytest.mark.parametrize("actor", [OWN, OTHER])
+def test_staff_exports_are_not_found_for_clients(
+    name, actor, request, contact, other_contact, deal, other_deal
+):
+    response = _browser(request.getfixturevalue(actor)).get(reverse(name))
+    assert response.status_code == 404
+    assert not getattr(response, "streaming", False)
+    body = response.content.decode()
+    for text in ("Acme", "Other Co", "amal@", "olga@", "mailboxes"):
+        assert text not in body
+
+
+@pytest.mark.django_db
+def test_staff_company_export_has_every_company(agent, company, other_company):
+    rows = _csv_rows(_browser(agent).get(reverse("crm:company_export")))
+    assert {"Acme Dental", "Other Co"} <= {row[1] for row in rows[1:]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("actor", "own_email", "foreign_email"),
+    [
+        (OWN, "amal@acme-dental.com", "olga@other.example"),
+        (OTHER, "olga@other.example", "amal@acme-dental.com"),
+    ],
+)
+def test_portal_contact_export_has_only_own_company(
+    actor, own_email, foreign_email, request, contact, other_contact
+):
+    response = _browser(request.getfixturevalue(actor)).get(reverse("portal:contact_export"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = _csv_rows(response)
+    assert rows[0] == ["First Name", "Last Name", "Email", "Phone Number", "Job Title"]
+    emails = [row[2] for row in rows[1:]]
+    assert emails == [own_email]
+    assert all(foreign_email not in cell for row in rows for cell in row)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "own", "foreign"),
+    [
+        ("/api/companies", "company", "other_company"),
+        ("/api/contacts", "contact", "other_contact"),
+        ("/api/deals", "deal", "other_deal"),
+    ],
+)
+def test_api_lists_hold_only_own_company_rows_for_clients(
+    path, own, foreign, request, client_user, api_client_for
+):
+    own_pk = request.getfixturevalue(own).pk
+    foreign_pk = request.getfixturevalue(foreign).pk
+    body = api_client_for(client_user).get(path, {"limit": 200}).json()
+    ids = [item["id"] for item in body["items"]]
+    assert ids == [own_pk]
+    assert foreign_pk not in ids
+    assert body["count"] == 1
+
+
+@pytest.mark.django_db
+def test_portal_home_shows_only_own_company(client_user, deal, other_deal, contact, other_contact):
+    body = _browser(client_user).get(reverse("portal:home")).content.decode()
+    assert deal.name in body
+    assert contact.email in body
+    assert other_deal.name not in body
+    assert other_contact.email not in body
+    assert "Other Co" not in body
+
+
+# ---------------------------------------------------------------- automations and notifications
+
+# Routes whose id names an automation record: a missing id is a 404 (web pages and API alike).
+AUTOMATION_OBJECT_ROUTES = [
+    ("automation:workflow_edit", "pk"),
+    ("automation:run_detail", "pk"),
+    ("automation:run_replay", "pk"),
+    ("GET /api/workflows/{workflow_id}", "workflow_id"),
+    ("PUT /api/workflows/{workflow_id}", "workflow_id"),
+    ("GET /api/workflow-runs/{run_id}", "run_id"),
+    ("POST /api/workflow-runs/{run_id}/replay", "run_id"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("key", "kwarg", "check_index"),
+    [
+        pytest.param(key, kwarg, index, id=f"{key} {check.method or ''}".strip())
+        for key, kwarg in AUTOMATION_OBJECT_ROUTES
+        for index, check in enumerate(MATRIX[key].checks)
+        if check.expect[ADMIN] != 405
+    ],
+)
+def test_missing_automation_record_is_not_found(key, kwarg, check_index, request):
+    route = MATRIX[key]
+    check = route.checks[check_index]
+    _m, url, response = _request(
+        key, route, check, ADMIN, request, kwargs_override={kwarg: MISSING_ID}
+    )
+    assert response.status_code == 404, f"{url}: {_describe(response)}"
+    if route.is_api_operation:
+        assert response.json()["code"] == "not_found"
+        # Staff-only resources: an agent gets the same 404 (no hint that writes are refused).
+        _m, url, response = _request(
+            key, route, check, AGENT, request, kwargs_override={kwarg: MISSING_ID}
+        )
+        assert response.status_code == 404, f"agent {url}: {_describe(response)}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action_name", ["remove_action", "up", "down"])
+def test_workflow_page_refuses_another_workflows_action(action_name, admin, workflow):
+    """The action ids posted to a workflow's page must be that workflow's: others are 404."""
+    other = automation_services.workflow_save(by=admin, name="Other", trigger="ticket_created")
+    foreign = automation_services.action_add(
+        by=admin, workflow=other, type="notify", config={"include_owner": True}
+    )
+    automation_services.action_add(
+        by=admin, workflow=other, type="notify", config={"user_ids": [admin.pk]}
+    )
+    before = list(other.actions.order_by("order", "id").values_list("pk", "order"))
+    url = reverse("automation:workflow_edit", kwargs={"pk": workflow.pk})
+    for action_id in (foreign.pk, MISSING_ID):
+        response = _browser(admin).post(url, {"action": action_name, "action_id": action_id})
+        assert response.status_code == 404, action_id
+    assert list(other.actions.order_by("order", "id").values_list("pk", "order")) == before
+    assert workflow.actions.count() == 1
+
+
+@pytest.mark.django_db
+def test_refused_automation_writes_change_nothing(
+    agent, workflow, workflow_run, api_client_for, request
+):
+    client = api_client_for(agent)
+    payload = _resolve(WORKFLOW_PAYLOAD, request)
+    assert (
+        client.post("/api/workflows", payload, content_type="application/json").status_code == 403
+    )
+    response = client.put(f"/api/workflows/{workflow.pk}", payload, content_type="application/json")
+    assert response.status_code == 403
+    assert client.post(f"/api/workflow-runs/{workflow_run.pk}/replay").status_code == 403
+    web = _browser(agent)
+    response = web.post(
+        reverse("automation:workflow_list"),
+        {"name": "Agent's workflow", "trigger": "ticket_created", "match": "all"},
+    )
+    assert response.status_code == 403
+    response = web.post(reverse("automation:run_replay", kwargs={"pk": workflow_run.pk}))
+    assert response.status_code == 403
+
+    assert not Workflow.objects.filter(name__in=[payload["name"], "Agent's workflow"]).exists()
+    workflow.refresh_from_db()
+    workflow_run.refresh_from_db()
+    assert workflow.name == "Matrix workflow"
+    assert [a.type for a in workflow.actions.all()] == ["notify"]
+    assert (workflow_run.status, workflow_run.attempts) == (RunStatus.FAILED, 5)
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_replay_by_admin_runs_the_failed_run_again(admin, workflow_run, api_client_for):
+    body = api_client_for(admin).post(f"/api/workflow-runs/{workflow_run.pk}/replay").json()
+    assert body["status"] == "succeeded"
+    assert body["attempts"] == 0
+    assert Notification.objects.filter(user=admin, title="Won: Acme mailboxes").count() == 1
+    # Only a failed run can be replayed: a second replay is a conflict, not a second run.
+    again = api_client_for(admin).post(f"/api/workflow-runs/{workflow_run.pk}/replay")
+    assert again.status_code == 409
+    assert Notification.objects.filter(user=admin, title="Won: Acme mailboxes").count() == 1
+
+
+NOTIFICATION_PAIRS = [
+    pytest.param(OWN, OTHER, id="client-vs-other-client"),
+    pytest.param(OWN, AGENT, id="client-vs-agent"),
+    pytest.param(AGENT, ADMIN, id="agent-vs-admin"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("owner_a", "owner_b"), NOTIFICATION_PAIRS)
+def test_notifications_are_private(owner_a, owner_b, request, api_client_for):
+    """User A neither sees nor marks user B's notification, on the pages or through the API."""
+    user_a, user_b = request.getfixturevalue(owner_a), request.getfixturevalue(owner_b)
+    mine = _notification(user_a, "Mine to read")
+    theirs = Notification.objects.create(
+        user=user_b,
+        kind=Kind.WORKFLOW,
+        title="Not yours",
+        url="/app/tickets/",
+        dedupe_key="matrix:theirs",
+    )
+    web, api_client = _browser(user_a), api_client_for(user_a)
+
+    # Seen: only A's own.
+    page = web.get(reverse("notifications:list")).content.decode()
+    assert "Mine to read" in page
+    assert "Not yours" not in page
+    assert f'value="{theirs.pk}"' not in page
+    body = api_client.get("/api/notifications").json()
+    assert [item["id"] for item in body["items"]] == [mine.pk]
+    assert (body["count"], body["unread"]) == (1, 1)
+    badge = web.get(reverse("notifications:badge")).content.decode()
+    assert re.search(r'id="unread-count"[^>]*>1<', badge), badge
+
+    # Marking B's id as read (page, and "open" it) does nothing to it, nor to A's own.
+    response = web.post(reverse("notifications:mark_read"), {"id": theirs.pk, "open": theirs.pk})
+    assert response.status_code == 302
+    assert response["Location"] == "/notifications/"  # not B's link
+    marked = api_client.post(
+        "/api/notifications/read", {"ids": [theirs.pk]}, content_type="application/json"
+    ).json()
+    assert marked == {"marked": 0, "unread": 1}
+    theirs.refresh_from_db()
+    mine.refresh_from_db()
+    assert theirs.read_at is None
+    assert mine.read_at is None
+
+    # "Mark all as read" is all of A's, none of B's.
+    assert web.post(reverse("notifications:mark_read")).status_code == 302
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.read_at is not None
+    assert theirs.read_at is None
+    body = api_client_for(user_b).get("/api/notifications", {"unread": True}).json()
+    assert [item["id"] for item in body["items"]] == [theirs.pk]
+
+
+@pytest.mark.django_db
+def test_marking_a_bogus_id_marks_nothing(client_user, api_client_for):
+    """A request naming a notification by an id that is not one must not mean "all of them"
+    (the API already behaves so: ``ids`` given, none valid -> nothing marked)."""
+    first, second = _notification(client_user, "First"), _notification(client_user, "Second")
+    web = _browser(client_user)
+    marked = api_client_for(client_user).post(
+        "/api/notifications/read", {"ids": [0, 10**15]}, content_type="application/json"
+    )
+    assert marked.json() == {"marked": 0, "unread": 2}
+    for bogus in ("abc", "0", "9" * 25):
+        assert web.post(reverse("notifications:mark_read"), {"id": bogus}).status_code == 302
+        unread = Notification.objects.filter(pk__in=[first.pk, second.pk], read_at__isnull=True)
+        assert unread.count() == 2, f"posting id={bogus!r} marked every notification as read"
+
+
+WEBHOOK_SECRET = "matrix-webhook-secret"
+
+
+def _signature(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@pytest.fixture
+def webhook_secret(admin):
+    automation_services.integrations_save(
+        by=admin,
+        github_api_url="https://api.github.com",
+        github_repository="agency/product",
+        github_webhook_secret=WEBHOOK_SECRET,
+    )
+    assert IntegrationSettings.load().secret("github_webhook_secret") == WEBHOOK_SECRET
+
+
+ISSUE_CLOSED = json.dumps(
+    {"action": "closed", "issue": {"number": 7}, "repository": {"full_name": "agency/product"}}
+).encode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "signature",
+    [
+        pytest.param(None, id="missing"),
+        pytest.param("", id="empty"),
+        pytest.param("sha256=" + "0" * 64, id="wrong"),
+        pytest.param(_signature(ISSUE_CLOSED, "another-secret"), id="other-secret"),
+        pytest.param(_signature(ISSUE_CLOSED)[7:], id="no-prefix"),
+        pytest.param(_signature(ISSUE_CLOSED).replace("sha256", "sha1"), id="other-algorithm"),
+        pytest.param(_signature(b"{}"), id="signs-another-body"),
+    ],
+)
+@pytest.mark.parametrize("actor", [ANON, AGENT])
+def test_github_webhook_refuses_a_bad_signature(webhook_secret, signature, actor, request):
+    client = _client(actor, request, token=False)
+    headers = {"X-GitHub-Event": "issues"}
+    if signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    response = client.post(
+        "/hooks/github/", ISSUE_CLOSED, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "bad_signature"
+
+
+@pytest.mark.django_db
+def test_github_webhook_without_a_configured_secret_refuses_everything(admin):
+    response = Client().post(
+        "/hooks/github/",
+        ISSUE_CLOSED,
+        content_type="application/json",
+        headers={"X-GitHub-Event": "issues", "X-Hub-Signature-256": _signature(ISSUE_CLOSED, "")},
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "bad_signature"
+
+
+@pytest.mark.django_db
+def test_github_webhook_accepts_a_signed_call_without_csrf(webhook_secret):
+    """GitHub sends no CSRF token: the signature is the authentication."""
+    client = Client(enforce_csrf_checks=True)
+    ping = b'{"zen": "Keep it logically awesome."}'
+    response = client.post(
+        "/hooks/github/",
+        ping,
+        content_type="application/json",
+        headers={"X-GitHub-Event": "ping", "X-Hub-Signature-256": _signature(ping)},
+    )
+    assert (response.status_code, response.json()) == (200, {"ok": True})
+    response = client.post(
+        "/hooks/github/",
+        ISSUE_CLOSED,
+        content_type="application/json",
+        headers={"X-GitHub-Event": "issues", "X-Hub-Signature-256": _signature(ISSUE_CLOSED)},
+    )
+    assert (response.status_code, response.json()) == (200, {"ok": True, "tickets": 0})
