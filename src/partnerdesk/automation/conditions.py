@@ -49,7 +49,8 @@ def build_context(*, event, subject) -> dict:
     from partnerdesk.crm.models import Deal, StageKind
     from partnerdesk.tickets.models import Ticket
 
-    context: dict = {"event": {"kind": event.kind, **event.data}}
+    # The event's data may hold its own "kind" (a stage kind): event.kind stays the event's.
+    context: dict = {"event": {**event.data, "kind": event.kind}}
     deal = company = ticket = None
     if isinstance(subject, Deal):
         deal, company = subject, subject.company

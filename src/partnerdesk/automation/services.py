@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from partnerdesk.core import crypto
+from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError, forbidden
 from partnerdesk.core.events import record_event
 
@@ -127,6 +128,43 @@ def workflow_set_enabled(*, by, workflow: Workflow, enabled: bool) -> Workflow:
     return workflow
 
 
+def _check_references(type_: str, clean: dict) -> None:
+    """An action naming a pipeline, stage, team or user that does not exist could never run:
+    refuse it when it is saved, as a trigger's stage is, rather than fail every run later."""
+    from partnerdesk.accounts.models import Team, User
+    from partnerdesk.crm.models import Pipeline, Stage
+
+    def missing(queryset, value) -> bool:
+        pk = parse_id(value)
+        return pk is None or not queryset.filter(pk=pk).exists()
+
+    def refuse(code: str, message: str, field: str):
+        raise DomainError(code=code, message=message, field=field)
+
+    pipeline_id = clean.get("pipeline_id")
+    if pipeline_id is not None and missing(
+        Pipeline.objects.filter(object_type="ticket"), pipeline_id
+    ):
+        refuse("not_found", _("That ticket pipeline does not exist."), "pipeline_id")
+    if clean.get("stage_id") is not None:
+        stages = Stage.objects.all()
+        if type_ == ActionType.CREATE_TICKET:
+            stages = stages.filter(pipeline_id=parse_id(pipeline_id))
+        if missing(stages, clean["stage_id"]):
+            refuse("invalid_stage", _("Choose a stage of the chosen pipeline."), "stage_id")
+    for field in ("owner_id", "user_id"):
+        if clean.get(field) is not None and missing(User.objects.agency_staff(), clean[field]):
+            refuse("not_found", _("That user is not on the agency's staff."), field)
+    if clean.get("team_id") is not None and missing(Team.objects.all(), clean["team_id"]):
+        refuse("not_found", _("That team does not exist."), "team_id")
+    user_ids = clean.get("user_ids")
+    if user_ids is not None:
+        ids = {parse_id(v) for v in (user_ids if isinstance(user_ids, list) else [user_ids])}
+        if None in ids or User.objects.agency_staff().filter(pk__in=ids).count() != len(ids):
+            refuse("not_found", _("Every notified user is on the agency's staff."), "user_ids")
+        clean["user_ids"] = sorted(ids)
+
+
 def _clean_action(type_: str, config: dict, secrets: dict) -> tuple[dict, dict]:
     if type_ not in ActionType.values:
         raise DomainError(code="invalid_action", message=_("Choose an action."), field="type")
@@ -150,6 +188,7 @@ def _clean_action(type_: str, config: dict, secrets: dict) -> tuple[dict, dict]:
         clean.get("user_ids") or clean.get("team_id") or clean.get("include_owner")
     ):
         raise DomainError(code="required", message=_("Choose who is notified."), field="user_ids")
+    _check_references(type_, clean)
     for field in ("title", "message", "text", "body", "value"):
         if field in clean:
             clean[field] = str(clean[field])[:4000]

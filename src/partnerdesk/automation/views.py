@@ -298,8 +298,12 @@ def workflow_edit(request, pk):
                 messages.success(request, _("Condition added."))
                 return redirect("automation:workflow_edit", pk=pk)
             if action_name == "remove_condition":
+                # The page numbers only the plain conditions (nested groups made through the
+                # API are kept as they are), so the index counts among those.
                 index = parse_id(request.POST.get("index"))
-                kept = [leaf for i, leaf in enumerate(leaves) if i != index]
+                plain = [item for item in leaves if "field" in item]
+                target = plain[index] if index is not None and index < len(plain) else None
+                kept = [item for item in leaves if item is not target]
                 services.workflow_set_conditions(
                     by=request.user, workflow=workflow, tree={key: kept} if kept else {}
                 )
