@@ -394,3 +394,87 @@ def test_the_outbox_sweep_restarts_a_retry_that_was_lost(
 
     assert slack_run().status == RunStatus.SUCCEEDED
     assert len(remote.slack_posts) == 2
+
+
+@pytest.mark.usefixtures("dispatch")
+def test_a_retry_the_backend_cannot_defer_is_left_to_the_sweep(
+    admin, agent, slack_ticket, remote, committed
+):
+    """The immediate backend refuses run_after: the failed step is recorded for a retry (not
+    an error in the request) and the periodic sweep runs it once it is due."""
+    remote.slack_statuses = [500]
+    with committed():
+        move(slack_ticket, "Website Delivered", by=agent, now=timezone.now())
+    assert slack_run().status == RunStatus.RETRYING
+
+    WorkflowRun.objects.update(next_attempt_at=timezone.now() - dt.timedelta(minutes=5))
+    with committed():
+        engine.sweep_outbox(older_than=dt.timedelta(0))
+
+    assert slack_run().status == RunStatus.SUCCEEDED
+    assert len(remote.slack_posts) == 2
+
+
+def test_the_outbox_sweep_does_not_enqueue_an_event_whose_task_is_still_queued(
+    admin, company, other_company, settings
+):
+    """With the database backend a busy worker's queue is visible: an event whose task waits
+    there is not enqueued a second time; one whose task was lost is."""
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.automation import reset_task_backends
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    reset_task_backends()
+    try:
+        queued, lost = (
+            won_event(win(email_deal(admin, c), by=admin)) for c in (company, other_company)
+        )
+        process_event_task.enqueue(event_id=queued.pk)
+
+        engine.sweep_outbox(older_than=dt.timedelta(0))
+        engine.sweep_outbox(older_than=dt.timedelta(0))
+
+        waiting = DBTaskResult.objects.filter(task_path=process_event_task.module_path)
+        per_event = [r.args_kwargs["kwargs"]["event_id"] for r in waiting]
+        assert per_event.count(queued.pk) == 1
+        assert per_event.count(lost.pk) == 1
+    finally:
+        settings.TASKS = {
+            "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
+        }
+        reset_task_backends()
+
+
+@pytest.mark.usefixtures("dispatch")
+def test_an_issue_opened_before_a_failed_step_commit_is_not_opened_again(
+    admin, agent, company, integrations, remote, deferring_tasks, committed, monkeypatch
+):
+    """GitHub answered, then the step's own write failed (a lock timeout, say): the retry
+    finds the issue number saved right after the call and does not open a second issue."""
+    from partnerdesk.automation import actions
+
+    automation_services.workflow_set_enabled(
+        by=admin, workflow=workflow("bug-confirmed-github"), enabled=True
+    )
+    bug = open_ticket(agent, "Bug Investigation", now=timezone.now(), company=company)
+    real_apply = actions.GithubIssue.apply
+    failures = [RuntimeError("database is locked")]
+
+    def apply_failing_once(self, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real_apply(self, **kwargs)
+
+    monkeypatch.setattr(actions.GithubIssue, "apply", apply_failing_once)
+    with committed():
+        move(bug, "Bug Confirmed & Issue Opened", by=agent, now=timezone.now())
+    assert WorkflowRun.objects.get(workflow__key="bug-confirmed-github").status == "retrying"
+    while deferring_tasks:
+        with committed():
+            run_deferred()
+
+    run = WorkflowRun.objects.get(workflow__key="bug-confirmed-github")
+    assert run.status == RunStatus.SUCCEEDED
+    assert len(remote.github_calls) == 1
+    assert reload(bug).properties["issue_tracker_number"] == "42"

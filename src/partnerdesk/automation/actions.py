@@ -6,6 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import httpx
+from django.db import transaction
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,7 @@ from partnerdesk.core import crypto
 from partnerdesk.core.errors import DomainError
 from partnerdesk.crm.models import Deal, Pipeline, Stage
 
-from .models import IntegrationSettings
+from .models import IntegrationSettings, WorkflowRun
 
 HTTP_TIMEOUT = 10.0
 
@@ -249,8 +250,9 @@ class GithubIssue(Handler):
             )
         title = render(action.config.get("title") or "{{ ticket.name }}", context)
         body = render(action.config.get("body", ""), context)
-        if run.context.get("issue_number"):  # created before a crash: do not open it twice
-            return run.context["issue_number"]
+        key = f"github_issue_{action.pk}"
+        if run.context.get(key):  # opened by an attempt that failed later: not twice
+            return run.context[key]
         response = httpx.post(
             f"{integration.github_api_url.rstrip('/')}/repos/{repo}/issues",
             json={"title": title, "body": body},
@@ -263,7 +265,15 @@ class GithubIssue(Handler):
         )
         if response.status_code >= 400:
             raise RuntimeError(f"GitHub answered {response.status_code}: {response.text[:200]}")
-        return int(response.json()["number"])
+        number = int(response.json()["number"])
+        # Saved at once, on its own: if the step's own commit fails after this, the retry
+        # finds the issue instead of opening a second one.
+        with transaction.atomic():
+            locked = WorkflowRun.objects.select_for_update().get(pk=run.pk)
+            locked.context[key] = number
+            locked.save(update_fields=["context"])
+        run.context[key] = number
+        return number
 
     def apply(self, *, action, run, subject, context, prepared):
         from partnerdesk.tickets import services as tickets

@@ -25,6 +25,7 @@ from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import record_event
 from partnerdesk.core.models import Event
+from partnerdesk.core.queue import enqueue_later, pending
 
 from . import actions, conditions
 from .models import TRIGGER_EVENTS, RunStatus, Trigger, Workflow, WorkflowRun
@@ -219,7 +220,7 @@ def _record_outcome(run: WorkflowRun, subject, *, failed: bool) -> None:
 def _schedule_retry(run: WorkflowRun) -> None:
     from .tasks import retry_run
 
-    retry_run.using(run_after=run.next_attempt_at).enqueue(run_id=run.pk)
+    enqueue_later(retry_run, run.next_attempt_at, run_id=run.pk)
 
 
 def replay(run: WorkflowRun, *, by) -> WorkflowRun:
@@ -239,7 +240,7 @@ def replay(run: WorkflowRun, *, by) -> WorkflowRun:
 
 def sweep_outbox(*, older_than: dt.timedelta = dt.timedelta(seconds=60), limit: int = 1000) -> int:
     """Re-enqueue events not processed after ``older_than`` (their task was lost)."""
-    from .tasks import process_event_task
+    from .tasks import process_event_task, retry_run
 
     cutoff = clock.now() - older_than
     ids = list(
@@ -247,11 +248,18 @@ def sweep_outbox(*, older_than: dt.timedelta = dt.timedelta(seconds=60), limit: 
         .order_by("id")
         .values_list("pk", flat=True)[:limit]
     )
+    # An event whose task is still queued (a busy worker) is not lost: leave it be.
+    queued = pending(process_event_task, "event_id", ids)
+    ids = [pk for pk in ids if pk not in queued]
     for pk in ids:
         process_event_task.enqueue(event_id=pk)
-    stuck = WorkflowRun.objects.filter(status=RunStatus.RETRYING, next_attempt_at__lt=cutoff)
-    for run_id in stuck.values_list("pk", flat=True)[:limit]:
-        from .tasks import retry_run
-
-        retry_run.enqueue(run_id=run_id)
+    stuck = list(
+        WorkflowRun.objects.filter(status=RunStatus.RETRYING, next_attempt_at__lt=cutoff)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    queued = pending(retry_run, "run_id", stuck)
+    for run_id in stuck:
+        if run_id not in queued:
+            retry_run.enqueue(run_id=run_id)
     return len(ids)

@@ -2,6 +2,8 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from partnerdesk.core.queue import enqueue_later
+
 from .models import Notification
 from .services import MAX_EMAIL_ATTEMPTS, backoff, log, send_email
 
@@ -28,9 +30,11 @@ def send_notification_email(notification_id: int) -> str:
         log.warning("email for notification %s failed: %s", notification_id, exc)
         Notification.objects.filter(pk=notification_id).update(email_error=str(exc)[:2000])
         if notification.email_attempts < MAX_EMAIL_ATTEMPTS:
-            send_notification_email.using(
-                run_after=timezone.now() + backoff(notification.email_attempts)
-            ).enqueue(notification_id=notification_id)
+            enqueue_later(
+                send_notification_email,
+                timezone.now() + backoff(notification.email_attempts),
+                notification_id=notification_id,
+            )
         return "failed"
     Notification.objects.filter(pk=notification_id).update(
         emailed_at=timezone.now(), email_error=""
