@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "partnerdesk.tickets",
     "partnerdesk.notifications",
     "partnerdesk.automation",
+    "partnerdesk.portal",
     "partnerdesk.api",
 ]
 
@@ -187,6 +188,15 @@ STORAGES = {
         )
     },
 }
+# Task attachments live here, outside the web root; a view serves them to those who may see them.
+PARTNERDESK_PRIVATE_ROOT = Path(os.environ.get("PARTNERDESK_PRIVATE_ROOT", DATA_DIR / "private"))
+PARTNERDESK_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("PARTNERDESK_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))
+)
+PARTNERDESK_ATTACHMENT_TYPES = env_list(
+    "PARTNERDESK_ATTACHMENT_TYPES",
+    "pdf,png,jpg,jpeg,gif,webp,txt,csv,xlsx,xls,docx,doc,pptx,zip,eml",
+)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_BYTES = int(os.environ.get("PARTNERDESK_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
@@ -234,6 +244,10 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Partnerdesk <partnerdesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Replies to task emails go to reply+<signed token>@PARTNERDESK_REPLY_DOMAIN; the MTA pipes them
+# to `manage.py inbound_email` (or they reach the built-in listener, `manage.py inbound_smtp`).
+PARTNERDESK_REPLY_DOMAIN = os.environ.get("PARTNERDESK_REPLY_DOMAIN", "reply.localhost")
+PARTNERDESK_REPLY_MAX_AGE_DAYS = int(os.environ.get("PARTNERDESK_REPLY_MAX_AGE_DAYS", "90"))
 
 # Hand every committed domain event to the workers (automations, notifications).
 PARTNERDESK_DISPATCH_EVENTS = env_bool("PARTNERDESK_DISPATCH_EVENTS", True)

@@ -14,11 +14,12 @@ urlpatterns = [
     path("accounts/", include("partnerdesk.accounts.urls")),
     path("app/", include("partnerdesk.crm.urls")),
     path("app/tickets/", include("partnerdesk.tickets.urls")),
+    path("app/tasks/", include("partnerdesk.portal.staff_urls")),
     path("app/settings/sla/", include("partnerdesk.sla.urls")),
     path("app/settings/automations/", include("partnerdesk.automation.urls")),
     path("notifications/", include("partnerdesk.notifications.urls")),
     path("hooks/github/", automation_views.github_webhook, name="github_webhook"),
-    path("portal/", include("partnerdesk.crm.portal_urls")),
+    path("portal/", include("partnerdesk.portal.urls")),
     path("api/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),
 ]

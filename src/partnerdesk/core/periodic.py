@@ -27,6 +27,11 @@ class Job:
 JOBS: list[Job] = [
     Job("sla_sweep", dt.timedelta(minutes=1), "partnerdesk.tickets.tasks.sla_sweep"),
     Job("outbox_sweep", dt.timedelta(minutes=1), "partnerdesk.automation.tasks.outbox_sweep"),
+    Job(
+        "approval_reminders",
+        dt.timedelta(minutes=15),
+        "partnerdesk.portal.tasks.approval_reminders_task",
+    ),
 ]
 
 

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "partnerdesk.portal"
+    label = "portal"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .defaults import install_after_migrate
+
+        post_migrate.connect(install_after_migrate, sender=self)

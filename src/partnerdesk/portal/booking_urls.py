@@ -1,0 +1,3 @@
+"""Consultation-session pages of the portal (see booking_views.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,134 @@
+"""Reads: tasks as a user may see them, the queue forecast, the staff triage list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from partnerdesk.core import clock
+from partnerdesk.core.tenancy import get_object_for_user_or_404, scope_for_user
+from partnerdesk.sla.clock import agency_calendar
+
+from .models import SLOT_STATUSES, Status, Subscription, Task, WaitingOn
+
+TICK = dt.timedelta(microseconds=1)
+
+
+def tasks_for(user) -> QuerySet[Task]:
+    return scope_for_user(Task, user).select_related(
+        "company", "category", "assignee", "requested_by"
+    )
+
+
+def task_for(user, pk) -> Task:
+    return get_object_for_user_or_404(tasks_for(user), user, pk=pk)
+
+
+def queue_of(company_id: int) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(company_id=company_id, status=Status.ACCEPTED)
+        .select_related("category", "assignee")
+        .order_by("queue_position", "accepted_at", "id")
+    )
+
+
+@dataclass
+class Forecast:
+    task: Task
+    expected_start: dt.datetime
+    expected_finish: dt.datetime
+
+
+def queue_forecast(company_id: int, *, now: dt.datetime | None = None) -> list[Forecast]:
+    """When each accepted task is expected to start and finish.
+
+    The plan's slots free at the working tasks' estimated completions (a task pending approval
+    is taken as approved now); each queued task, in order, takes the earliest free slot, starts
+    at the next working instant and runs for its estimate in the agency's working time. Two
+    queries, whatever the queue's length.
+    """
+    now = now or clock.now()
+    sub = (
+        Subscription.objects.filter(company_id=company_id, ended_at__isnull=True)
+        .select_related("plan")
+        .first()
+    )
+    limit = sub.plan.concurrent_tasks if sub else 1
+    busy = sorted(
+        max(now, t.estimated_completion or now) if t.status == Status.WORKING else now
+        for t in Task.objects.filter(company_id=company_id, status__in=SLOT_STATUSES).only(
+            "status", "estimated_completion"
+        )
+    )
+    slots = [now] * max(0, limit - len(busy)) + busy[max(0, len(busy) - limit) :]
+    heapq.heapify(slots)
+    cal = agency_calendar()
+    result = []
+    for task in queue_of(company_id):
+        free = heapq.heappop(slots)
+        start = cal.add_working_time(free, TICK) - TICK  # the next working instant
+        finish = cal.add_working_time(start, dt.timedelta(minutes=task.estimate_minutes or 0))
+        result.append(Forecast(task, start, finish))
+        heapq.heappush(slots, finish)
+    return result
+
+
+def slot_usage(company_id: int) -> tuple[int, int | None]:
+    """(tasks holding a slot, the plan's limit or None without a plan)."""
+    taken = Task.objects.filter(company_id=company_id, status__in=SLOT_STATUSES).count()
+    sub = (
+        Subscription.objects.filter(company_id=company_id, ended_at__isnull=True)
+        .select_related("plan")
+        .first()
+    )
+    return taken, (sub.plan.concurrent_tasks if sub else None)
+
+
+TRIAGE_FILTERS = ("plan", "waiting", "overdue", "status", "company", "assignee", "q")
+
+
+def triage_list(params, *, now: dt.datetime | None = None) -> QuerySet[Task]:
+    """The staff view across all clients. ``params``: plan (id), waiting (agency|client),
+    overdue (1: working past the estimated completion), status, company, assignee, q."""
+    now = now or clock.now()
+    qs = Task.objects.select_related("company", "category", "assignee", "requested_by")
+    status = params.get("status") or "open"
+    if status == "open":
+        qs = qs.filter(status__in=[Status.TRIAGE, Status.ACCEPTED, *SLOT_STATUSES])
+    elif status in Status.values:
+        qs = qs.filter(status=status)
+    if params.get("waiting") in (WaitingOn.AGENCY, WaitingOn.CLIENT):
+        qs = qs.filter(waiting_on=params["waiting"])
+    if params.get("overdue") in ("1", "true", "on"):
+        qs = qs.filter(status=Status.WORKING, estimated_completion__lt=now)
+    plan = str(params.get("plan") or "")
+    if plan.isdigit():
+        qs = qs.filter(
+            company__subscriptions__plan_id=int(plan),
+            company__subscriptions__ended_at__isnull=True,
+        )
+    company = str(params.get("company") or "")
+    if company.isdigit():
+        qs = qs.filter(company_id=int(company))
+    assignee = str(params.get("assignee") or "")
+    if assignee.isdigit():
+        qs = qs.filter(assignee_id=int(assignee))
+    elif assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    text = (params.get("q") or "").strip()
+    if text:
+        qs = qs.filter(Q(title__icontains=text) | Q(company__name__icontains=text))
+    return qs.order_by("-created_at", "-id")
+
+
+def status_counts(company_id: int) -> dict[str, int]:
+    rows = (
+        Task.objects.filter(company_id=company_id)
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["status"]: row["n"] for row in rows}

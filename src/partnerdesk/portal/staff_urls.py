@@ -1,0 +1,11 @@
+"""The staff task desk (/app/tasks/): triage across all clients, task settings."""
+
+from django.urls import path
+
+from . import staff_views
+
+app_name = "taskdesk"
+
+urlpatterns = [
+    path("<id:pk>/", staff_views.detail, name="detail"),
+]
