@@ -441,6 +441,18 @@ MATRIX: dict[str, Route] = {
             post_form(E(LOGIN, 400, Redirect("/portal/", exact=True), 404, 404)),
         )
     ),
+    # ------------------------------------------------------------ portal: client task pages
+    # [anchor: PORTAL-CLIENT routes]
+    "portal:task_detail": Route(
+        checks=(get(E(LOGIN, 200, 404, 404, 404)),), kwargs={"pk": Ref("portal_task")}, owned="pk"
+    ),
+    # ------------------------------------------------------------ portal: consultation sessions
+    # [anchor: PORTAL-BOOKING routes]
+    # ------------------------------------------------------------ staff task desk
+    # [anchor: TASKDESK routes]
+    "taskdesk:detail": Route(checks=(get(STAFF),), kwargs={"pk": Ref("portal_task")}),
+    # ------------------------------------------------------------ API: tasks, plans, sessions
+    # [anchor: PORTAL-API operations]
     # ------------------------------------------------------------ API: non-operation views
     # The schema and its docs page are public: they describe the API, they hold no data.
     "api:openapi-json": Route(checks=(get(ALL(200)),)),
@@ -831,6 +843,31 @@ def workflow_run(workflow, deal):
         error="Step 1 (Notify users or a team): boom",
         finished_at=timezone.now(),
     )
+
+
+# ---------------------------------------------------------------- portal fixtures
+
+
+@pytest.fixture
+def portal_task(client_user):
+    """A task request of ``company`` in triage, submitted by its client admin."""
+    from partnerdesk.portal import services as portal_services
+    from partnerdesk.portal.models import TaskCategory
+
+    return portal_services.task_submit(
+        by=client_user,
+        title="Matrix task",
+        category=TaskCategory.objects.get(name="HubSpot Administration"),
+    )
+
+
+# [anchor: PORTAL-CLIENT fixtures]
+
+# [anchor: PORTAL-BOOKING fixtures]
+
+# [anchor: TASKDESK fixtures]
+
+# [anchor: PORTAL-API fixtures]
 
 
 def _notification(user, title: str) -> Notification:

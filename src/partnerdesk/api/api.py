@@ -92,6 +92,8 @@ def _register_routers() -> None:
     from partnerdesk.automation.api import router as automation_router
     from partnerdesk.crm.api import router as crm_router
     from partnerdesk.notifications.api import router as notifications_router
+    from partnerdesk.portal.api import router as portal_router
+    from partnerdesk.portal.booking_api import router as booking_router
     from partnerdesk.sla.api import router as sla_router
     from partnerdesk.tickets.api import router as tickets_router
 
@@ -101,6 +103,8 @@ def _register_routers() -> None:
     api.add_router("/", sla_router)
     api.add_router("/", automation_router)
     api.add_router("/", notifications_router)
+    api.add_router("/", portal_router)
+    api.add_router("/", booking_router)
 
 
 _register_routers()

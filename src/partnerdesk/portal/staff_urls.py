@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from . import staff_views
+from . import booking_staff_urls, staff_views
 
 app_name = "taskdesk"
 
 urlpatterns = [
     path("<id:pk>/", staff_views.detail, name="detail"),
+    *booking_staff_urls.urlpatterns,
 ]

@@ -1,0 +1,3 @@
+"""Staff routes for consultation sessions (included by staff_urls.py)."""
+
+urlpatterns: list = []
