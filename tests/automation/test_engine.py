@@ -439,6 +439,17 @@ def test_the_outbox_sweep_does_not_enqueue_an_event_whose_task_is_still_queued(
         per_event = [r.args_kwargs["kwargs"]["event_id"] for r in waiting]
         assert per_event.count(queued.pk) == 1
         assert per_event.count(lost.pk) == 1
+
+        # A task "running" for longer than the sweep's age belongs to a worker that died.
+        waiting.filter(args_kwargs__kwargs__event_id=queued.pk).update(
+            status="RUNNING", started_at=timezone.now() - dt.timedelta(minutes=10)
+        )
+        Event.objects.filter(pk=queued.pk).update(
+            occurred_at=timezone.now() - dt.timedelta(minutes=5)
+        )
+        engine.sweep_outbox(older_than=dt.timedelta(minutes=1))
+        per_event = [r.args_kwargs["kwargs"]["event_id"] for r in waiting.all()]
+        assert per_event.count(queued.pk) == 2
     finally:
         settings.TASKS = {
             "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}

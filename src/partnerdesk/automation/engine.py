@@ -249,7 +249,7 @@ def sweep_outbox(*, older_than: dt.timedelta = dt.timedelta(seconds=60), limit: 
         .values_list("pk", flat=True)[:limit]
     )
     # An event whose task is still queued (a busy worker) is not lost: leave it be.
-    queued = pending(process_event_task, "event_id", ids)
+    queued = pending(process_event_task, "event_id", ids, running_since=cutoff)
     ids = [pk for pk in ids if pk not in queued]
     for pk in ids:
         process_event_task.enqueue(event_id=pk)
@@ -258,7 +258,7 @@ def sweep_outbox(*, older_than: dt.timedelta = dt.timedelta(seconds=60), limit: 
         .order_by("id")
         .values_list("pk", flat=True)[:limit]
     )
-    queued = pending(retry_run, "run_id", stuck)
+    queued = pending(retry_run, "run_id", stuck, running_since=cutoff)
     for run_id in stuck:
         if run_id not in queued:
             retry_run.enqueue(run_id=run_id)

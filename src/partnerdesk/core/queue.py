@@ -21,10 +21,12 @@ def enqueue_later(task, when: dt.datetime, **kwargs) -> bool:
     return True
 
 
-def pending(task, key: str, values) -> set:
-    """Which of ``values`` already have a queued or running ``task`` whose keyword ``key``
-    holds them, so a sweep does not enqueue the same work twice. Only the database backend
+def pending(task, key: str, values, *, running_since: dt.datetime) -> set:
+    """Which of ``values`` already have a queued ``task`` whose keyword ``key`` holds them, or
+    one running since ``running_since`` (a task "running" for longer may belong to a worker
+    that died), so a sweep does not enqueue the same work twice. Only the database backend
     can be asked; with any other nothing is known to be pending."""
+    from django.db.models import Q
     from django.tasks import TaskResultStatus
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
@@ -32,8 +34,9 @@ def pending(task, key: str, values) -> set:
     if not isinstance(task.get_backend(), DatabaseBackend) or not values:
         return set()
     found = DBTaskResult.objects.filter(
+        Q(status=TaskResultStatus.READY)
+        | Q(status=TaskResultStatus.RUNNING, started_at__gte=running_since),
         task_path=task.module_path,
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
         **{f"args_kwargs__kwargs__{key}__in": list(values)},
     ).values_list(f"args_kwargs__kwargs__{key}", flat=True)
     return set(found)
