@@ -90,6 +90,15 @@ def slot_usage(company_id: int) -> tuple[int, int | None]:
 TRIAGE_FILTERS = ("plan", "waiting", "overdue", "status", "company", "assignee", "q")
 
 
+def _id_param(value) -> int | None:
+    """A row id from a query parameter; None for anything else (a huge number of digits would
+    overflow the database's integer and must not become a 500)."""
+    text = str(value or "")
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
 def triage_list(params, *, now: dt.datetime | None = None) -> QuerySet[Task]:
     """The staff view across all clients. ``params``: plan (id), waiting (agency|client),
     overdue (1: working past the estimated completion), status, company, assignee, q."""
@@ -104,21 +113,21 @@ def triage_list(params, *, now: dt.datetime | None = None) -> QuerySet[Task]:
         qs = qs.filter(waiting_on=params["waiting"])
     if params.get("overdue") in ("1", "true", "on"):
         qs = qs.filter(status=Status.WORKING, estimated_completion__lt=now)
-    plan = str(params.get("plan") or "")
-    if plan.isdigit():
+    plan = _id_param(params.get("plan"))
+    if plan is not None:
         qs = qs.filter(
-            company__subscriptions__plan_id=int(plan),
+            company__subscriptions__plan_id=plan,
             company__subscriptions__ended_at__isnull=True,
         )
-    company = str(params.get("company") or "")
-    if company.isdigit():
-        qs = qs.filter(company_id=int(company))
+    company = _id_param(params.get("company"))
+    if company is not None:
+        qs = qs.filter(company_id=company)
     assignee = str(params.get("assignee") or "")
-    if assignee.isdigit():
-        qs = qs.filter(assignee_id=int(assignee))
+    if _id_param(assignee) is not None:
+        qs = qs.filter(assignee_id=_id_param(assignee))
     elif assignee == "none":
         qs = qs.filter(assignee__isnull=True)
-    text = (params.get("q") or "").strip()
+    text = str(params.get("q") or "").replace("\x00", "").strip()[:200]  # NUL: PostgreSQL
     if text:
         qs = qs.filter(Q(title__icontains=text) | Q(company__name__icontains=text))
     return qs.order_by("-created_at", "-id")

@@ -9,6 +9,7 @@ approval racing a start, cannot both take the last slot.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import mimetypes
 import re
 from contextlib import contextmanager
@@ -167,7 +168,7 @@ def plan_save(
         )
     try:
         limit = int(concurrent_tasks)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         limit = 0
     if not 1 <= limit <= 50:
         raise DomainError(
@@ -185,6 +186,8 @@ def plan_save(
 def subscription_set(*, by, company: Company, plan: Plan, now: dt.datetime | None = None):
     """Put a company on a plan from now on; the previous plan is kept as history."""
     _require_manager(by)
+    if plan is None or plan.pk is None:
+        raise DomainError(code="required", message=_("Choose a plan."), field="plan")
     now = now or clock.now()
     Company.objects.select_for_update().filter(pk=company.pk).first()
     current = Subscription.objects.filter(company=company, ended_at__isnull=True).first()
@@ -212,8 +215,11 @@ def settings_save(
 ) -> PortalSettings:
     _require_admin(by)
     try:
+        if isinstance(approval_reminder_days, str):  # "2, 5" from a form (not "25" -> 2, 5)
+            approval_reminder_days = re.split(r"[\s,;]+", approval_reminder_days.strip())
+            approval_reminder_days = [d for d in approval_reminder_days if d]
         days = sorted({int(d) for d in approval_reminder_days})
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         days = None
     if days is None or any(d < 1 or d > 60 for d in days) or len(days) > 5:
         raise DomainError(
@@ -258,9 +264,15 @@ def category_save(
 # ---------------------------------------------------------------- attachments
 
 
+def _file_name(upload) -> str:
+    """The upload's own name, without any path and without NUL characters (which PostgreSQL
+    refuses in text)."""
+    return PurePath(str(getattr(upload, "name", "") or "").replace("\x00", "")).name
+
+
 def validate_upload(upload) -> None:
     """Refuse a file that is too large or of a type not allowed, naming the file."""
-    name = PurePath(getattr(upload, "name", "") or "").name
+    name = _file_name(upload)
     ext = PurePath(name).suffix.lower().lstrip(".")
     allowed = [t.lower() for t in settings.PARTNERDESK_ATTACHMENT_TYPES]
     if not name or ext not in allowed:
@@ -303,7 +315,7 @@ def _attach(*, by, task: Task, files, stored: list, message: Message | None = No
     """Store validated uploads under the private root and record them on the task."""
     saved = []
     for upload in files:
-        name = PurePath(upload.name).name[:255]
+        name = _file_name(upload)[:255]
         attachment = Attachment(
             task=task,
             message=message,
@@ -346,6 +358,8 @@ def task_submit(
 ) -> Task:
     """A client submits a request (staff may submit one for a client). No limit on how many."""
     if by is not None and by.is_client:
+        if by.company_id is None:
+            raise forbidden(_("Only a user of the client's company can do this."))
         company_id = by.company_id
     else:
         _require_staff(by)
@@ -389,7 +403,7 @@ def task_accept(*, by, task: Task, estimate_minutes, assignee: User | None = Non
     """Accept a triaged request into the client's queue (last place). The estimate is required."""
     _require_staff(by)
     estimate = parse_estimate(estimate_minutes)
-    if assignee is not None and not assignee.is_agency_staff:
+    if assignee is not None and not (assignee.is_agency_staff and assignee.is_active):
         raise DomainError(
             code="invalid_assignee",
             message=_("The assignee is a member of the agency's staff."),
@@ -422,13 +436,17 @@ def task_accept(*, by, task: Task, estimate_minutes, assignee: User | None = Non
 def parse_estimate(value) -> int:
     """Minutes from a number of minutes or text such as "3h", "1h 30m", "90m", "2.5h"."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        minutes = int(value)
+        # NaN and infinities (and their ValueError/OverflowError) count as "no estimate".
+        minutes = int(value) if math.isfinite(value) else 0
     else:
         text = str(value or "").strip().lower().replace(",", ".")
+        if len(text) > 40:
+            # Not an estimate (and a very long string of digits would overflow below).
+            text = "invalid"
         match = re.fullmatch(
             r"(?:(\d+(?:\.\d+)?)\s*h(?:ours?)?)?\s*(?:(\d+)\s*m(?:in(?:utes?)?)?)?", text
         )
-        if text.isdigit():
+        if text.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
             minutes = int(text)
         elif text and match and (match.group(1) or match.group(2)):
             minutes = round(float(match.group(1) or 0) * 60) + int(match.group(2) or 0)
@@ -530,10 +548,12 @@ def queue_reorder(*, by, company: Company, task_ids: list[int]) -> list[Task]:
         Task.objects.filter(company=company, status=Status.ACCEPTED).values_list("pk", flat=True)
     )
     try:
+        if isinstance(task_ids, str | bytes):
+            raise TypeError
         ids = [int(pk) for pk in task_ids]
-    except (TypeError, ValueError):
-        ids = []
-    if len(ids) != len(set(ids)) or set(ids) != current:
+    except (TypeError, ValueError, OverflowError):
+        ids = None
+    if ids is None or len(ids) != len(set(ids)) or set(ids) != current:
         raise conflict(
             "queue_changed",
             _("The queue has changed since you loaded it: reload the page and try again."),
@@ -554,6 +574,8 @@ def queue_reorder(*, by, company: Company, task_ids: list[int]) -> list[Task]:
 
 def queue_move(*, by, task: Task, to: int) -> list[Task]:
     """Move one accepted task to a position (1 = next); the others keep their order."""
+    if not (by is not None and by.is_agency_staff):
+        _require_client_of(by, task.company_id)
     ids = list(
         Task.objects.filter(company_id=task.company_id, status=Status.ACCEPTED)
         .order_by("queue_position", "accepted_at", "id")
@@ -562,7 +584,15 @@ def queue_move(*, by, task: Task, to: int) -> list[Task]:
     if task.pk not in ids:
         raise _wrong_status(task, _("moved in the queue"))
     ids.remove(task.pk)
-    to = max(1, min(int(to), len(ids) + 1))
+    try:
+        to = int(to)
+    except (TypeError, ValueError, OverflowError):
+        raise DomainError(
+            code="invalid_position",
+            message=_("Give the new place in the queue as a number (1 = next)."),
+            field="to",
+        ) from None
+    to = max(1, min(to, len(ids) + 1))
     ids.insert(to - 1, task.pk)
     return queue_reorder(by=by, company=task.company, task_ids=ids)
 
@@ -646,23 +676,33 @@ def task_start(*, by, task: Task, now: dt.datetime | None = None) -> Task:
 
 
 def _start_next(company_id: int, *, by, now: dt.datetime) -> Task | None:
-    """When a slot is free and the setting is on, start the top task of the queue (the caller
-    holds the company lock)."""
+    """While slots are free and the setting is on, start the top task of the queue (the caller
+    holds the company lock). Returns the first task started, if any.
+
+    An approval frees one slot; a larger plan may free several, so this loops."""
     if not PortalSettings.load().auto_start_next:
         return None
     plan = current_plan(company_id)
-    if plan is None or _slots_taken(company_id) >= plan.concurrent_tasks:
+    if plan is None:
         return None
-    top = (
-        Task.objects.select_for_update()
-        .select_related("company", "assignee", "requested_by")
-        .filter(company_id=company_id, status=Status.ACCEPTED)
-        .order_by("queue_position", "accepted_at", "id")
-        .first()
-    )
-    if top is None:
-        return None
-    return _start(top, by=by, now=now, automatic=True)
+    first = None
+    free = plan.concurrent_tasks - _slots_taken(company_id)
+    while free > 0:
+        top = (
+            # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer
+            # joins (assignee, requested_by); only the task row needs the lock.
+            Task.objects.select_for_update(of=("self",))
+            .select_related("company", "assignee", "requested_by")
+            .filter(company_id=company_id, status=Status.ACCEPTED)
+            .order_by("queue_position", "accepted_at", "id")
+            .first()
+        )
+        if top is None:
+            break
+        started = _start(top, by=by, now=now, automatic=True)
+        first = first or started
+        free -= 1
+    return first
 
 
 @transaction.atomic
@@ -670,7 +710,7 @@ def task_adjust_estimate(*, by, task: Task, estimated_completion: dt.datetime, r
     """An agent moves the estimated completion of a working task, saying why."""
     _require_staff(by)
     reason = _clean_text(reason, "reason", required=True, limit=2000)
-    if estimated_completion is None or estimated_completion.tzinfo is None:
+    if not isinstance(estimated_completion, dt.datetime) or estimated_completion.tzinfo is None:
         raise DomainError(
             code="invalid_datetime",
             message=_("Give the new estimated completion as a date and time."),
@@ -679,6 +719,12 @@ def task_adjust_estimate(*, by, task: Task, estimated_completion: dt.datetime, r
     task = _lock(task)
     if task.status != Status.WORKING:
         raise _wrong_status(task, _("re-estimated"))
+    if task.started_at and estimated_completion <= task.started_at:
+        raise DomainError(
+            code="before_start",
+            message=_("The estimated completion must be after the start of work."),
+            field="estimated_completion",
+        )
     previous = task.estimated_completion
     task.estimated_completion = estimated_completion
     task.save(update_fields=["estimated_completion", "updated_at"])
@@ -690,14 +736,27 @@ def task_adjust_estimate(*, by, task: Task, estimated_completion: dt.datetime, r
         estimated_completion=estimated_completion.isoformat(),
         reason=reason,
     )
+    # The client sees the estimated completion of every working task: tell them it moved.
+    _notify(
+        client_recipients(task),
+        task,
+        f"estimate:{estimated_completion.isoformat()}",
+        gettext_lazy("New estimated completion for %(title)s"),
+        reason,
+        staff=False,
+    )
     return task
 
 
-def _next_reminder(delivered_at: dt.datetime, sent: int) -> dt.datetime | None:
-    days = PortalSettings.load().approval_reminder_days or []
+def _next_reminder(
+    delivered_at: dt.datetime, sent: int, *, days: list | None = None, cal=None
+) -> dt.datetime | None:
+    """When reminder number ``sent + 1`` is due: that many working days after delivery."""
+    if days is None:
+        days = PortalSettings.load().approval_reminder_days or []
     if sent >= len(days):
         return None
-    return agency_calendar().add_working_days(delivered_at, int(days[sent]))
+    return (cal or agency_calendar()).add_working_days(delivered_at, int(days[sent]))
 
 
 @transaction.atomic
@@ -772,25 +831,41 @@ def task_request_changes(*, by, task: Task, message: str, files=()) -> Task:
 
 def send_approval_reminders(now: dt.datetime | None = None, limit: int = 500) -> int:
     """Remind clients who have not approved delivered work (the periodic job). Each reminder
-    is claimed with a conditional update, so two sweeps never send the same one twice."""
+    is claimed with a conditional update, so two sweeps never send the same one twice.
+
+    A sweep that runs late (the worker was down) sends one reminder, the latest one due, not
+    every missed one in a row."""
     now = now or clock.now()
     due = list(
         Task.objects.filter(
-            status=Status.PENDING_APPROVAL, next_reminder_at__lte=now
-        ).select_related("company", "requested_by")[:limit]
+            status=Status.PENDING_APPROVAL,
+            next_reminder_at__lte=now,
+            delivered_at__isnull=False,
+        )
+        .select_related("company", "requested_by")
+        .order_by("next_reminder_at", "id")[:limit]
     )
+    if not due:
+        return 0
+    days = PortalSettings.load().approval_reminder_days or []
+    cal = agency_calendar()
     sent = 0
     for task in due:
+        number = task.reminders_sent + 1
+        following = _next_reminder(task.delivered_at, number, days=days, cal=cal)
+        while following is not None and following <= now:
+            number += 1
+            following = _next_reminder(task.delivered_at, number, days=days, cal=cal)
         with transaction.atomic():
-            following = _next_reminder(task.delivered_at, task.reminders_sent + 1)
             claimed = Task.objects.filter(
                 pk=task.pk,
                 status=Status.PENDING_APPROVAL,
+                delivered_at=task.delivered_at,
                 reminders_sent=task.reminders_sent,
-            ).update(reminders_sent=task.reminders_sent + 1, next_reminder_at=following)
+                next_reminder_at=task.next_reminder_at,
+            ).update(reminders_sent=number, next_reminder_at=following)
             if not claimed:
-                continue
-            number = task.reminders_sent + 1
+                continue  # another sweep sent it, or the task moved on meanwhile
             _notify(
                 client_recipients(task),
                 task,
