@@ -18,6 +18,7 @@ from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
 from partnerdesk.core.listing import Listing
 from partnerdesk.core.tenancy import get_object_for_user_or_404
+from partnerdesk.portal.services import current_plan
 
 from . import properties as props
 from . import selectors, services
@@ -190,6 +191,7 @@ def company_detail(request, pk):
             "deals": company.deals.select_related("pipeline", "stage", "owner")[:50],
             "users": company.users.all(),
             "timeline": _timeline(company),
+            "plan": current_plan(company.pk),
         },
     )
 

@@ -1,5 +1,185 @@
-"""Task message emails (outbound). Owned by the reply-by-email work; see inbound.py."""
+"""Task message emails: each message goes to the other side with its full content, and a
+personal reply address that lets the recipient answer without signing in (see inbound.py).
+
+The reply address is ``reply+<token>@PARTNERDESK_REPLY_DOMAIN``; the token names the task and
+the recipient and is signed (HMAC of the secret key), so a reply can only be posted on that
+task, as that person.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from partnerdesk.core import clock
+
+log = logging.getLogger(__name__)
+SALT = "partnerdesk.portal.reply"
+EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
-def send_message_emails(message_id: int) -> int:
-    raise NotImplementedError("implemented with reply-by-email")
+# ---------------------------------------------------------------- the signed reply token
+
+
+def _b36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out
+
+
+def _signature(payload: str) -> str:
+    digest = salted_hmac(SALT, payload, algorithm="sha256").digest()[:15]
+    return base64.b32encode(digest).decode().lower().rstrip("=")  # 24 chars, [a-z2-7]
+
+
+def make_token(task_id: int, user_id: int, *, now: dt.datetime | None = None) -> str:
+    """``<task>-<user>-<hours since 2024, base 36>-<signature>``: within a 64-character local
+    part and made only of letters, digits and hyphens."""
+    hours = int(((now or clock.now()) - EPOCH).total_seconds() // 3600)
+    payload = f"{_b36(task_id)}-{_b36(user_id)}-{_b36(hours)}"
+    return f"{payload}-{_signature(payload)}"
+
+
+@dataclass(frozen=True)
+class Token:
+    task_id: int
+    user_id: int
+    issued_at: dt.datetime
+
+
+class BadToken(Exception):
+    """The token was not made by us (forged or mangled)."""
+
+
+def read_token(token: str) -> Token:
+    parts = (token or "").lower().split("-")
+    if len(parts) != 4:
+        raise BadToken(token)
+    payload, signature = "-".join(parts[:3]), parts[3]
+    if not constant_time_compare(signature, _signature(payload)):
+        raise BadToken(token)
+    task_id, user_id, hours = (int(p, 36) for p in parts[:3])
+    return Token(task_id, user_id, EPOCH + dt.timedelta(hours=hours))
+
+
+def reply_address(task_id: int, user_id: int) -> str:
+    return f"reply+{make_token(task_id, user_id)}@{settings.PARTNERDESK_REPLY_DOMAIN}"
+
+
+def thread_id(task_id: int) -> str:
+    return f"<task-{task_id}@{settings.PARTNERDESK_REPLY_DOMAIN}>"
+
+
+def message_id(message_pk: int, user_id: int) -> str:
+    return f"<message-{message_pk}-{user_id}@{settings.PARTNERDESK_REPLY_DOMAIN}>"
+
+
+# ---------------------------------------------------------------- sending
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def send_message_emails(message_pk: int) -> int:
+    """Email a message to each recipient of the other side once; returns how many were sent.
+
+    "Once" is a Notification row per recipient with the dedupe key ``message:<id>`` (unique per
+    user), claimed before sending: a retried task skips recipients already claimed.
+    """
+    from partnerdesk.notifications.models import Kind, Notification
+
+    from .models import Message
+    from .services import agency_recipients, client_recipients
+
+    message = (
+        Message.objects.select_related("task__company", "task__assignee", "task__requested_by")
+        .select_related("author")
+        .filter(pk=message_pk)
+        .first()
+    )
+    if message is None:
+        return 0
+    task = message.task
+    recipients = client_recipients(task) if message.from_agency else agency_recipients(task)
+    attachments = list(message.attachments.all())
+    sent = 0
+    for user in recipients:
+        if user.pk == message.author_id or not user.email:
+            continue
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    user=user,
+                    kind=Kind.TASK,
+                    title=task.title[:255],
+                    body=message.body,
+                    url=reverse(
+                        "taskdesk:detail" if user.is_agency_staff else "portal:task_detail",
+                        kwargs={"pk": task.pk},
+                    ),
+                    dedupe_key=f"message:{message.pk}",
+                    in_app=True,
+                    email_wanted=True,
+                )
+        except IntegrityError:
+            continue  # already sent to this user (a retried task)
+        _send_one(message, user, attachments)
+        Notification.objects.filter(pk=notification.pk).update(emailed_at=clock.now())
+        sent += 1
+    return sent
+
+
+def _send_one(message, user, attachments) -> None:
+    task = message.task
+    agency = settings.PARTNERDESK["AGENCY_NAME"]
+    with translation.override(user.language):
+        context = {
+            "message": message,
+            "task": task,
+            "user": user,
+            "agency_name": agency,
+            "author": message.author.display_name if message.author else agency,
+            "task_url": _absolute(
+                reverse(
+                    "taskdesk:detail" if user.is_agency_staff else "portal:task_detail",
+                    kwargs={"pk": task.pk},
+                )
+            ),
+            "attachments": [
+                (a.name, _absolute(reverse("portal:attachment", kwargs={"pk": a.pk})))
+                for a in attachments
+            ],
+        }
+        subject = f"[{agency}] {task.title}"
+        text = render_to_string("portal/email/message.txt", context)
+        html = render_to_string("portal/email/message.html", context)
+    email = EmailMultiAlternatives(
+        subject,
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+        reply_to=[reply_address(task.pk, user.pk)],
+        headers={
+            "Message-ID": message_id(message.pk, user.pk),
+            "In-Reply-To": thread_id(task.pk),
+            "References": thread_id(task.pk),
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    email.attach_alternative(html, "text/html")
+    email.send()

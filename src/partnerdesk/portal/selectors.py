@@ -141,3 +141,19 @@ def status_counts(company_id: int) -> dict[str, int]:
         .order_by()
     )
     return {row["status"]: row["n"] for row in rows}
+
+
+def tasks_for_staff() -> QuerySet[Task]:
+    return Task.objects.select_related("company", "category", "assignee", "requested_by")
+
+
+def triage_counts(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The quick filters of the triage page: open tasks waiting on us / on the client, and
+    working tasks past their estimated completion (one query)."""
+    now = now or clock.now()
+    open_ = Q(status__in=[Status.TRIAGE, Status.ACCEPTED, *SLOT_STATUSES])
+    return Task.objects.aggregate(
+        agency=Count("id", filter=open_ & Q(waiting_on=WaitingOn.AGENCY)),
+        client=Count("id", filter=open_ & Q(waiting_on=WaitingOn.CLIENT)),
+        overdue=Count("id", filter=Q(status=Status.WORKING, estimated_completion__lt=now)),
+    )

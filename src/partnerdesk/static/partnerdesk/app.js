@@ -32,3 +32,33 @@
     form.requestSubmit();
   });
 })();
+
+// ---------------------------------------------------------------- portal: the client's task queue
+// Drag an accepted task to a new place; dropping submits the whole order (the move buttons do
+// the same without JavaScript).
+(function () {
+  var dragged = null;
+  document.addEventListener("dragstart", function (event) {
+    var item = event.target.closest && event.target.closest("[data-sortable] > li");
+    if (!item) { return; }
+    dragged = item;
+    item.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", item.getAttribute("data-id"));
+  });
+  document.addEventListener("dragover", function (event) {
+    var over = event.target.closest && event.target.closest("[data-sortable] > li");
+    if (!dragged || !over || over === dragged || over.parentNode !== dragged.parentNode) { return; }
+    event.preventDefault();
+    var box = over.getBoundingClientRect();
+    var after = event.clientY > box.top + box.height / 2;
+    over.parentNode.insertBefore(dragged, after ? over.nextSibling : over);
+  });
+  document.addEventListener("dragend", function () {
+    if (!dragged) { return; }
+    var form = dragged.closest("form");
+    dragged.classList.remove("dragging");
+    dragged = null;
+    if (form) { form.requestSubmit(); }
+  });
+})();

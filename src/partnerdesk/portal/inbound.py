@@ -1,0 +1,210 @@
+"""Reply-by-email: an emailed reply becomes a message on its task, or a polite bounce.
+
+A reply is posted only when its reply address carries a valid token (mail.read_token) for a
+task the named user may still see, the token is not too old, and the sender is that user.
+Quoted history and signatures are removed (mail-parser-reply); HTML-only replies are sanitised
+(nh3) and turned into text. Anything else posts nothing and the sender gets a bounce that says
+why — except automatic mail (no sender, mailer daemons, auto-submitted, bulk), to avoid loops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import html
+import logging
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+
+import nh3
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from partnerdesk.core import clock
+from partnerdesk.core.errors import DomainError
+
+from . import mail
+
+log = logging.getLogger(__name__)
+REPLY_LANGUAGES = ["en", "it", "de", "fr", "es", "pt", "nl"]
+
+REASONS = {
+    "no_token": _("The address you wrote to is not a reply address of a task."),
+    "forged": _(
+        "The reply address is not one we issued, so we could not tell which task it is for."
+    ),
+    "expired": _("The reply address has expired. Please answer from the task page instead."),
+    "unknown": _("The task or the person this reply address was made for no longer exists."),
+    "sender": _("Replies to this address are accepted only from the person it was sent to."),
+    "forbidden": _("You can no longer see this task."),
+    "empty": _("Your reply had no text we could post (after removing the quoted email)."),
+    "refused": _("Your reply could not be posted: %(why)s"),
+}
+
+
+@dataclass
+class Result:
+    status: str  # "posted", "duplicate", "bounced", "ignored"
+    reason: str = ""
+    message_id: int | None = None
+    bounce_to: str = ""
+    details: dict = field(default_factory=dict)
+
+
+def _is_automatic(msg: EmailMessage, sender: str) -> bool:
+    local = sender.split("@")[0].lower()
+    if not sender or local in {"mailer-daemon", "postmaster", "noreply", "no-reply"}:
+        return True
+    auto = str(msg.get("Auto-Submitted", "no")).strip().lower()
+    precedence = str(msg.get("Precedence", "")).strip().lower()
+    return auto != "no" or precedence in {"bulk", "junk", "list"} or bool(msg.get("List-Id"))
+
+
+def _token_in(msg: EmailMessage, envelope: list[str]) -> str | None:
+    domain = settings.PARTNERDESK_REPLY_DOMAIN.lower()
+    headers = [
+        *envelope,
+        *msg.get_all("Delivered-To", []),
+        *msg.get_all("X-Original-To", []),
+        *msg.get_all("To", []),
+        *msg.get_all("Cc", []),
+    ]
+    for _name, address in getaddresses([str(h) for h in headers]):
+        local, _at, host = address.lower().partition("@")
+        if host == domain and local.startswith("reply+"):
+            return local[len("reply+") :]
+    return None
+
+
+def _text_of(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    if part is not None:
+        return part.get_content()
+    part = msg.get_body(preferencelist=("html",))
+    if part is None:
+        return ""
+    cleaned = nh3.clean(part.get_content(), tags={"p", "br", "div", "blockquote"}, attributes={})
+    cleaned = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", cleaned)
+    cleaned = re.sub(r"<[^>]+>", "", cleaned)
+    return html.unescape(cleaned)
+
+
+def _strip_quotes(text: str) -> str:
+    from mailparser_reply import EmailReplyParser
+
+    try:
+        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
+    except Exception:  # a parser failure must not lose the reply: keep the whole text
+        log.exception("reply parser failed; keeping the whole text")
+        reply = text
+    lines = (reply or "").replace("\r\n", "\n").split("\n")
+    kept = []
+    for line in lines:
+        if line.strip() in {"--", "-- "} or line.startswith("-- "):
+            break  # a signature starts here
+        if line.startswith(">"):
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _files_of(msg: EmailMessage) -> list:
+    files = []
+    for part in msg.iter_attachments():
+        name = part.get_filename()
+        if not name:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        files.append(SimpleUploadedFile(name, payload, part.get_content_type()))
+    return files
+
+
+def receive(raw: bytes, *, envelope_to: list[str] | None = None) -> Result:
+    """Handle one RFC 822 message. Raises ValueError when ``raw`` is not an email at all."""
+    from partnerdesk.accounts.models import User
+
+    from . import services
+    from .models import Task, Via
+
+    if not raw or not raw.strip():
+        raise ValueError("empty input")
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    if not msg.keys():
+        raise ValueError("no headers")
+    sender = parseaddr(str(msg.get("From", "")))[1].strip()
+    automatic = _is_automatic(msg, sender)
+
+    def bounce(reason: str, user=None, **params) -> Result:
+        if automatic:
+            return Result("ignored", reason)
+        _send_bounce(sender, reason, msg, user=user, params=params)
+        return Result("bounced", reason, bounce_to=sender)
+
+    token = _token_in(msg, envelope_to or [])
+    if token is None:
+        return bounce("no_token")
+    try:
+        parsed = mail.read_token(token)
+    except (mail.BadToken, ValueError):
+        return bounce("forged")
+    user = User.objects.filter(pk=parsed.user_id).first()
+    task = Task.objects.filter(pk=parsed.task_id).select_related("company").first()
+    if user is None or task is None or not user.is_active:
+        return bounce("unknown")
+    max_age = dt.timedelta(days=settings.PARTNERDESK_REPLY_MAX_AGE_DAYS)
+    if clock.now() - parsed.issued_at > max_age:
+        return bounce("expired", user)
+    if sender.lower() != (user.email or "").lower():
+        return bounce("sender", user)
+    if not (user.is_agency_staff or user.company_id == task.company_id):
+        return bounce("forbidden", user)
+    body = _strip_quotes(_text_of(msg))
+    if not body:
+        return bounce("empty", user)
+    message_id = str(msg.get("Message-ID", "")).strip()[:255] or None
+    try:
+        posted = services.message_post(
+            by=user,
+            task=task,
+            body=body,
+            files=_files_of(msg),
+            via=Via.EMAIL,
+            email_message_id=message_id,
+        )
+    except DomainError as exc:
+        if exc.code == "duplicate_email":
+            return Result("duplicate", "duplicate")
+        return bounce("refused", user, why=str(exc.message))
+    return Result("posted", message_id=posted.pk)
+
+
+def _send_bounce(to: str, reason: str, original: EmailMessage, *, user, params: dict) -> None:
+    language = user.language if user is not None else "en"
+    with translation.override(language):
+        text = str(REASONS[reason]) % params if params else str(REASONS[reason])
+        context = {
+            "reason": text,
+            "subject": str(original.get("Subject", "")),
+            "agency_name": settings.PARTNERDESK["AGENCY_NAME"],
+            "site_url": settings.SITE_URL,
+        }
+        subject = str(_("Your reply was not posted"))
+        body = render_to_string("portal/email/bounce.txt", context)
+    message = EmailMultiAlternatives(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [to],
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    original_id = str(original.get("Message-ID", "")).strip()
+    if original_id:
+        message.extra_headers["In-Reply-To"] = original_id
+    message.send()
