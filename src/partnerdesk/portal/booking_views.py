@@ -71,7 +71,8 @@ def _picker(request, *, task, session, back_url: str, staff: bool):
             blocked = _("This session was cancelled: book a new one.")
     except DomainError as exc:
         blocked = exc.message
-    slots = [] if blocked else booking.free_slots()
+    # Rescheduling: the session's own time shows (marked as the current one).
+    slots = [] if blocked else booking.free_slots(exclude_session=getattr(session, "pk", None))
     current = session.starts_at if session is not None else None
     prefix = "taskdesk" if staff else "portal"
     context = {
