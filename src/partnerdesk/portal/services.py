@@ -89,7 +89,13 @@ def _wrong_status(task: Task, action: str) -> DomainError:
 def _lock(task: Task) -> Task:
     """Lock the company (the plan slots are per company), then re-read the task locked."""
     Company.objects.select_for_update().filter(pk=task.company_id).first()
-    return Task.objects.select_for_update().select_related("category").get(pk=task.pk)
+    # of=("self",): lock the task only, not the category row it joins (tasks of every client
+    # share a few categories).
+    return (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("company", "category")
+        .get(pk=task.pk)
+    )
 
 
 # ---------------------------------------------------------------- recipients and links

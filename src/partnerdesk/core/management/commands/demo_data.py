@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from partnerdesk.automation import engine
 from partnerdesk.core.models import Event
 from partnerdesk.crm import demo
+from partnerdesk.portal import demo as portal_demo
 from partnerdesk.tickets import demo as ticket_demo
 
 
@@ -25,6 +26,9 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("Demo data already present; left as it is.")
+        # Separately, so a demo loaded before the client portal existed gets its tasks too.
+        if portal_demo.load():
+            self.stdout.write(f"Client tasks loaded: {portal_demo.task_count()}.")
         self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
         for label, email in demo.logins():
             self.stdout.write(f"  {label:<40} {email}")
