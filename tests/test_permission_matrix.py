@@ -448,11 +448,97 @@ MATRIX: dict[str, Route] = {
     ),
     # ------------------------------------------------------------ portal: consultation sessions
     # [anchor: PORTAL-BOOKING routes]
+    # A client books, moves and cancels their company's sessions (staff: 404 on the portal);
+    # another company's client gets 404, as for a missing id. The slot posted is a free one.
+    "portal:session_book": Route(
+        checks=(
+            get(E(LOGIN, 200, 404, 404, 404)),
+            post(
+                E(LOGIN, Redirect("/portal/tasks/"), 404, 404, 404),
+                {"starts_at": Ref("booking_slot")},
+            ),
+        ),
+        kwargs={"pk": Ref("booking_task")},
+        owned="pk",
+    ),
+    "portal:session_reschedule": Route(
+        checks=(
+            get(E(LOGIN, 200, 404, 404, 404)),
+            post(
+                E(LOGIN, Redirect("/portal/tasks/"), 404, 404, 404),
+                {"starts_at": Ref("booking_slot")},
+            ),
+        ),
+        kwargs={"pk": Ref("booked_session")},
+        owned="pk",
+    ),
+    "portal:session_cancel": Route(
+        checks=(post(E(LOGIN, Redirect("/portal/tasks/"), 404, 404, 404)),),
+        kwargs={"pk": Ref("booked_session")},
+        owned="pk",
+    ),
+    "portal:session_ics": Route(
+        checks=(get(E(LOGIN, 200, 404, 404, 404)),),
+        kwargs={"pk": Ref("booked_session")},
+        owned="pk",
+    ),
+    # The staff side (task desk): any staff member may book for the client, move or cancel.
+    "taskdesk:session_book": Route(
+        checks=(
+            get(STAFF),
+            post(
+                E(LOGIN, 404, 404, Redirect("/app/tasks/"), Redirect("/app/tasks/")),
+                {"starts_at": Ref("booking_slot")},
+            ),
+        ),
+        kwargs={"pk": Ref("booking_task")},
+        owned="pk",
+    ),
+    "taskdesk:session_reschedule": Route(
+        checks=(
+            get(STAFF),
+            post(
+                E(LOGIN, 404, 404, Redirect("/app/tasks/"), Redirect("/app/tasks/")),
+                {"starts_at": Ref("booking_slot")},
+            ),
+        ),
+        kwargs={"pk": Ref("booked_session")},
+        owned="pk",
+    ),
+    "taskdesk:session_cancel": Route(
+        checks=(post(E(LOGIN, 404, 404, Redirect("/app/tasks/"), Redirect("/app/tasks/"))),),
+        kwargs={"pk": Ref("booked_session")},
+        owned="pk",
+    ),
+    "taskdesk:session_ics": Route(
+        checks=(get(STAFF),), kwargs={"pk": Ref("booked_session")}, owned="pk"
+    ),
     # ------------------------------------------------------------ staff task desk
     # [anchor: TASKDESK routes]
     "taskdesk:detail": Route(checks=(get(STAFF),), kwargs={"pk": Ref("portal_task")}),
     # ------------------------------------------------------------ API: tasks, plans, sessions
     # [anchor: PORTAL-API operations]
+    # booking API
+    "GET /api/tasks/{task_id}/slots": op(
+        API_OWNED_READ, task_id=Ref("booking_task"), owned="task_id"
+    ),
+    "POST /api/tasks/{task_id}/sessions": op(
+        E(401, 201, 404, 201, 201),
+        {"starts_at": Ref("booking_slot")},
+        task_id=Ref("booking_task"),
+        owned="task_id",
+    ),
+    "POST /api/sessions/{session_id}/reschedule": op(
+        E(401, 200, 404, 200, 200),
+        {"starts_at": Ref("booking_slot")},
+        session_id=Ref("booked_session"),
+        owned="session_id",
+    ),
+    "POST /api/sessions/{session_id}/cancel": op(
+        E(401, 200, 404, 200, 200), session_id=Ref("booked_session"), owned="session_id"
+    ),
+    "GET /api/sessions": op(API_READ),
+    # end booking API
     # ------------------------------------------------------------ API: non-operation views
     # The schema and its docs page are public: they describe the API, they hold no data.
     "api:openapi-json": Route(checks=(get(ALL(200)),)),
@@ -864,6 +950,43 @@ def portal_task(client_user):
 # [anchor: PORTAL-CLIENT fixtures]
 
 # [anchor: PORTAL-BOOKING fixtures]
+
+
+def _consultation_task(client_user, title: str):
+    from partnerdesk.portal import services as portal_services
+    from partnerdesk.portal.models import TaskCategory
+
+    return portal_services.task_submit(
+        by=client_user, title=title, category=TaskCategory.objects.get(is_consultation=True)
+    )
+
+
+@pytest.fixture
+def booking_task(client_user):
+    """A consultation task of ``company`` without a session (the admin consults: the
+    consultants team has no member, so admins and managers do)."""
+    return _consultation_task(client_user, "Matrix consultation")
+
+
+@pytest.fixture
+def booked_session(client_user, admin):
+    """A session booked on another consultation task of ``company``."""
+    from partnerdesk.portal import booking
+
+    task = _consultation_task(client_user, "Matrix booked consultation")
+    start = booking.free_slots()[2].starts_at  # well inside the window
+    return booking.session_book(by=client_user, task=task, starts_at=start)
+
+
+@pytest.fixture
+def booking_slot(admin):
+    """A free slot, as posted to the pages and the API: its ``pk`` is the ISO start."""
+    from types import SimpleNamespace
+
+    from partnerdesk.portal import booking
+
+    return SimpleNamespace(pk=booking.free_slots()[-3].starts_at.isoformat())
+
 
 # [anchor: TASKDESK fixtures]
 
