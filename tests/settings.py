@@ -10,3 +10,4 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Events are processed only in tests that ask for it (the `dispatch` fixture), so other tests
 # see exactly the records they create.
 PARTNERDESK_DISPATCH_EVENTS = False
+PARTNERDESK_PRIVATE_ROOT = DATA_DIR / "test-private"  # noqa: F405

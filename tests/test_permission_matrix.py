@@ -443,6 +443,50 @@ MATRIX: dict[str, Route] = {
     ),
     # ------------------------------------------------------------ portal: client task pages
     # [anchor: PORTAL-CLIENT routes]
+    "portal:task_list": Route(checks=(get(CLIENT_ONLY),)),
+    "portal:task_new": Route(checks=(get(CLIENT_ONLY), post_form(E(LOGIN, 400, 400, 404, 404)))),
+    # Without a task to move: a message, back to the list.
+    "portal:queue_reorder": Route(
+        checks=(
+            post(
+                E(
+                    LOGIN,
+                    Redirect("/portal/tasks/", exact=True),
+                    Redirect("/portal/tasks/", exact=True),
+                    404,
+                    404,
+                )
+            ),
+        )
+    ),
+    # The triage task cannot be approved: the refusal is a message on the task's page.
+    "portal:task_approve": Route(
+        checks=(post(E(LOGIN, Redirect("/portal/tasks/"), 404, 404, 404)),),
+        kwargs={"pk": Ref("portal_task")},
+        owned="pk",
+    ),
+    "portal:task_withdraw": Route(
+        checks=(post(E(LOGIN, Redirect("/portal/tasks/"), 404, 404, 404)),),
+        kwargs={"pk": Ref("portal_task")},
+        owned="pk",
+    ),
+    # Posted without a message: the form comes back with its error.
+    "portal:task_request_changes": Route(
+        checks=(post(E(LOGIN, 400, 404, 404, 404)),),
+        kwargs={"pk": Ref("portal_task")},
+        owned="pk",
+    ),
+    "portal:task_message": Route(
+        checks=(post(E(LOGIN, 400, 404, 404, 404)),),
+        kwargs={"pk": Ref("portal_task")},
+        owned="pk",
+    ),
+    # Files: whoever may see the task (its company's users and staff).
+    "portal:attachment": Route(
+        checks=(get(E(LOGIN, 200, 404, 200, 200)),),
+        kwargs={"pk": Ref("portal_attachment")},
+        owned="pk",
+    ),
     "portal:task_detail": Route(
         checks=(get(E(LOGIN, 200, 404, 404, 404)),), kwargs={"pk": Ref("portal_task")}, owned="pk"
     ),
@@ -516,6 +560,31 @@ MATRIX: dict[str, Route] = {
     # ------------------------------------------------------------ staff task desk
     # [anchor: TASKDESK routes]
     "taskdesk:detail": Route(checks=(get(STAFF),), kwargs={"pk": Ref("portal_task")}),
+    "taskdesk:triage": Route(checks=(get(STAFF),)),
+    "taskdesk:task_new": Route(checks=(get(STAFF), post_form(STAFF_INVALID_FORM))),
+    # No form named in the post: the page again, unchanged.
+    "taskdesk:settings": Route(checks=(get(ADMIN_ONLY), post_form(E(LOGIN, 404, 404, 403, 200)))),
+    "taskdesk:plan_toggle": Route(
+        checks=(post(E(LOGIN, 404, 404, 403, Redirect("/app/tasks/settings/", exact=True))),),
+        kwargs={"pk": Ref("portal_plan")},
+    ),
+    "taskdesk:company_plan": Route(
+        checks=(get(STAFF), post_form(STAFF_INVALID_FORM)), kwargs={"pk": Ref("company")}
+    ),
+    # Forms posted empty come back with their errors; refused moves are a message.
+    **{
+        f"taskdesk:{name}": Route(
+            checks=(post(STAFF_INVALID_FORM),), kwargs={"pk": Ref("portal_task")}
+        )
+        for name in ("accept", "decline", "estimate", "deliver", "message")
+    },
+    **{
+        f"taskdesk:{name}": Route(
+            checks=(post(E(LOGIN, 404, 404, Redirect("/app/tasks/"), Redirect("/app/tasks/"))),),
+            kwargs={"pk": Ref("portal_task")},
+        )
+        for name in ("start", "queue_move")
+    },
     # ------------------------------------------------------------ API: tasks, plans, sessions
     # [anchor: PORTAL-API operations]
     # booking API
@@ -948,6 +1017,30 @@ def portal_task(client_user):
 
 
 # [anchor: PORTAL-CLIENT fixtures]
+
+
+@pytest.fixture
+def portal_attachment(portal_task, client_user, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from partnerdesk.portal import services as portal_services
+
+    settings.PARTNERDESK_PRIVATE_ROOT = tmp_path
+    message = portal_services.message_post(
+        by=client_user,
+        task=portal_task,
+        body="See the file.",
+        files=[SimpleUploadedFile("export.csv", b"a,b\n1,2\n", "text/csv")],
+    )
+    return message.attachments.get()
+
+
+@pytest.fixture
+def portal_plan(db):
+    from partnerdesk.portal.models import Plan
+
+    return Plan.objects.get(name="Duo")
+
 
 # [anchor: PORTAL-BOOKING fixtures]
 

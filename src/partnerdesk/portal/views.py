@@ -197,6 +197,8 @@ def queue_reorder(request):
         if "order" in request.POST:
             ids = [parse_id(v) for v in request.POST.getlist("order")]
             services.queue_reorder(by=user, company=user.company, task_ids=ids)
+        elif parse_id(request.POST.get("task")) is None:
+            raise DomainError(code="required", message=_("Choose a task to move."), field="task")
         else:
             task = selectors.task_for(user, parse_id(request.POST.get("task")))
             services.queue_move(by=user, task=task, to=request.POST.get("to"))
