@@ -587,6 +587,85 @@ MATRIX: dict[str, Route] = {
     },
     # ------------------------------------------------------------ API: tasks, plans, sessions
     # [anchor: PORTAL-API operations]
+    # tasks API
+    "GET /api/tasks": op(API_READ),
+    "POST /api/tasks": op(
+        E(401, 201, 404, 201, 201),
+        {
+            "title": "Matrix API task",
+            "category_id": Ref("portal_category"),
+            "company_id": Ref("company"),
+        },
+    ),
+    "GET /api/tasks/{task_id}": op(API_OWNED_READ, task_id=Ref("portal_task"), owned="task_id"),
+    "POST /api/tasks/{task_id}/accept": op(
+        API_OWNED_WRITE, {"estimate": "2h"}, task_id=Ref("portal_task"), owned="task_id"
+    ),
+    "POST /api/tasks/{task_id}/decline": op(
+        API_OWNED_WRITE, {"reason": "Out of scope"}, task_id=Ref("portal_task"), owned="task_id"
+    ),
+    # Staff-only transitions on a task still in triage: refused for its status (409).
+    "POST /api/tasks/{task_id}/start": op(
+        E(401, 403, 404, 409, 409), task_id=Ref("portal_task"), owned="task_id"
+    ),
+    "POST /api/tasks/{task_id}/estimate": op(
+        E(401, 403, 404, 409, 409),
+        {"estimated_completion": "2030-01-01T10:00:00Z", "reason": "Matrix"},
+        task_id=Ref("portal_task"),
+        owned="task_id",
+    ),
+    "POST /api/tasks/{task_id}/deliver": op(
+        E(401, 403, 404, 409, 409), {}, task_id=Ref("portal_task"), owned="task_id"
+    ),
+    # Client-only transitions: the client's own task is not pending approval (409).
+    "POST /api/tasks/{task_id}/approve": op(
+        E(401, 409, 404, 403, 403), task_id=Ref("portal_task"), owned="task_id"
+    ),
+    "POST /api/tasks/{task_id}/request-changes": op(
+        E(401, 409, 404, 403, 403), {"body": "Matrix"}, task_id=Ref("portal_task"), owned="task_id"
+    ),
+    "POST /api/tasks/{task_id}/withdraw": op(
+        E(401, 200, 404, 200, 200), task_id=Ref("portal_task"), owned="task_id"
+    ),
+    "GET /api/tasks/{task_id}/messages": op(
+        API_OWNED_READ, task_id=Ref("portal_task"), owned="task_id"
+    ),
+    "POST /api/tasks/{task_id}/messages": op(
+        E(401, 201, 404, 201, 201), {"body": "Matrix"}, task_id=Ref("portal_task"), owned="task_id"
+    ),
+    "GET /api/tasks/{task_id}/attachments": op(
+        API_OWNED_READ, task_id=Ref("portal_task"), owned="task_id"
+    ),
+    # Without a file the body is invalid (422), checked before any lookup.
+    "POST /api/tasks/{task_id}/attachments": op(
+        E(401, 422, 422, 422, 422), task_id=Ref("portal_task")
+    ),
+    "GET /api/companies/{company_id}/queue": op(
+        API_OWNED_READ, company_id=Ref("company"), owned="company_id"
+    ),
+    "PUT /api/companies/{company_id}/queue": op(
+        E(401, 200, 404, 200, 200), {"task_ids": []}, company_id=Ref("company"), owned="company_id"
+    ),
+    "GET /api/plans": op(API_READ),
+    "POST /api/plans": op(
+        E(401, 403, 403, 403, 201), {"name": "Matrix plan", "concurrent_tasks": 4}
+    ),
+    "PUT /api/plans/{plan_id}": op(
+        E(401, 403, 403, 403, 200),
+        {"name": "Duo", "concurrent_tasks": 2},
+        plan_id=Ref("portal_plan"),
+    ),
+    "GET /api/companies/{company_id}/subscription": op(
+        API_OWNED_READ, company_id=Ref("company"), owned="company_id"
+    ),
+    "PUT /api/companies/{company_id}/subscription": op(
+        E(401, 403, 404, 403, 200),
+        {"plan_id": Ref("portal_plan")},
+        company_id=Ref("company"),
+        owned="company_id",
+    ),
+    "GET /api/task-categories": op(API_READ),
+    # end tasks API
     # booking API
     "GET /api/tasks/{task_id}/slots": op(
         API_OWNED_READ, task_id=Ref("booking_task"), owned="task_id"
@@ -1084,6 +1163,13 @@ def booking_slot(admin):
 # [anchor: TASKDESK fixtures]
 
 # [anchor: PORTAL-API fixtures]
+
+
+@pytest.fixture
+def portal_category(db):
+    from partnerdesk.portal.models import TaskCategory
+
+    return TaskCategory.objects.get(name="HubSpot Administration")
 
 
 def _notification(user, title: str) -> Notification:
