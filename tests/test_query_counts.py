@@ -53,7 +53,7 @@ BUDGETS: dict[str, int] = {
     "/app/companies/export.csv": 5,
     "/app/contacts/export.csv": 5,
     "/app/deals/export.csv": 5,
-    "/app/companies/{company}/": 8,
+    "/app/companies/{company}/": 9,  # + the company's current plan
     "/app/deals/{deal}/": 10,
     "/app/tickets/": 10,
     # one query per stage column by design (tickets/selectors.board_columns); 9 stages here

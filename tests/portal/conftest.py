@@ -6,6 +6,7 @@ import pytest
 
 from partnerdesk.portal import services
 from partnerdesk.portal.models import Plan, TaskCategory
+from tests.automation.conftest import mailbox, smtp_server  # noqa: F401 (the real SMTP server)
 
 
 @pytest.fixture
@@ -40,4 +41,6 @@ def submit(user, title="Clean up the lifecycle stages", category=None, **kw):
 
 
 def accepted(client_user, agent, title="Task", estimate="3h"):
-    return services.task_accept(by=agent, task=submit(client_user, title), estimate_minutes=estimate)
+    return services.task_accept(
+        by=agent, task=submit(client_user, title), estimate_minutes=estimate
+    )

@@ -180,7 +180,7 @@ def receive(raw: bytes, *, envelope_to: list[str] | None = None) -> Result:
         )
     except DomainError as exc:
         if exc.code == "duplicate_email":
-            return Result("duplicate", "duplicate")
+            return Result("duplicate")
         return bounce("refused", user, why=str(exc.message))
     return Result("posted", message_id=posted.pk)
 

@@ -16,6 +16,7 @@ EX_DATAERR, EX_TEMPFAIL = 65, 75
 
 class Command(BaseCommand):
     help = "Post an emailed reply read from standard input on its task (or bounce it)."
+    stealth_options = ("stdin",)  # tests pass the message as a stream
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -28,9 +29,8 @@ class Command(BaseCommand):
     def handle(self, *args, recipient, **options):
         from partnerdesk.portal import inbound
 
-        stream = getattr(self.stdin, "buffer", None) or getattr(sys.stdin, "buffer", sys.stdin)
-        stdin = options.get("stdin")
-        raw = (stdin.read() if stdin is not None else stream.read()) or b""
+        stream = options.get("stdin") or getattr(sys.stdin, "buffer", sys.stdin)
+        raw = stream.read() or b""
         if isinstance(raw, str):
             raw = raw.encode()
         try:
