@@ -182,3 +182,26 @@ def test_the_smtp_listener_posts_a_reply(conversation, client_user):
     finally:
         listener.stop()
     assert Message.objects.get(via=Via.EMAIL).body == "Sent over SMTP."
+
+
+def test_a_failed_send_is_not_marked_sent_and_goes_out_on_the_retry(
+    mailbox, settings, client_user, agent
+):
+    task = submit(client_user, "Retry me")
+    services.task_accept(by=agent, task=task, estimate_minutes="1h")
+    working = settings.MAILERS
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": closed, "timeout": 2},
+        }
+    }
+    message = services.message_post(by=agent, task=task, body="Are you there?")
+    assert mail.send_message_emails(message.pk) == 0
+    settings.MAILERS = working
+    assert mail.send_message_emails(message.pk, attempt=1) == 1
+    assert mail.send_message_emails(message.pk, attempt=2) == 0  # sent once only
+    assert [m for m in mailbox.to(client_user.email) if "Are you there?" in m.text]

@@ -22,9 +22,12 @@ from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from partnerdesk.core import clock
+from partnerdesk.core.queue import enqueue_later
+from partnerdesk.notifications.services import backoff
 
 log = logging.getLogger(__name__)
 SALT = "partnerdesk.portal.reply"
+MAX_ATTEMPTS = 5
 EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
@@ -95,7 +98,7 @@ def _absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def send_message_emails(message_pk: int) -> int:
+def send_message_emails(message_pk: int, attempt: int = 0) -> int:
     """Email a message to each recipient of the other side once; returns how many were sent.
 
     "Once" is a Notification row per recipient with the dedupe key ``message:<id>`` (unique per
@@ -117,7 +120,7 @@ def send_message_emails(message_pk: int) -> int:
     task = message.task
     recipients = client_recipients(task) if message.from_agency else agency_recipients(task)
     attachments = list(message.attachments.all())
-    sent = 0
+    sent, failed = 0, False
     for user in recipients:
         if user.pk == message.author_id or not user.email:
             continue
@@ -138,9 +141,22 @@ def send_message_emails(message_pk: int) -> int:
                 )
         except IntegrityError:
             continue  # already sent to this user (a retried task)
-        _send_one(message, user, attachments)
+        try:
+            _send_one(message, user, attachments)
+        except Exception:
+            # Release the claim so that the retry (after a backoff) sends it.
+            Notification.objects.filter(pk=notification.pk).delete()
+            failed = True
+            log.warning("message %s: email to %s failed", message_pk, user.email, exc_info=True)
+            continue
         Notification.objects.filter(pk=notification.pk).update(emailed_at=clock.now())
         sent += 1
+    if failed and attempt < MAX_ATTEMPTS:
+        from .tasks import send_message_emails as task
+
+        enqueue_later(
+            task, clock.now() + backoff(attempt + 1), message_id=message_pk, attempt=attempt + 1
+        )
     return sent
 
 

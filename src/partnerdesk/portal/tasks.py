@@ -4,11 +4,12 @@ from django.tasks import task
 
 
 @task
-def send_message_emails(message_id: int) -> int:
-    """Email one task message to the other side (each recipient once; see mail.py)."""
+def send_message_emails(message_id: int, attempt: int = 0) -> int:
+    """Email one task message to the other side (each recipient once; failures retried with
+    backoff; see mail.py)."""
     from . import mail
 
-    return mail.send_message_emails(message_id)
+    return mail.send_message_emails(message_id, attempt)
 
 
 @task
