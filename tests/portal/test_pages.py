@@ -107,6 +107,8 @@ def test_staff_desk_pages_and_actions(client_user, agent, admin, manager, compan
     assert web.post(f"/app/tasks/{triage.pk}/accept/", {"estimate": "2h"}).status_code == 302
     triage.refresh_from_db()
     assert triage.estimate_minutes == 120 and triage.status == Status.ACCEPTED
+    page = web.get(f"/app/tasks/{triage.pk}/").content.decode()
+    assert "Accepted with an estimate of 2h 00m, place 4" in page  # the timeline, in words
     assert web.post(f"/app/tasks/{tasks[0].pk}/start/").status_code == 302
     response = web.post(
         f"/app/tasks/{tasks[0].pk}/estimate/",
