@@ -89,7 +89,9 @@ def real_ids(admin, company, deal, product, wsgi_app):
             name = segment[1:-1] if segment.startswith("{") else None
             if name and name not in ids:
                 response = client.get(prefix, query_string={"limit": 1}, headers=headers)
-                items = response.json.get("items") if response.status_code == 200 else None
+                body = response.json if response.status_code == 200 else None
+                # A paginated list ({"items": [...]}) or a plain one (e.g. /api/plans).
+                items = body.get("items") if isinstance(body, dict) else body
                 if items and isinstance(items[0], dict) and "id" in items[0]:
                     ids[name] = items[0]["id"]
             if name and name not in ids:

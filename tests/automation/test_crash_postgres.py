@@ -251,7 +251,9 @@ def test_a_worker_killed_mid_way_loses_and_duplicates_nothing(tmp_path):
     assert not won_events().filter(processed_at__isnull=True).exists()
     assert Event.objects.filter(kind="workflow.ran").count() == DEALS
     # Nothing lost: every event still unprocessed (what the tickets' creation and assignment
-    # recorded) has its task waiting in the queue.
+    # recorded) has its task waiting in the queue — once the sweep has re-enqueued those whose
+    # task stopping the workers above interrupted (left "running" by a dead worker).
+    engine.sweep_outbox(older_than=dt.timedelta(0))
     waiting = {
         r.args_kwargs["kwargs"]["event_id"]
         for r in DBTaskResult.objects.ready().filter(task_path__endswith="process_event_task")
