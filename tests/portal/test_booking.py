@@ -466,6 +466,25 @@ def test_cancel_by_either_side(actor, request, client_user, consultant, consult_
     assert again.pk != session.pk
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("close", ["withdraw", "decline"])
+def test_closing_the_task_cancels_its_upcoming_session(
+    close, client_user, agent, consultant, consult_task
+):
+    session = booking.session_book(by=client_user, task=consult_task, starts_at=utc(2031, 1, 7, 9))
+    if close == "withdraw":
+        portal_services.task_withdraw(by=client_user, task=consult_task)
+    else:
+        portal_services.task_decline(by=agent, task=consult_task, reason="Not for us.")
+    session.refresh_from_db()
+    assert session.status == SessionStatus.CANCELLED
+    assert session.cancelled_at == NOW
+    assert session.sequence == 1
+    assert Event.objects.for_subject(consult_task).filter(kind="session.cancelled").exists()
+    # The consultant's slot is free again.
+    assert utc(2031, 1, 7, 9) in starts(booking.free_slots())
+
+
 # ---------------------------------------------------------------- pages
 
 

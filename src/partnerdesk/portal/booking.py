@@ -478,6 +478,27 @@ def session_cancel(
     return session
 
 
+def cancel_sessions_of_closed_task(task: Task, *, by, now: dt.datetime | None = None) -> int:
+    """A declined or withdrawn consultation frees its upcoming sessions: each is cancelled
+    with the usual event and emails, inside the caller's transaction."""
+    now = now or clock.now()
+    upcoming = (
+        ConsultationSession.objects.select_for_update(of=("self",))
+        .select_related("consultant", "booked_by")
+        .filter(task=task, status=BOOKED, starts_at__gt=now)
+    )
+    cancelled = 0
+    for session in upcoming:
+        session.status = CANCELLED
+        session.cancelled_at = now
+        session.sequence += 1
+        session.save(update_fields=["status", "cancelled_at", "sequence"])
+        _event(task, "session.cancelled", by, session)
+        _email_later(task, session, "cancelled", by=by)
+        cancelled += 1
+    return cancelled
+
+
 def _event(task: Task, kind: str, by, session: ConsultationSession, **data) -> None:
     record_event(
         kind=kind,

@@ -31,6 +31,7 @@ from partnerdesk.notifications.models import Kind
 from partnerdesk.notifications.services import notify
 from partnerdesk.sla.clock import agency_calendar
 
+from .booking import cancel_sessions_of_closed_task
 from .models import (
     SLOT_STATUSES,
     Attachment,
@@ -485,6 +486,7 @@ def task_decline(*, by, task: Task, reason: str) -> Task:
     task.decline_reason = reason
     task.closed_at = clock.now()
     task.save()
+    cancel_sessions_of_closed_task(task, by=by, now=task.closed_at)
     _event(task, "task.declined", by, reason=reason)
     _notify(
         client_recipients(task),
@@ -511,6 +513,7 @@ def task_withdraw(*, by, task: Task) -> Task:
     task.queue_position = None
     task.closed_at = clock.now()
     task.save()
+    cancel_sessions_of_closed_task(task, by=by, now=task.closed_at)
     if was_queued:
         _renumber_queue(task.company_id)
     _event(task, "task.withdrawn", by)
