@@ -45,11 +45,15 @@ def test_only_admins_change_teams(agent):
 def test_team_pages(admin, agent):
     client = login(admin)
     assert client.get("/app/settings/teams/").status_code == 200
-    response = client.post("/app/settings/teams/", {"name": "Web", "members": [agent.pk], "lead": agent.pk})
+    response = client.post(
+        "/app/settings/teams/", {"name": "Web", "members": [agent.pk], "lead": agent.pk}
+    )
     assert response.status_code == 302
     team = Team.objects.get(name="Web")
     assert client.get(f"/app/settings/teams/{team.pk}/").status_code == 200
-    response = client.post(f"/app/settings/teams/{team.pk}/", {"name": "Web", "members": [], "lead": agent.pk})
+    response = client.post(
+        f"/app/settings/teams/{team.pk}/", {"name": "Web", "members": [], "lead": agent.pk}
+    )
     assert response.status_code == 400
     assert "The lead must be a member of the team." in response.content.decode()
     assert login(agent).get("/app/settings/teams/").status_code == 403

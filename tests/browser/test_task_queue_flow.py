@@ -26,9 +26,7 @@ def _submit(page: Page, title: str, category: str = "HubSpot Administration") ->
     return int(re.search(r"/tasks/(\d+)/", page.url).group(1))
 
 
-def test_client_and_agent_work_through_the_queue(
-    new_page, client_user, agent, manager, company
-):
+def test_client_and_agent_work_through_the_queue(new_page, client_user, agent, manager, company):
     services.subscription_set(by=manager, company=company, plan=Plan.objects.get(name="Solo"))
     client = new_page()
     sign_in(client, client_user.email)

@@ -38,8 +38,12 @@ def now(monkeypatch):
 
 
 def test_ticket_from_deal_through_board_pause_and_breach(page: Page, agent, admin, company, now):
-    won = Pipeline.objects.get(object_type="deal", name="Website Creation").stages.get(name="Closed Won")
-    deal = crm_services.deal_create(by=admin, name="Acme website", pipeline=won.pipeline, company=company)
+    won = Pipeline.objects.get(object_type="deal", name="Website Creation").stages.get(
+        name="Closed Won"
+    )
+    deal = crm_services.deal_create(
+        by=admin, name="Acme website", pipeline=won.pipeline, company=company
+    )
     sign_in(page, agent.email)
 
     # Open the ticket from the deal page; the request types are listed, the form is prefilled.

@@ -365,6 +365,10 @@ def uses_index(node: dict) -> bool:
     if "Index" in node["Node Type"]:
         return True
     if node["Node Type"] == "Bitmap Heap Scan":
-        inputs = [n for n in plan_nodes(node) if n is not node and n["Node Type"] not in ("BitmapAnd", "BitmapOr")]
+        inputs = [
+            n
+            for n in plan_nodes(node)
+            if n is not node and n["Node Type"] not in ("BitmapAnd", "BitmapOr")
+        ]
         return bool(inputs) and all(n["Node Type"] == "Bitmap Index Scan" for n in inputs)
     return False
