@@ -1,0 +1,324 @@
+"""Benchmark of the ticket list, the board, the API list and the SLA sweep with a million tickets.
+
+Run from the repository root against a PostgreSQL server (a fresh database is created on it,
+migrated, filled and dropped at the end)::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python benchmarks/bench_tickets.py [--tickets 1000000] [--repeat 5] \\
+        [--explain] [--keep]
+
+The tickets are the ones of the PostgreSQL scale test (tests/tickets/scale_rows.py): spread
+across the default ticket pipelines, stages and SLA situations, written with bulk_create in
+batches (a progress line per step), then the database is ANALYZEd. Each route is then requested
+once to warm up (per-process caches, the API token's last-used stamp) and ``--repeat`` times
+through Django's test Client, as an admin (a session from force_login) or with a Bearer API
+token; for each one the SQL query count, the median and the maximum wall time of the request
+(view, templates and SQL, in this process) and the slowest of its SQL queries are printed.
+The routes are those the scale test pins: the list (plain, ``sla=breached``,
+``breached_without_cause=1``, one pipeline, open tickets by resolution due soonest), the board
+of the Website Creation pipeline, and the API list (plain and ``sla=breached``).
+
+The SLA sweep (``tickets.services.sla_sweep``, what the scheduler runs every minute) is timed
+twice: with nothing to report, and right after 6 open tickets with a breached resolution were
+added (the sweep writes their events). ``--explain`` prints the plan of each route's slowest
+query (EXPLAIN ANALYZE for a SELECT, plain EXPLAIN otherwise).
+
+The settings are the project's (partnerdesk.settings) with DEBUG off; the query counts come from
+CaptureQueriesContext, which turns on the debug cursor only while it is open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dj_database_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))  # for tests.tickets.scale_rows
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000, help="tickets in the table")
+    parser.add_argument("--repeat", type=int, default=5, help="timed requests per route")
+    parser.add_argument("--explain", action="store_true", help="print each route's slowest plan")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+    if args.tickets < 1 or args.repeat < 1:
+        parser.error("--tickets and --repeat must be at least 1")
+    return args
+
+
+def server_settings() -> dict:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        sys.exit(
+            "Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1/postgres"
+        )
+    config = dj_database_url.parse(url)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        sys.exit(
+            "This benchmark runs on PostgreSQL only (it measures PostgreSQL's plans with a "
+            f"million rows). DATABASE_URL points to {config['ENGINE']}."
+        )
+    return config
+
+
+def database_url(config: dict, name: str) -> str:
+    auth = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
+    return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
+
+
+def admin_connection(config: dict):
+    import psycopg
+
+    return psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def create_database(config: dict, name: str) -> None:
+    from psycopg import sql
+
+    with admin_connection(config) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(config: dict, name: str) -> None:
+    from psycopg import sql
+
+    with admin_connection(config) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@dataclass
+class Result:
+    name: str
+    queries: list[int] = field(default_factory=list)
+    ms: list[float] = field(default_factory=list)
+    slowest_ms: float = 0.0
+    slowest_sql: str = ""
+
+    @property
+    def query_count(self) -> str:
+        low, high = min(self.queries), max(self.queries)
+        return str(low) if low == high else f"{low}-{high}"
+
+    def line(self) -> str:
+        return (
+            f"  {self.name:31} {self.query_count:>7} {statistics.median(self.ms):9.1f} "
+            f"{max(self.ms):9.1f} {self.slowest_ms:11.1f}"
+        )
+
+
+HEADER = f"  {'route':31} {'queries':>7} {'median ms':>9} {'max ms':>9} {'slowest SQL':>11}"
+
+
+def timed(name: str, repeat: int, run, before=None) -> Result:
+    """Call run() repeat times (before() first, untimed), counting and timing its SQL."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    result = Result(name)
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            run()
+            elapsed = time.perf_counter() - started
+        result.queries.append(len(ctx.captured_queries))
+        result.ms.append(elapsed * 1000)
+        for query in ctx.captured_queries:
+            ms = float(query["time"]) * 1000
+            if ms >= result.slowest_ms:
+                result.slowest_ms, result.slowest_sql = ms, query["sql"]
+    return result
+
+
+def explain(sql: str) -> str:
+    from django.db import connection
+
+    analyze = sql.lstrip().upper().startswith("SELECT") and "FOR UPDATE" not in sql.upper()
+    with connection.cursor() as cursor:
+        cursor.execute(("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ") + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def build(count: int, admin):
+    """The agents, the companies and `count` tickets; returns the Builder."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.utils import timezone
+    from tests.tickets.scale_rows import BATCH, Builder
+
+    from partnerdesk.accounts.models import Role, User
+    from partnerdesk.crm import services as crm_services
+    from partnerdesk.tickets.models import Ticket
+
+    agents = [
+        User.objects.create_user(
+            f"bench-agent{i}@agency.test", None, full_name=f"Agent {i}", role=Role.AGENT
+        )
+        for i in range(3)
+    ]
+    companies = [
+        crm_services.company_create(by=admin, name=f"Bench Co {i}", domain=f"b{i}.example")
+        for i in range(20)
+    ]
+    ContentType.objects.get_for_model(Ticket)  # warm the cache the sweep's events use
+    builder = Builder(timezone.now(), agents, companies)
+    step = max(BATCH, count // 20 // BATCH * BATCH)
+    started = time.monotonic()
+    while builder.count < count:
+        builder.grow_to(min(count, builder.count + step))
+        elapsed = time.monotonic() - started
+        print(
+            f"  {builder.count:>11,} / {count:,} tickets  {elapsed:7.1f} s  "
+            f"({builder.count / elapsed:,.0f} rows/s)",
+            flush=True,
+        )
+    build_seconds = time.monotonic() - started
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('tickets_ticket'))")
+        size = cursor.fetchone()[0]
+    print(
+        f"built {count:,} tickets in {build_seconds:.1f} s; ANALYZE "
+        f"{time.monotonic() - started:.1f} s; tickets_ticket with its indexes: {size}",
+        flush=True,
+    )
+    return builder, build_seconds
+
+
+def main() -> None:
+    args = parse_args()
+    config = server_settings()
+    name = f"partnerdesk_bench_tickets_{os.getpid()}"
+    os.environ.update(
+        DATABASE_URL=database_url(config, name),
+        DJANGO_SETTINGS_MODULE="partnerdesk.settings",
+        DEBUG="false",
+        ALLOWED_HOSTS="testserver",
+        PARTNERDESK_DISPATCH_EVENTS="false",
+        EMAIL_URL="dummy:",
+        LOG_LEVEL="WARNING",
+    )
+    create_database(config, name)
+    try:
+        import django
+        from django.core.management import call_command
+        from django.db import connection
+
+        django.setup()
+        started = time.monotonic()
+        call_command("migrate", verbosity=0)  # also installs the default pipelines and SLAs
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        print(
+            f"PostgreSQL {version}, database {name} migrated in {time.monotonic() - started:.1f} s; "
+            f"{args.tickets:,} tickets, {args.repeat} timed requests per route; "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+        results, build_seconds = run(args)
+        print(
+            f"\n{args.tickets:,} tickets, built in {build_seconds:.1f} s; "
+            f"load average {os.getloadavg()[0]:.2f}"
+        )
+        print(HEADER)
+        for result in results:
+            print(result.line())
+        connection.close()
+    finally:
+        if args.keep:
+            print(f"kept database {name}")
+        else:
+            drop_database(config, name)
+
+
+def run(args) -> tuple[list[Result], float]:
+    from django.test import Client
+    from tests.tickets.scale_rows import FRESH
+
+    from partnerdesk.accounts.models import Role, User
+    from partnerdesk.accounts.services import api_token_create
+    from partnerdesk.crm.models import Pipeline
+    from partnerdesk.tickets import services
+
+    admin = User.objects.create_user("bench@agency.test", None, full_name="Bench", role=Role.ADMIN)
+    builder, build_seconds = build(args.tickets, admin)
+
+    staff = Client()
+    staff.force_login(admin)
+    api = Client(headers={"Authorization": f"Bearer {api_token_create(user=admin, name='b')[1]}"})
+    email = Pipeline.objects.get(object_type="ticket", name="Email Creation")
+    website = Pipeline.objects.get(object_type="ticket", name="Website Creation")
+    routes = {
+        "list": (staff, "/app/tickets/"),
+        "list sla=breached": (staff, "/app/tickets/?sla=breached"),
+        "list breached_without_cause=1": (staff, "/app/tickets/?breached_without_cause=1"),
+        "list pipeline": (staff, f"/app/tickets/?pipeline={email.pk}"),
+        "list resolution due soonest": (staff, "/app/tickets/?status=open&sort=resolution_due"),
+        "board": (staff, f"/app/tickets/board/{website.pk}/"),
+        "api list": (api, "/api/tickets?limit=100"),
+        "api list sla=breached": (api, "/api/tickets?limit=100&sla=breached"),
+    }
+
+    def get(client, url):
+        def request():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        return request
+
+    print(f"\n{HEADER}")
+    results = []
+    for route, (client, url) in routes.items():
+        request = get(client, url)
+        request()  # warm-up
+        results.append(timed(route, args.repeat, request))
+        print(results[-1].line(), flush=True)
+
+    services.sla_sweep()  # warm-up; reports nothing: every built row was reported already
+    results.append(timed("sweep, nothing due", args.repeat, services.sla_sweep))
+    print(results[-1].line(), flush=True)
+    tags = iter(range(1, args.repeat + 2))
+    builder.add_fresh(next(tags))
+    services.sla_sweep()  # warm-up with events to write
+    results.append(
+        timed(
+            f"sweep, {FRESH} breached",
+            args.repeat,
+            services.sla_sweep,
+            before=lambda: builder.add_fresh(next(tags)),
+        )
+    )
+    print(results[-1].line(), flush=True)
+
+    if args.explain:
+        for result in results:
+            print(f"\n--- {result.name}: slowest query, {result.slowest_ms:.1f} ms")
+            print(result.slowest_sql)
+            print(explain(result.slowest_sql))
+    return results, build_seconds
+
+
+if __name__ == "__main__":
+    main()
