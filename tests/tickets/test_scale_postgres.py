@@ -3,8 +3,8 @@
 (a) The ticket list (with and without filters), the board, the API list and the SLA sweep run the
     same number of SQL queries with 2,000 and with 200,000 tickets, and that number is pinned.
 (b) The plans (EXPLAIN (FORMAT JSON), after ANALYZE) of the board column query, the "resolution due
-    soonest" list query and the sweep's breached-resolution selection use indexes: no Seq Scan on
-    tickets_ticket.
+    soonest" list query and the sweep's breached-resolution selections (running, and overdue
+    before a pause began) use indexes: no Seq Scan on tickets_ticket.
 
 The rows are written with bulk_create from precomputed values (no service call per row; see
 tests/tickets/scale_rows.py, shared with benchmarks/bench_tickets.py), inside one transaction
@@ -187,7 +187,7 @@ def scale(django_db_setup, django_db_blocker) -> Scale:
             measure(LARGE)
             phase(f"measure at {LARGE}")
 
-            # (b) plans of the three hot queries, as the pages and the sweep send them
+            # (b) plans of the hot queries, as the pages and the sweep send them
             with CaptureQueriesContext(connection) as ctx:
                 routes["board"]()
             board_sql = pick(
@@ -209,15 +209,27 @@ def scale(django_db_setup, django_db_blocker) -> Scale:
                 "FOR UPDATE SKIP LOCKED",
                 '"resolution_breach_sent"',
             )
+            paused_sql = pick(
+                [q["sql"] for q in ctx.captured_queries],
+                "FOR UPDATE SKIP LOCKED",
+                '"resolution_breach_sent"',
+                '"sla_paused_at" IS NOT NULL',
+            )
             result.sql.update(
-                {"plan board": board_sql, "plan soonest": soonest_sql, "plan sweep": sweep_sql}
+                {
+                    "plan board": board_sql,
+                    "plan soonest": soonest_sql,
+                    "plan sweep": sweep_sql,
+                    "plan sweep paused": paused_sql,
+                }
             )
             result.plans = {
                 "board column": explain(board_sql),
                 "resolution due soonest": explain(soonest_sql),
                 "sweep breached resolution": explain(sweep_sql),
+                "sweep resolution overdue before a pause": explain(paused_sql),
             }
-            phase("EXPLAIN of the three hot queries")
+            phase("EXPLAIN of the hot queries")
             transaction.set_rollback(True)
     print("\nscale:", result.rows, "tickets")
     for name, seconds in result.phases.items():
@@ -248,7 +260,13 @@ def test_constant_and_pinned_query_count(scale, route):
 
 
 @pytest.mark.parametrize(
-    "name", ["board column", "resolution due soonest", "sweep breached resolution"]
+    "name",
+    [
+        "board column",
+        "resolution due soonest",
+        "sweep breached resolution",
+        "sweep resolution overdue before a pause",
+    ],
 )
 def test_hot_queries_use_an_index(scale, name):
     plan = scale.plans[name]

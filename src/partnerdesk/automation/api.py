@@ -8,7 +8,16 @@ from typing import Any, Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from partnerdesk.crm.api import MAX_ID, Id, Page, PageParams, Problem, Strict, require_staff
+from partnerdesk.crm.api import (
+    MAX_ID,
+    Id,
+    Page,
+    PageParams,
+    Problem,
+    Strict,
+    page_counts,
+    require_staff,
+)
 
 from . import engine, services
 from .models import Workflow, WorkflowRun
@@ -162,7 +171,7 @@ def list_workflows(request, page: Query[PageParams]):
     require_staff(request)
     qs = _workflows().order_by("name", "id")
     return {
-        "count": qs.count(),
+        **page_counts(qs),
         "limit": page.limit,
         "offset": page.offset,
         "items": [workflow_out(w) for w in qs[page.offset : page.offset + page.limit]],
@@ -199,7 +208,7 @@ def list_runs(request, filters: Query[RunFilters], page: Query[PageParams]):
     if filters.workflow_id:
         qs = qs.filter(workflow_id=filters.workflow_id)
     return {
-        "count": qs.count(),
+        **page_counts(qs),
         "limit": page.limit,
         "offset": page.offset,
         "items": list(qs[page.offset : page.offset + page.limit]),

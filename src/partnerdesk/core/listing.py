@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Q
 
 from .converters import parse_id
+from .pagination import CappedPaginator
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Listing:
         if sort not in self.sorts:
             sort = self.default_sort
         queryset = queryset.order_by(*self.sorts[sort]) if sort else queryset
-        paginator = Paginator(queryset, self.page_size)
+        paginator = CappedPaginator(queryset, self.page_size)
         try:
             page = paginator.page(params.get("page", 1))
         except (PageNotAnInteger, EmptyPage):

@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 
 from partnerdesk.accounts.models import User
 from partnerdesk.core.errors import DomainError
+from partnerdesk.core.pagination import capped_count
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 
 from . import properties as props
@@ -75,7 +76,12 @@ class Problem(Schema):
 
 
 class Page(Schema):
-    count: int
+    count: int = Field(
+        description="Matching rows, counted up to 10,000 (see count_is_exact)",
+    )
+    count_is_exact: bool = Field(
+        True, description="False when more than `count` rows match: page on until a page is short"
+    )
     limit: int
     offset: int
 
@@ -85,10 +91,16 @@ class PageParams(Schema):
     offset: int = Field(0, ge=0, le=10_000_000)
 
 
+def page_counts(qs) -> dict:
+    """The count fields of a Page: counted up to COUNT_CAP, never a scan of a whole table."""
+    count, exact = capped_count(qs)
+    return {"count": count, "count_is_exact": exact}
+
+
 def _page(qs, params: PageParams, serialize, user=None) -> dict:
     items = list(qs[params.offset : params.offset + params.limit])
     return {
-        "count": qs.count(),
+        **page_counts(qs),
         "limit": params.limit,
         "offset": params.offset,
         "items": [serialize(item, user) for item in items],

@@ -4,7 +4,7 @@ import datetime as dt
 
 from ninja import Field, Query, Router, Schema
 
-from partnerdesk.crm.api import MAX_ID, Page, PageParams, Strict
+from partnerdesk.crm.api import MAX_ID, Page, PageParams, Strict, page_counts
 
 from . import services
 from .models import Notification
@@ -46,7 +46,7 @@ def list_notifications(request, filters: Query[NotificationFilters], page: Query
     if filters.unread:
         qs = qs.filter(read_at__isnull=True)
     return {
-        "count": qs.count(),
+        **page_counts(qs),
         "limit": page.limit,
         "offset": page.offset,
         "unread": services.unread_count(request.auth),

@@ -15,7 +15,16 @@ from partnerdesk.accounts.models import User
 from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError, forbidden
 from partnerdesk.core.tenancy import get_object_for_user_or_404
-from partnerdesk.crm.api import MAX_ID, Id, OptionalId, Page, PageParams, Problem, Strict
+from partnerdesk.crm.api import (
+    MAX_ID,
+    Id,
+    OptionalId,
+    Page,
+    PageParams,
+    Problem,
+    Strict,
+    page_counts,
+)
 from partnerdesk.crm.models import Company
 
 from . import selectors, services
@@ -248,7 +257,7 @@ def list_tasks(request, filters: Query[TaskFilters], page: Query[PageParams]):
     qs = qs.filter(pk__in=selectors.tasks_for(request.auth).values("pk"))
     items = list(qs[page.offset : page.offset + page.limit])
     return {
-        "count": qs.count(),
+        **page_counts(qs),
         "limit": page.limit,
         "offset": page.offset,
         "items": [task_out(t) for t in items],

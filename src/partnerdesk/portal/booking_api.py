@@ -13,7 +13,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 
 from partnerdesk.core import clock
-from partnerdesk.crm.api import MAX_ID, Id, Page, PageParams, Problem, Strict, UserRef
+from partnerdesk.crm.api import MAX_ID, Id, Page, PageParams, Problem, Strict, UserRef, page_counts
 
 from . import booking, selectors
 
@@ -152,7 +152,7 @@ def list_sessions(request, filters: Query[SessionFilters], page: Query[PageParam
     qs = qs.order_by("starts_at", "id")
     items = list(qs[page.offset : page.offset + page.limit])
     return {
-        "count": qs.count(),
+        **page_counts(qs),
         "limit": page.limit,
         "offset": page.offset,
         "items": [session_out(s) for s in items],

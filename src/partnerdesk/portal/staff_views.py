@@ -7,7 +7,6 @@ import zoneinfo
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from partnerdesk.core.access import admin_required, staff_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
+from partnerdesk.core.pagination import CappedPaginator
 from partnerdesk.crm.forms import DomainErrorFormMixin
 from partnerdesk.crm.models import Company
 
@@ -122,7 +122,7 @@ class QueueSettingsForm(DomainErrorFormMixin, forms.Form):
 def triage(request):
     now = clock.now()
     qs = selectors.triage_list(request.GET, now=now)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     counts = selectors.triage_counts(now=now)

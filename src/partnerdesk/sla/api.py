@@ -18,6 +18,7 @@ from partnerdesk.crm.api import (
     Problem,
     Strict,
     _lookup,
+    page_counts,
     require_staff,
 )
 from partnerdesk.crm.models import Pipeline, Stage
@@ -104,7 +105,7 @@ def list_policies(request, page: Query[PageParams]):
     require_staff(request)
     qs = SlaPolicy.objects.order_by("pipeline_id", "id")
     return {
-        "count": qs.count(),
+        **page_counts(qs),
         "limit": page.limit,
         "offset": page.offset,
         "items": list(qs[page.offset : page.offset + page.limit]),
@@ -221,7 +222,7 @@ def list_calendars(request, page: Query[PageParams]):
     require_staff(request)
     qs = _calendars()
     return {
-        "count": qs.count(),
+        **page_counts(qs),
         "limit": page.limit,
         "offset": page.offset,
         "items": list(qs[page.offset : page.offset + page.limit]),

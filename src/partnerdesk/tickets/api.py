@@ -25,6 +25,7 @@ from partnerdesk.crm.api import (
     _lookup,
     _owner,
     _property_payload,
+    page_counts,
     require_staff,
 )
 from partnerdesk.crm.models import Company, Contact, Deal, Pipeline, Stage
@@ -191,7 +192,7 @@ def list_tickets(request, filters: Query[TicketFilters], page: Query[PageParams]
     qs = qs.order_by("-created_at", "-id")
     items = list(qs[page.offset : page.offset + page.limit])
     return {
-        "count": qs.count(),
+        **page_counts(qs),
         "limit": page.limit,
         "offset": page.offset,
         "items": [ticket_out(t, request.auth, now) for t in items],

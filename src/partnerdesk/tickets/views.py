@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from partnerdesk.core.access import staff_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
+from partnerdesk.core.pagination import CappedPaginator
 from partnerdesk.crm import properties as props
 from partnerdesk.crm import selectors as crm_selectors
 from partnerdesk.crm.models import Pipeline, Stage
@@ -40,7 +40,7 @@ def ticket_list(request):
     sort = request.GET.get("sort", "-created")
     if sort not in SORTS:
         sort = "-created"
-    page = Paginator(qs.order_by(*SORTS[sort]), 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs.order_by(*SORTS[sort]), 25).get_page(request.GET.get("page"))
     for ticket in page.object_list:
         ticket.sla = sla_state.ticket_state(ticket, now)
     query = request.GET.copy()
