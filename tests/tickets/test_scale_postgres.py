@@ -194,7 +194,7 @@ def scale(django_db_setup, django_db_blocker) -> Scale:
                 [q["sql"] for q in ctx.captured_queries],
                 '"tickets_ticket"."stage_id" =',
                 "ORDER BY",
-                "LIMIT 50",
+                "LIMIT 25",
             )
             with CaptureQueriesContext(connection) as ctx:
                 routes["list resolution due soonest"]()

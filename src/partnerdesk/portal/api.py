@@ -253,8 +253,7 @@ def list_tasks(request, filters: Query[TaskFilters], page: Query[PageParams]):
         "assignee": filters.assignee_id,
         "q": filters.q,
     }
-    qs = selectors.triage_list(params, now=clock.now())
-    qs = qs.filter(pk__in=selectors.tasks_for(request.auth).values("pk"))
+    qs = selectors.triage_list(params, now=clock.now(), base=selectors.tasks_for(request.auth))
     items = list(qs[page.offset : page.offset + page.limit])
     return {
         **page_counts(qs),

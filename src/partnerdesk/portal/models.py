@@ -204,7 +204,18 @@ class Task(models.Model):
         ]
         indexes = [
             models.Index(fields=["company", "status", "queue_position"], name="task_queue"),
-            models.Index(fields=["status", "waiting_on", "-created_at"], name="task_triage"),
+            models.Index(fields=["status", "-created_at", "-id"], name="task_status_newest"),
+            # The staff triage list: open tasks newest first, all or waiting on one side.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="task_open_newest",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["waiting_on", "-created_at", "-id"],
+                name="task_open_waiting",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
             models.Index(fields=["status", "estimated_completion"], name="task_overdue"),
             models.Index(
                 fields=["next_reminder_at"],

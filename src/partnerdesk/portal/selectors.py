@@ -12,7 +12,7 @@ from partnerdesk.core import clock
 from partnerdesk.core.tenancy import get_object_for_user_or_404, scope_for_user
 from partnerdesk.sla.clock import agency_calendar
 
-from .models import SLOT_STATUSES, Status, Subscription, Task, WaitingOn
+from .models import OPEN_STATUSES, SLOT_STATUSES, Status, Subscription, Task, WaitingOn
 
 TICK = dt.timedelta(microseconds=1)
 
@@ -99,14 +99,18 @@ def _id_param(value) -> int | None:
     return None
 
 
-def triage_list(params, *, now: dt.datetime | None = None) -> QuerySet[Task]:
-    """The staff view across all clients. ``params``: plan (id), waiting (agency|client),
-    overdue (1: working past the estimated completion), status, company, assignee, q."""
+def triage_list(
+    params, *, now: dt.datetime | None = None, base: QuerySet[Task] | None = None
+) -> QuerySet[Task]:
+    """The staff view across all clients (or ``base``, e.g. the tasks a client may see).
+    ``params``: plan (id), waiting (agency|client), overdue (1: working past the estimated
+    completion), status, company, assignee, q. Open tasks, newest first, walk the partial
+    index task_open_newest (or task_open_waiting) and stop at the page's end."""
     now = now or clock.now()
-    qs = Task.objects.select_related("company", "category", "assignee", "requested_by")
+    qs = tasks_for_staff() if base is None else base
     status = params.get("status") or "open"
     if status == "open":
-        qs = qs.filter(status__in=[Status.TRIAGE, Status.ACCEPTED, *SLOT_STATUSES])
+        qs = qs.filter(status__in=OPEN_STATUSES)
     elif status in Status.values:
         qs = qs.filter(status=status)
     if params.get("waiting") in (WaitingOn.AGENCY, WaitingOn.CLIENT):
@@ -151,9 +155,9 @@ def triage_counts(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The quick filters of the triage page: open tasks waiting on us / on the client, and
     working tasks past their estimated completion (one query)."""
     now = now or clock.now()
-    open_ = Q(status__in=[Status.TRIAGE, Status.ACCEPTED, *SLOT_STATUSES])
-    return Task.objects.aggregate(
-        agency=Count("id", filter=open_ & Q(waiting_on=WaitingOn.AGENCY)),
-        client=Count("id", filter=open_ & Q(waiting_on=WaitingOn.CLIENT)),
+    # Only open tasks are read (the partial index task_open_waiting), never the closed history.
+    return Task.objects.filter(status__in=OPEN_STATUSES).aggregate(
+        agency=Count("id", filter=Q(waiting_on=WaitingOn.AGENCY)),
+        client=Count("id", filter=Q(waiting_on=WaitingOn.CLIENT)),
         overdue=Count("id", filter=Q(status=Status.WORKING, estimated_completion__lt=now)),
     )

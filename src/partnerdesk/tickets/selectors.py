@@ -99,7 +99,7 @@ def filter_tickets(qs, params, *, now: dt.datetime):
     return qs, active
 
 
-def board_columns(user, pipeline: Pipeline, *, per_column: int = 50, params=None, now: dt.datetime):
+def board_columns(user, pipeline: Pipeline, *, per_column: int = 25, params=None, now: dt.datetime):
     """Each stage with its ticket count and newest tickets: one index range scan per column."""
     stages = list(pipeline.stages.order_by("order", "id"))
     qs, _active = filter_tickets(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -104,6 +106,17 @@ def ticket_board(request, pipeline_pk=None):
     )
     now = clock.now()
     columns = selectors.board_columns(request.user, pipeline, params=request.GET, now=now)
+    for col in columns:
+        # Every tile of a column offers the same stages with the same one selected: render
+        # those options once per column, not once per tile (the board's biggest cost).
+        col["stage_options"] = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (c["stage"].pk, mark_safe(" selected") if c is col else "", c["stage"].name)
+                for c in columns
+            ),
+        )
     return render(
         request,
         "tickets/ticket_board.html",
