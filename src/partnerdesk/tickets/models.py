@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.tenancy import TenantQuerySet
@@ -132,12 +132,28 @@ class Ticket(PropertyRecord):
                 ),
             ),
             models.Index(fields=["resolution_due_at", "id"], name="ticket_resolution_sort"),
-            # The sweep's pass for targets overdue before a pause began compares two columns,
-            # which no index orders; this one narrows it to the few open, paused tickets.
+            # The sweep's passes for targets overdue before a pause began compare two columns,
+            # which no index orders: these hold exactly the tickets such a pass reports.
             models.Index(
                 fields=["sla_paused_at"],
-                name="ticket_paused_open",
-                condition=Q(closed_at__isnull=True, sla_paused_at__isnull=False),
+                name="ticket_paused_res_breach",
+                condition=Q(
+                    closed_at__isnull=True,
+                    sla_paused_at__isnull=False,
+                    resolution_breach_sent=False,
+                    resolution_due_at__lte=F("sla_paused_at"),
+                ),
+            ),
+            models.Index(
+                fields=["sla_paused_at"],
+                name="ticket_paused_fr_breach",
+                condition=Q(
+                    first_response_at__isnull=True,
+                    closed_at__isnull=True,
+                    sla_paused_at__isnull=False,
+                    first_response_breach_sent=False,
+                    first_response_due_at__lte=F("sla_paused_at"),
+                ),
             ),
             models.Index(
                 fields=["resolution_due_at"],
