@@ -62,7 +62,7 @@ BUDGETS: dict[str, int] = {
     "/app/settings/sla/": 6,
     "/app/settings/sla/calendars/": 3,
     # client portal (as client_user, client admin of ``company``)
-    "/portal/": 8,
+    "/portal/": 11,  # + the task counts, the plan and the tasks that need the client
     "/portal/contacts/export.csv": 3,
     # API lists (as admin, API token)
     "/api/companies": 3,

@@ -87,6 +87,26 @@ def test_client_approves_or_asks_for_changes(client_user, agent, on_duo):
     assert task.status == Status.COMPLETE
 
 
+def test_portal_home_puts_what_needs_the_client_first(client_user, agent, on_duo, other_client):
+    from partnerdesk.portal import services
+
+    delivered = accepted(client_user, agent, "Delivered report")
+    services.task_start(by=agent, task=delivered)
+    services.task_deliver(by=agent, task=delivered)
+    question = submit(client_user, "Unclear request")
+    services.message_post(by=agent, task=question, body="Which pipeline?")
+    accepted(client_user, agent, "Queued one")
+    submit(other_client, "Another company's request")
+    html = login(client_user).get("/portal/").content.decode()
+    home = html[html.index('id="your-tasks"') :]
+    home = home[: home.index("</section>")]
+    assert "Delivered report" in home and "Delivered: waiting for your approval" in home
+    assert "Unclear request" in home and "We asked you something" in home
+    assert "Queued one" not in home  # nothing to do for the client
+    assert "Another company" not in html
+    assert "1 of 2" in home  # Duo plan, one pending approval
+
+
 def test_staff_desk_pages_and_actions(client_user, agent, admin, manager, company, on_duo):
     tasks = [accepted(client_user, agent, f"T{i}") for i in range(3)]
     triage = submit(client_user, "Triage one")

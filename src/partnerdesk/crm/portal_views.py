@@ -19,23 +19,6 @@ from .views import _csv_response
 
 @client_required
 @require_GET
-def home(request):
-    user = request.user
-    company = selectors.company_detail(user, user.company_id)
-    return render(
-        request,
-        "portal/home.html",
-        {
-            "company": company,
-            "contacts": selectors.contacts_for(user)[:100],
-            "deals": selectors.deals_for(user).prefetch_related("line_items__product")[:50],
-            "colleagues": company.users.filter(is_active=True),
-        },
-    )
-
-
-@client_required
-@require_GET
 def contact_export(request):
     contacts = selectors.contacts_for(request.user)
     rows = (

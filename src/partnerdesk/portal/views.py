@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,10 +17,11 @@ from partnerdesk.core.access import client_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.tenancy import get_object_for_user_or_404
+from partnerdesk.crm import selectors as crm_selectors
 from partnerdesk.crm.forms import DomainErrorFormMixin
 
 from . import selectors, services
-from .models import CLOSED_STATUSES, Attachment, Status, TaskCategory
+from .models import CLOSED_STATUSES, OPEN_STATUSES, Attachment, Status, TaskCategory, WaitingOn
 
 
 class TaskForm(DomainErrorFormMixin, forms.Form):
@@ -44,6 +46,35 @@ class MessageForm(DomainErrorFormMixin, forms.Form):
 
 def _files(request):
     return request.FILES.getlist("attachments")
+
+
+@client_required
+@require_GET
+def home(request):
+    """The client's start page: what needs them first (tasks to approve, questions from us),
+    then their tasks at a glance, services, company and colleagues."""
+    user = request.user
+    company = crm_selectors.company_detail(user, user.company_id)
+    counts = selectors.status_counts(user.company_id)
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "company": company,
+            "contacts": crm_selectors.contacts_for(user)[:100],
+            "deals": crm_selectors.deals_for(user).prefetch_related("line_items__product")[:50],
+            "colleagues": company.users.filter(is_active=True),
+            "counts": counts,
+            "in_progress": counts.get(Status.WORKING, 0) + counts.get(Status.PENDING_APPROVAL, 0),
+            "plan": services.current_plan(user.company_id),
+            "attention": selectors.tasks_for(user)
+            .filter(
+                Q(status=Status.PENDING_APPROVAL)
+                | Q(status__in=OPEN_STATUSES, waiting_on=WaitingOn.CLIENT)
+            )
+            .order_by("created_at", "id")[:10],
+        },
+    )
 
 
 @client_required
