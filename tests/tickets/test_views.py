@@ -18,7 +18,7 @@ from partnerdesk.core import crypto
 from partnerdesk.crm import services as crm_services
 from partnerdesk.crm.models import Pipeline
 from partnerdesk.sla.models import SlaPolicy
-from partnerdesk.tickets import services
+from partnerdesk.tickets import selectors, services
 from partnerdesk.tickets.models import SavedView, Ticket, TicketNote
 from tests.conftest import login, make_user
 from tests.tickets import (
@@ -529,3 +529,22 @@ def test_client_users_get_404_on_every_ticket_page(client_user, agent, company):
 def test_anonymous_users_are_sent_to_log_in(db):
     response = Client().get("/app/tickets/")
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_home_page_points_at_tickets_that_need_attention(agent, admin, company):
+    now = timezone.now()
+    # Email Creation: resolution due within days; opened 30 days ago, it is breached.
+    late = open_ticket(agent, "Email Creation", now=now - dt.timedelta(days=30), company=company)
+    services.ticket_update(ticket=late, by=agent, owner=agent)
+    open_ticket(agent, "Email Creation", now=now - H, company=company)  # on track, no owner
+    closed_late = open_ticket(agent, "Email Creation", now=now - dt.timedelta(days=30))
+    Ticket.objects.filter(pk=closed_late.pk).update(closed_at=now - dt.timedelta(days=1))
+
+    counts = selectors.attention_counts(agent, now=now)
+    assert counts["breached"] == 1  # the closed one is history, not attention
+    assert counts["breached_without_cause"] == 1
+    assert counts["mine"] == 1
+    assert counts["unassigned"] == 1
+    html = login(agent).get("/app/").content.decode()
+    assert "Open tickets breached" in html and "1 without a cause of delay" in html
+    assert "/app/tickets/?status=open&amp;sla=breached" in html

@@ -12,13 +12,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from partnerdesk.core import clock
 from partnerdesk.core.access import staff_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
 from partnerdesk.core.listing import Listing
 from partnerdesk.core.tenancy import get_object_for_user_or_404
+from partnerdesk.portal import selectors as task_selectors
 from partnerdesk.portal.services import current_plan
+from partnerdesk.tickets import selectors as ticket_selectors
 
 from . import properties as props
 from . import selectors, services
@@ -104,6 +107,8 @@ def _csv_response(filename: str, header: list[str], rows):
 @staff_required
 @require_GET
 def dashboard(request):
+    """The staff home: what needs attention (tickets, client tasks), then the deals."""
+    now = clock.now()
     deal_counts = (
         Deal.objects.values("pipeline__name", "stage__kind")
         .annotate(n=Count("id"))
@@ -125,6 +130,8 @@ def dashboard(request):
             "my_deals": selectors.deals_for(request.user).filter(
                 owner=request.user, stage__kind=StageKind.OPEN
             )[:10],
+            "tickets": ticket_selectors.attention_counts(request.user, now=now),
+            "tasks": task_selectors.triage_counts(now=now),
         },
     )
 

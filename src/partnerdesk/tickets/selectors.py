@@ -123,3 +123,17 @@ def board_columns(user, pipeline: Pipeline, *, per_column: int = 25, params=None
 
 def saved_views_for(user):
     return SavedView.objects.filter(Q(user=user) | Q(shared=True)).select_related("user")
+
+
+def attention_counts(user, *, now: dt.datetime) -> dict[str, int]:
+    """What an agent's home page points at: open tickets breached, due soon, theirs, and
+    nobody's. One aggregate over the open tickets (the closed history is not read)."""
+    breached = sla_state.state_q(SlaState.BREACHED, now)
+    due_soon = sla_state.state_q(SlaState.DUE_SOON, now)
+    return Ticket.objects.filter(closed_at__isnull=True).aggregate(
+        breached=Count("id", filter=breached),
+        breached_without_cause=Count("id", filter=breached & Q(has_delay_cause=False)),
+        due_soon=Count("id", filter=due_soon),
+        mine=Count("id", filter=Q(owner=user)),
+        unassigned=Count("id", filter=Q(owner__isnull=True)),
+    )
