@@ -27,6 +27,19 @@ def task_for(user, pk) -> Task:
     return get_object_for_user_or_404(tasks_for(user), user, pk=pk)
 
 
+def waiting_on_client(user) -> QuerySet[Task]:
+    """The user's company's tasks that wait for the client: delivered ones to approve, and
+    open ones with a question from the agency. Oldest first."""
+    return (
+        tasks_for(user)
+        .filter(
+            Q(status=Status.PENDING_APPROVAL)
+            | Q(status__in=OPEN_STATUSES, waiting_on=WaitingOn.CLIENT)
+        )
+        .order_by("created_at", "id")
+    )
+
+
 def queue_of(company_id: int) -> QuerySet[Task]:
     return (
         Task.objects.filter(company_id=company_id, status=Status.ACCEPTED)

@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,7 +20,7 @@ from partnerdesk.crm import selectors as crm_selectors
 from partnerdesk.crm.forms import DomainErrorFormMixin
 
 from . import selectors, services
-from .models import CLOSED_STATUSES, OPEN_STATUSES, Attachment, Status, TaskCategory, WaitingOn
+from .models import CLOSED_STATUSES, Attachment, Status, TaskCategory
 
 
 class TaskForm(DomainErrorFormMixin, forms.Form):
@@ -67,12 +66,7 @@ def home(request):
             "counts": counts,
             "in_progress": counts.get(Status.WORKING, 0) + counts.get(Status.PENDING_APPROVAL, 0),
             "plan": services.current_plan(user.company_id),
-            "attention": selectors.tasks_for(user)
-            .filter(
-                Q(status=Status.PENDING_APPROVAL)
-                | Q(status__in=OPEN_STATUSES, waiting_on=WaitingOn.CLIENT)
-            )
-            .order_by("created_at", "id")[:10],
+            "attention": selectors.waiting_on_client(user)[:10],
         },
     )
 
