@@ -53,10 +53,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import dj_database_url
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from _postgres import (  # noqa: E402  (benchmarks/ is on sys.path when run)
+    create_database,
+    database_url,
+    drop_database,
+    server_settings,
+)
 
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
@@ -86,55 +91,6 @@ def parse_args() -> argparse.Namespace:
     if args.threads < 2:
         parser.error("--threads is at least 2")
     return args
-
-
-def server_settings() -> dict:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        sys.exit(
-            "Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1/postgres"
-        )
-    config = dj_database_url.parse(url)
-    if config["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit(
-            "This benchmark runs on PostgreSQL only (the plan-slot locks and the query plans "
-            f"are PostgreSQL's). DATABASE_URL points to {config['ENGINE']}."
-        )
-    return config
-
-
-def database_url(config: dict, name: str) -> str:
-    auth = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
-    return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
-
-
-def admin_connection(config: dict):
-    import psycopg
-
-    return psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def create_database(config: dict, name: str) -> None:
-    from psycopg import sql
-
-    with admin_connection(config) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(config: dict, name: str) -> None:
-    from psycopg import sql
-
-    with admin_connection(config) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 # ---------------------------------------------------------------- the data
@@ -709,7 +665,7 @@ def run_contention(threads: int, agent, plan, category) -> bool:
 
 def main() -> None:
     args = parse_args()
-    config = server_settings()
+    config = server_settings("the plan-slot locks and the query plans are PostgreSQL's")
     name = f"bench_portal_{os.getpid()}"
     url = database_url(config, name)
     os.environ.update(

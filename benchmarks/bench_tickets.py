@@ -38,10 +38,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import dj_database_url
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from _postgres import (  # noqa: E402  (benchmarks/ is on sys.path when run)
+    create_database,
+    database_url,
+    drop_database,
+    server_settings,
+)
+
 sys.path.insert(0, str(ROOT))  # for tests.tickets.scale_rows
 
 
@@ -55,55 +61,6 @@ def parse_args() -> argparse.Namespace:
     if args.tickets < 1 or args.repeat < 1:
         parser.error("--tickets and --repeat must be at least 1")
     return args
-
-
-def server_settings() -> dict:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        sys.exit(
-            "Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1/postgres"
-        )
-    config = dj_database_url.parse(url)
-    if config["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit(
-            "This benchmark runs on PostgreSQL only (it measures PostgreSQL's plans with a "
-            f"million rows). DATABASE_URL points to {config['ENGINE']}."
-        )
-    return config
-
-
-def database_url(config: dict, name: str) -> str:
-    auth = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
-    return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
-
-
-def admin_connection(config: dict):
-    import psycopg
-
-    return psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def create_database(config: dict, name: str) -> None:
-    from psycopg import sql
-
-    with admin_connection(config) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(config: dict, name: str) -> None:
-    from psycopg import sql
-
-    with admin_connection(config) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 @dataclass
@@ -209,7 +166,7 @@ def build(count: int, admin):
 
 def main() -> None:
     args = parse_args()
-    config = server_settings()
+    config = server_settings("it measures PostgreSQL's plans with a million rows")
     name = f"partnerdesk_bench_tickets_{os.getpid()}"
     os.environ.update(
         DATABASE_URL=database_url(config, name),

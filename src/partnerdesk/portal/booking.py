@@ -469,13 +469,18 @@ def session_cancel(
         session = _locked_session(session)
         if session.status != BOOKED:
             raise conflict("not_booked", _("This session is already cancelled."))
-        session.status = CANCELLED
-        session.cancelled_at = now
-        session.sequence += 1
-        session.save(update_fields=["status", "cancelled_at", "sequence"])
-        _event(task, "session.cancelled", by, session)
-        _email_later(task, session, "cancelled", by=by)
+        _cancel(task, session, by=by, now=now)
     return session
+
+
+def _cancel(task: Task, session: ConsultationSession, *, by, now: dt.datetime) -> None:
+    """Cancel a locked, booked session: the event now, the emails after commit."""
+    session.status = CANCELLED
+    session.cancelled_at = now
+    session.sequence += 1
+    session.save(update_fields=["status", "cancelled_at", "sequence"])
+    _event(task, "session.cancelled", by, session)
+    _email_later(task, session, "cancelled", by=by)
 
 
 def cancel_sessions_of_closed_task(task: Task, *, by, now: dt.datetime | None = None) -> int:
@@ -489,12 +494,7 @@ def cancel_sessions_of_closed_task(task: Task, *, by, now: dt.datetime | None = 
     )
     cancelled = 0
     for session in upcoming:
-        session.status = CANCELLED
-        session.cancelled_at = now
-        session.sequence += 1
-        session.save(update_fields=["status", "cancelled_at", "sequence"])
-        _event(task, "session.cancelled", by, session)
-        _email_later(task, session, "cancelled", by=by)
+        _cancel(task, session, by=by, now=now)
         cancelled += 1
     return cancelled
 
