@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dj_database_url
 
@@ -58,3 +61,33 @@ def drop_database(config: dict, name: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+@contextmanager
+def migrated_database(config: dict, name: str, *, keep: bool) -> Iterator[str]:
+    """Create database ``name``, set Django up on it (DATABASE_URL must already name it) and
+    migrate it; yield a line saying so (server version, migration time, CPUs, load). At the
+    end the connection is closed and the database dropped, unless ``keep``."""
+    create_database(config, name)
+    try:
+        import django
+        from django.core.management import call_command
+        from django.db import connection
+
+        django.setup()
+        started = time.monotonic()
+        call_command("migrate", verbosity=0)  # also installs the default pipelines and SLAs
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        yield (
+            f"PostgreSQL {version}, database {name} migrated in "
+            f"{time.monotonic() - started:.1f} s; {os.cpu_count()} CPUs, load average "
+            f"{os.getloadavg()[0]:.2f} (other work on the machine shows in the figures)"
+        )
+        connection.close()
+    finally:
+        if keep:
+            print(f"kept database {name}")
+        else:
+            drop_database(config, name)

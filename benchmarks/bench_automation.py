@@ -35,9 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from _postgres import (  # noqa: E402  (benchmarks/ is on sys.path when run)
-    create_database,
     database_url,
-    drop_database,
+    migrated_database,
     server_settings,
 )
 
@@ -205,22 +204,10 @@ def main() -> None:
         "PARTNERDESK_DISPATCH_EVENTS": "true",
         "CONN_MAX_AGE": str(args.conn_max_age),
     }
-    create_database(config, name)
-    try:
-        import django
-        from django.core.management import call_command
-        from django.db import connection
-
-        django.setup()
-        started = time.monotonic()
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
+    with migrated_database(config, name, keep=args.keep) as ready:
         print(
-            f"PostgreSQL {version}, database {name} migrated in {time.monotonic() - started:.1f} s; "
-            f"{args.deals} deals per round; workers' CONN_MAX_AGE={args.conn_max_age}; "
-            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+            f"{ready}; {args.deals} deals per round; workers' CONN_MAX_AGE={args.conn_max_age}",
+            flush=True,
         )
         from partnerdesk.accounts.models import Role, Team, User
 
@@ -245,12 +232,6 @@ def main() -> None:
                 f"all {tasks} tasks done in {drain_seconds:.1f} s = {tasks / drain_seconds:.1f} tasks/s"
             )
         print(f"speed-up with 2 workers: ×{results[2] / results[1]:.2f}")
-        connection.close()
-    finally:
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            drop_database(config, name)
 
 
 if __name__ == "__main__":

@@ -57,9 +57,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from _postgres import (  # noqa: E402  (benchmarks/ is on sys.path when run)
-    create_database,
     database_url,
-    drop_database,
+    migrated_database,
     server_settings,
 )
 
@@ -676,24 +675,9 @@ def main() -> None:
         EMAIL_URL="dummy:",
         LOG_LEVEL="WARNING",
     )
-    create_database(config, name)
     ok = True
-    try:
-        import django
-        from django.core.management import call_command
-        from django.db import connection
-
-        django.setup()
-        started = time.monotonic()
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
-        print(
-            f"PostgreSQL {version}, database {name} migrated in "
-            f"{time.monotonic() - started:.1f} s; {os.cpu_count()} CPUs, load average "
-            f"{os.getloadavg()[0]:.2f} (other work on the machine shows in the figures)"
-        )
+    with migrated_database(config, name, keep=args.keep) as ready:
+        print(ready, flush=True)
         from partnerdesk.accounts.models import Role, User
         from partnerdesk.portal.models import Plan, TaskCategory
 
@@ -733,12 +717,6 @@ def main() -> None:
         ok = run_contention(args.threads, staff, Plan.objects.get(name="Duo"), category)
         if flagged:
             print(f"\nflagged (slow or growing with rows): {', '.join(flagged)}")
-        connection.close()
-    finally:
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            drop_database(config, name)
     if not ok:
         sys.exit(1)
 

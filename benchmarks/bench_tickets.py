@@ -42,9 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from _postgres import (  # noqa: E402  (benchmarks/ is on sys.path when run)
-    create_database,
     database_url,
-    drop_database,
+    migrated_database,
     server_settings,
 )
 
@@ -177,22 +176,9 @@ def main() -> None:
         EMAIL_URL="dummy:",
         LOG_LEVEL="WARNING",
     )
-    create_database(config, name)
-    try:
-        import django
-        from django.core.management import call_command
-        from django.db import connection
-
-        django.setup()
-        started = time.monotonic()
-        call_command("migrate", verbosity=0)  # also installs the default pipelines and SLAs
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
+    with migrated_database(config, name, keep=args.keep) as ready:
         print(
-            f"PostgreSQL {version}, database {name} migrated in {time.monotonic() - started:.1f} s; "
-            f"{args.tickets:,} tickets, {args.repeat} timed requests per route; "
-            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
+            f"{ready}; {args.tickets:,} tickets, {args.repeat} timed requests per route",
             flush=True,
         )
         results, build_seconds = run(args)
@@ -203,12 +189,6 @@ def main() -> None:
         print(HEADER)
         for result in results:
             print(result.line())
-        connection.close()
-    finally:
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            drop_database(config, name)
 
 
 def run(args) -> tuple[list[Result], float]:
