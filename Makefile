@@ -6,7 +6,8 @@ demo: ## set up, migrate, load demo data (first time only), run web + worker on 
 	@.venv/bin/python manage.py migrate --noinput
 	@.venv/bin/python manage.py demo_data
 	@echo "Partnerdesk is running at http://127.0.0.1:8000/  (Ctrl+C stops it)"
-	@.venv/bin/python manage.py serve 127.0.0.1:8000
+	@echo "Emails go to var/mail/ unless EMAIL_URL says otherwise (console:, smtp://...)."
+	@EMAIL_URL="$${EMAIL_URL:-file:}" .venv/bin/python manage.py serve 127.0.0.1:8000
 
 test: ## set up and run the whole test suite (DATABASE_URL picks the database)
 	@scripts/test.sh

@@ -289,6 +289,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's default "django" logger has its own console handler and propagates to the
+        # root as well: every django.* line (the worker's task log) would print twice.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
         "django.tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "WARNING")},
