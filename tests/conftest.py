@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from partnerdesk.accounts.models import ClientRole, Role, User
 from partnerdesk.accounts.services import api_token_create
 from partnerdesk.crm import services
 from partnerdesk.crm.models import Pipeline, Product
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a page rendered in Arabic by one test (the
+    locale middleware activates the user's language in this thread) must not leak into the
+    messages the next test checks."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
 
 PASSWORD = "correct-horse-battery-staple"
 

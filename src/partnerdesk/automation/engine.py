@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError
@@ -226,10 +227,12 @@ def _schedule_retry(run: WorkflowRun) -> None:
 def replay(run: WorkflowRun, *, by) -> WorkflowRun:
     """An admin runs a failed run again from the step that failed."""
     if not by.is_admin:
-        raise DomainError(code="forbidden", message="Only an admin can replay a run.", status=403)
+        raise DomainError(
+            code="forbidden", message=_("Only an admin can replay a run."), status=403
+        )
     if run.status != RunStatus.FAILED:
         raise DomainError(
-            code="not_failed", message="Only a failed run can be replayed.", status=409
+            code="not_failed", message=_("Only a failed run can be replayed."), status=409
         )
     WorkflowRun.objects.filter(pk=run.pk).update(
         status=RunStatus.RETRYING, attempts=0, error="", finished_at=None
