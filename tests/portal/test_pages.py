@@ -107,6 +107,23 @@ def test_portal_home_puts_what_needs_the_client_first(client_user, agent, on_duo
     assert "1 of 2" in home  # Duo plan, one pending approval
 
 
+def test_client_sees_a_task_running_late(client_user, agent, on_duo, monkeypatch):
+    import datetime as dt
+
+    from partnerdesk.core import clock
+    from partnerdesk.portal import services
+
+    task = accepted(client_user, agent, "Late one", estimate="1h")
+    services.task_start(by=agent, task=task)
+    task.refresh_from_db()
+    web = login(client_user)
+    assert "Taking longer than estimated" not in web.get("/portal/tasks/").content.decode()
+    later = task.estimated_completion + dt.timedelta(minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert "Taking longer than estimated" in web.get("/portal/tasks/").content.decode()
+    assert "Taking longer than estimated" in web.get(f"/portal/tasks/{task.pk}/").content.decode()
+
+
 def test_staff_desk_pages_and_actions(client_user, agent, admin, manager, company, on_duo):
     tasks = [accepted(client_user, agent, f"T{i}") for i in range(3)]
     triage = submit(client_user, "Triage one")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from partnerdesk.core import clock
 from partnerdesk.core.access import client_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
@@ -90,6 +91,7 @@ def task_list(request):
         "plan": services.current_plan(user.company_id),
         "taken": taken,
         "limit": limit,
+        "now": clock.now(),
     }
     return render(request, "portal/task_list.html", context)
 
@@ -135,6 +137,7 @@ def _detail(request, task, message_form, status=200):
         "thread": task.messages.select_related("author").prefetch_related("attachments"),
         "attachments": task.attachments.filter(message__isnull=True),
         "message_form": message_form,
+        "now": clock.now(),
     }
     return render(request, "portal/task_detail.html", context, status=status)
 
