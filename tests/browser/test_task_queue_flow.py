@@ -40,7 +40,12 @@ def test_client_and_agent_work_through_the_queue(new_page, client_user, agent, m
     # The agent accepts each with an estimate (an empty one is refused) and starts the first.
     staff = new_page()
     sign_in(staff, agent.email)
-    staff.goto("/app/tasks/")
+    # The agent's home page counts the new requests as waiting on us and leads to them.
+    staff.goto("/app/")
+    card = staff.locator("#attention .card", has_text="Client tasks waiting on us")
+    expect(card.locator(".num")).to_have_text("3")
+    card.click()
+    expect(staff).to_have_url(re.compile(r"/app/tasks/\?waiting=agency$"))
     expect(staff.get_by_role("link", name="Request 1")).to_be_visible()
     staff.goto(f"/app/tasks/{ids[0]}/")
     staff.get_by_role("button", name=re.compile("Accept")).click()
@@ -82,7 +87,13 @@ def test_client_and_agent_work_through_the_queue(new_page, client_user, agent, m
     staff.goto(f"/app/tasks/{ids[0]}/")
     expect(staff.locator("#messages")).to_contain_text("Please rename the property too.")
     staff.get_by_role("button", name=re.compile("Deliver")).click()
-    client.goto(f"/portal/tasks/{ids[0]}/")
+    expect(staff.locator("#task-status")).to_have_text("Pending Approval")
+    # The client's home page leads with the delivery waiting for them.
+    client.goto("/portal/")
+    waiting = client.locator("#your-tasks")
+    expect(waiting).to_contain_text("Delivered: waiting for your approval")
+    waiting.get_by_role("link", name="Request 1").click()
+    expect(client).to_have_url(re.compile(f"/portal/tasks/{ids[0]}/$"))
     client.locator("#approval").get_by_role("button", name="Approve").click()
     expect(client.locator("#task-status")).to_have_text("Complete")
 
