@@ -14,6 +14,7 @@ import contextlib
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,31 @@ def browser(playwright_instance, chromium_path):
     )
     yield browser
     browser.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_request_at_a_time_on_sqlite():
+    """On SQLite the test database lives in memory, and every thread of the live server shares
+    the test's one connection. Two requests at once (a page and its htmx badge, fired on load
+    while the test already navigates on) then corrupt each other's cursor: an IndexError deep
+    in the ORM, a 500, a flaky test. Serve one request at a time there; PostgreSQL gives each
+    thread its own connection and keeps the threaded server as it is."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    lock = threading.Lock()
+    handle = WSGIHandler.__call__
+
+    def serialised(self, environ, start_response):
+        with lock:
+            return handle(self, environ, start_response)
+
+    WSGIHandler.__call__ = serialised
+    yield
+    WSGIHandler.__call__ = handle
 
 
 @pytest.fixture(autouse=True)
