@@ -33,6 +33,7 @@ def test_capped_count_stops_at_the_cap(five_companies):
         capped_count(five_companies, 4)
     (query,) = ctx.captured_queries
     assert "LIMIT 5" in query["sql"]  # a bounded subquery, not a count of the whole table
+    assert "ORDER BY" not in query["sql"]  # no sort of every matching row before the limit
 
 
 def test_paginator_pages_on_past_the_cap(five_companies):
