@@ -21,7 +21,7 @@ from partnerdesk.crm import selectors as crm_selectors
 from partnerdesk.crm.forms import DomainErrorFormMixin
 
 from . import selectors, services
-from .models import CLOSED_STATUSES, Attachment, Status, TaskCategory
+from .models import CLOSED_STATUSES, SLOT_STATUSES, Attachment, Status, TaskCategory
 
 
 class TaskForm(DomainErrorFormMixin, forms.Form):
@@ -65,7 +65,7 @@ def home(request):
             "deals": crm_selectors.deals_for(user).prefetch_related("line_items__product")[:50],
             "colleagues": company.users.filter(is_active=True),
             "counts": counts,
-            "in_progress": counts.get(Status.WORKING, 0) + counts.get(Status.PENDING_APPROVAL, 0),
+            "in_progress": sum(counts.get(status, 0) for status in SLOT_STATUSES),
             "plan": services.current_plan(user.company_id),
             "attention": selectors.waiting_on_client(user)[:10],
         },

@@ -132,7 +132,7 @@ def attention_counts(user, *, now: dt.datetime) -> dict[str, int]:
     due_soon = sla_state.state_q(SlaState.DUE_SOON, now)
     return Ticket.objects.filter(closed_at__isnull=True).aggregate(
         breached=Count("id", filter=breached),
-        breached_without_cause=Count("id", filter=breached & Q(has_delay_cause=False)),
+        breached_without_cause=Count("id", filter=sla_state.breached_without_cause_q(now)),
         due_soon=Count("id", filter=due_soon),
         mine=Count("id", filter=Q(owner=user)),
         unassigned=Count("id", filter=Q(owner__isnull=True)),
