@@ -274,6 +274,12 @@ class PrivateStorage(LazyObject):
 private_storage = PrivateStorage()
 
 
+def get_private_storage() -> PrivateStorage:
+    """The field's storage as a callable: migrations then name this function, not the
+    directory of the checkout they were generated in."""
+    return private_storage
+
+
 def attachment_path(instance, filename: str) -> str:
     import uuid
 
@@ -285,7 +291,7 @@ class Attachment(models.Model):
     message = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
     )
-    file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=255)
+    file = models.FileField(storage=get_private_storage, upload_to=attachment_path, max_length=255)
     name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
