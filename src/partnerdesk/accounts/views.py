@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from partnerdesk.core.access import admin_required
 from partnerdesk.core.errors import DomainError
-from partnerdesk.crm.forms import DomainErrorFormMixin
+from partnerdesk.core.forms import DomainErrorFormMixin
 from partnerdesk.crm.models import Company
 
 from . import services

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.accounts.models import Team, User
 from partnerdesk.core import crypto
 from partnerdesk.core.errors import DomainError
+from partnerdesk.core.permissions import SYSTEM
 from partnerdesk.crm.models import Deal, Pipeline, Stage
 
 from .models import IntegrationSettings, WorkflowRun
@@ -90,7 +91,7 @@ class CreateTicket(Handler):
             )
         ticket = tickets.ticket_create_from_deal(
             deal=deal,
-            by=None,
+            by=SYSTEM,
             pipeline=pipeline,
             stage=stage,
             owner=owner,
@@ -141,9 +142,9 @@ class AssignOwner(Handler):
             )
         record = _target(run, subject)
         if isinstance(record, Ticket):
-            tickets.ticket_update(ticket=record, by=None, owner=owner)
+            tickets.ticket_update(ticket=record, by=SYSTEM, owner=owner)
         else:
-            crm.deal_update(deal=record, by=None, owner=owner)
+            crm.deal_update(deal=record, by=SYSTEM, owner=owner)
         notify(
             users=[owner],
             kind=Kind.ASSIGNED,
@@ -163,9 +164,9 @@ class MoveStage(Handler):
         stage = _get(Stage, action.config.get("stage_id"), _("stage"))
         record = _target(run, subject)
         if isinstance(record, Ticket):
-            tickets.ticket_move(ticket=record, stage=stage, by=None)
+            tickets.ticket_move(ticket=record, stage=stage, by=SYSTEM)
         else:
-            crm.deal_move(deal=record, stage=stage, by=None)
+            crm.deal_move(deal=record, stage=stage, by=SYSTEM)
         return {"summary": f"moved to {stage.name}"}
 
 
@@ -179,9 +180,9 @@ class SetProperty(Handler):
         value = render(str(action.config.get("value", "")), context)
         record = _target(run, subject)
         if isinstance(record, Ticket):
-            tickets.ticket_update(ticket=record, by=None, properties={name: value})
+            tickets.ticket_update(ticket=record, by=SYSTEM, properties={name: value})
         else:
-            crm.deal_update(deal=record, by=None, properties={name: value})
+            crm.deal_update(deal=record, by=SYSTEM, properties={name: value})
         return {"summary": f"{name} set"}
 
 
@@ -282,7 +283,7 @@ class GithubIssue(Handler):
         record = _target(run, subject)
         if isinstance(record, Ticket):
             tickets.ticket_update(
-                ticket=record, by=None, properties={"issue_tracker_number": str(prepared)}
+                ticket=record, by=SYSTEM, properties={"issue_tracker_number": str(prepared)}
             )
         return {"context": {"issue_number": prepared}, "summary": f"issue #{prepared}"}
 

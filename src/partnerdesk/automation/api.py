@@ -8,7 +8,7 @@ from typing import Any, Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from partnerdesk.crm.api import (
+from partnerdesk.core.api import (
     MAX_ID,
     Id,
     Page,

@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.core import crypto
 from partnerdesk.core.converters import parse_id
-from partnerdesk.core.errors import DomainError, forbidden
+from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import record_event
+from partnerdesk.core.permissions import require_admin
 
 from . import conditions
 from .models import Action, ActionType, IntegrationSettings, Trigger, Workflow
@@ -27,11 +28,6 @@ CONFIG_FIELDS = {
     ActionType.GITHUB_ISSUE: ("title", "body"),
 }
 TRIGGER_FIELDS = ("pipeline_id", "stage_id", "stage_kind", "product_id", "target")
-
-
-def _require_admin(user) -> None:
-    if user is not None and not user.is_admin:
-        raise forbidden(_("Only an admin can change automations."))
 
 
 def _clean_trigger_config(trigger: str, config: dict) -> dict:
@@ -85,7 +81,7 @@ def workflow_save(
     conditions_tree: dict | None = None,
     enabled: bool = True,
 ) -> Workflow:
-    _require_admin(by)
+    require_admin(by)
     name = (name or "").strip()
     if not name:
         raise DomainError(code="required", message=_("A workflow needs a name."), field="name")
@@ -106,7 +102,7 @@ def workflow_save(
 
 @transaction.atomic
 def workflow_set_conditions(*, by, workflow: Workflow, tree: dict) -> Workflow:
-    _require_admin(by)
+    require_admin(by)
     workflow.conditions = conditions.validate(tree or {})
     workflow.save(update_fields=["conditions", "updated_at"])
     record_event(
@@ -120,7 +116,7 @@ def workflow_set_conditions(*, by, workflow: Workflow, tree: dict) -> Workflow:
 
 @transaction.atomic
 def workflow_set_enabled(*, by, workflow: Workflow, enabled: bool) -> Workflow:
-    _require_admin(by)
+    require_admin(by)
     if workflow.enabled != enabled:
         workflow.enabled = enabled
         workflow.save(update_fields=["enabled", "updated_at"])
@@ -213,7 +209,7 @@ def _clean_action(type_: str, config: dict, secrets: dict) -> tuple[dict, dict]:
 def action_add(
     *, by, workflow: Workflow, type: str, config: dict | None = None, secrets: dict | None = None
 ) -> Action:
-    _require_admin(by)
+    require_admin(by)
     clean, encrypted = _clean_action(type, config or {}, secrets or {})
     last = workflow.actions.order_by("-order").first()
     action = Action.objects.create(
@@ -229,7 +225,7 @@ def action_add(
 
 @transaction.atomic
 def action_remove(*, by, action: Action) -> None:
-    _require_admin(by)
+    require_admin(by)
     record_event(
         kind="workflow.updated",
         subject=action.workflow,
@@ -241,7 +237,7 @@ def action_remove(*, by, action: Action) -> None:
 
 @transaction.atomic
 def action_move(*, by, action: Action, up: bool) -> None:
-    _require_admin(by)
+    require_admin(by)
     actions = list(action.workflow.actions.order_by("order", "id"))
     index = actions.index(action)
     other = index - 1 if up else index + 1
@@ -262,7 +258,7 @@ def integrations_save(
     github_webhook_secret: str = "",
     slack_webhook_url: str = "",
 ) -> IntegrationSettings:
-    _require_admin(by)
+    require_admin(by)
     integration = IntegrationSettings.load()
     repo = (github_repository or "").strip()
     if repo and (repo.count("/") != 1 or " " in repo):

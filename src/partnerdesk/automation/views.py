@@ -19,7 +19,7 @@ from partnerdesk.accounts.models import Team, User
 from partnerdesk.core.access import admin_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
-from partnerdesk.crm.forms import DomainErrorFormMixin
+from partnerdesk.core.forms import DomainErrorFormMixin
 from partnerdesk.crm.models import Pipeline, Product, PropertyDefinition, Stage
 
 from . import conditions, engine, services

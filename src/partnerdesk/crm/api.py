@@ -7,125 +7,34 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Field, Path, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from ninja import Field, Query, Router, Schema, Status
 
-from partnerdesk.accounts.models import User
+from partnerdesk.core.api import (
+    MAX_ID,
+    Id,
+    OptionalId,
+    Page,
+    PageParams,
+    Problem,
+    Strict,
+    UserRef,
+    fields_from,
+    forbid_clients,
+    lookup,
+    paginate,
+    require_staff,
+    search,
+    staff_user,
+)
 from partnerdesk.core.errors import DomainError
-from partnerdesk.core.pagination import COUNT_CAP, capped_count
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 
-from . import properties as props
 from . import selectors, services
 from .models import Company, Contact, Deal, LineItem, Pipeline, Product, PropertyDefinition, Stage
+from .schemas import CompanyRef, PipelineRef, ProductRef, StageRef, property_payload
 
 router = Router()
-
-MAX_ID = 2**62
-Id = Path(..., ge=1, le=MAX_ID)
-OptionalId = Field(None, ge=1, le=MAX_ID)
-
-
-def require_staff(request) -> None:
-    """Staff-only resources do not exist for client users."""
-    if not request.auth.is_agency_staff:
-        raise Http404
-
-
-def forbid_clients(request) -> None:
-    """Client users read their company's records but change nothing: refuse before any lookup."""
-    if not request.auth.is_agency_staff:
-        raise DomainError(
-            code="forbidden", message="You do not have permission to do this.", status=403
-        )
-
-
-def _lookup(model, pk, name: str, request=None):
-    if pk is None:
-        return None
-    qs = model.objects.all() if request is None else model.objects.for_user(request.auth)
-    obj = qs.filter(pk=pk).first()
-    if obj is None:
-        raise DomainError(code="not_found", message=f"No {name} with id {pk}.", field=f"{name}_id")
-    return obj
-
-
-def _owner(pk):
-    if pk is None:
-        return None
-    user = User.objects.agency_staff().filter(pk=pk).first()
-    if user is None:
-        raise DomainError(
-            code="invalid_owner",
-            message="The owner must be an active agency user.",
-            field="owner_id",
-        )
-    return user
-
-
-# ---------------------------------------------------------------- schemas
-
-
-class Problem(Schema):
-    code: str
-    message: str
-    field: str | None = None
-    errors: list[dict] = []
-
-
-class Page(Schema):
-    count: int = Field(
-        description="Matching rows, counted up to 10,000 (see count_is_exact)",
-    )
-    count_is_exact: bool = Field(
-        True, description="False when more than `count` rows match: page on until a page is short"
-    )
-    limit: int
-    offset: int
-
-
-class PageParams(Schema):
-    limit: int = Field(25, ge=1, le=200)
-    # Like the counts, paging stops at 10,000 rows (a deep OFFSET reads every row before it):
-    # narrow the filters to reach further.
-    offset: int = Field(
-        0, ge=0, le=COUNT_CAP, description="Rows to skip, at most 10,000; filter to reach further"
-    )
-
-
-def page_counts(qs) -> dict:
-    """The count fields of a Page: counted up to COUNT_CAP, never a scan of a whole table."""
-    count, exact = capped_count(qs)
-    return {"count": count, "count_is_exact": exact}
-
-
-def _page(qs, params: PageParams, serialize, user=None) -> dict:
-    items = list(qs[params.offset : params.offset + params.limit])
-    return {
-        **page_counts(qs),
-        "limit": params.limit,
-        "offset": params.offset,
-        "items": [serialize(item, user) for item in items],
-    }
-
-
-def _property_payload(record, user) -> dict:
-    secrets = {}
-    if props.can_see_secrets(user):
-        secrets = {name: props.secret_value(record, name, user=user) for name in record.secrets}
-    return {
-        "properties": dict(record.properties),
-        "secret_properties_set": sorted(record.secrets),
-        "secret_properties": secrets,
-    }
-
-
-class UserRef(Schema):
-    id: int
-    email: str
-    full_name: str
 
 
 class CompanyOut(Schema):
@@ -163,16 +72,12 @@ def company_out(company: Company, user) -> dict:
                 "updated_at",
             )
         },
-        **_property_payload(company, user),
+        **property_payload(company, user),
     }
 
 
 class CompanyPage(Page):
     items: list[CompanyOut]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CompanyIn(Strict):
@@ -205,39 +110,19 @@ class CompanyFilters(Schema):
     country: str | None = Field(None, max_length=2)
 
 
-def _search(qs, q, fields):
-    from django.db.models import Q
-
-    if not q:
-        return qs
-    condition = Q()
-    for name in fields:
-        condition |= Q(**{f"{name}__icontains": q})
-    return qs.filter(condition)
-
-
-def _fields_from(payload: Schema, names, *, partial: bool) -> dict:
-    data = payload.model_dump(exclude_unset=partial)
-    return {
-        k: data[k]
-        for k in names
-        if k in data and not (partial and data[k] is None and k != "owner_id")
-    }
-
-
 # ---------------------------------------------------------------- companies
 
 
 @router.get("/companies", response=CompanyPage, tags=["companies"], summary="List companies")
 def list_companies(request, filters: Query[CompanyFilters], page: Query[PageParams]):
-    qs = _search(selectors.companies_for(request.auth), filters.q, ("name", "domain", "hub_id"))
+    qs = search(selectors.companies_for(request.auth), filters.q, ("name", "domain", "hub_id"))
     if filters.lifecycle:
         qs = qs.filter(lifecycle=filters.lifecycle)
     if filters.owner_id:
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.country:
         qs = qs.filter(country=filters.country.upper())
-    return _page(qs.order_by("name", "id"), page, company_out, request.auth)
+    return paginate(qs.order_by("name", "id"), page, company_out, request.auth)
 
 
 @router.post(
@@ -247,13 +132,13 @@ def list_companies(request, filters: Query[CompanyFilters], page: Query[PagePara
 )
 def create_company(request, payload: CompanyIn):
     forbid_clients(request)
-    fields = _fields_from(
+    fields = fields_from(
         payload,
         ("name", "domain", "country", "timezone", "hub_id", "lifecycle", "hubspot_record_id"),
         partial=False,
     )
     company = services.company_create(
-        by=request.auth, owner=_owner(payload.owner_id), properties=payload.properties, **fields
+        by=request.auth, owner=staff_user(payload.owner_id), properties=payload.properties, **fields
     )
     return Status(201, company_out(company, request.auth))
 
@@ -271,11 +156,11 @@ def get_company(request, company_id: int = Id):
 def update_company(request, payload: CompanyPatch, company_id: int = Id):
     company = selectors.company_detail(request.auth, company_id)
     forbid_clients(request)
-    fields = _fields_from(
+    fields = fields_from(
         payload, ("name", "domain", "country", "timezone", "hub_id", "lifecycle"), partial=True
     )
     if "owner_id" in payload.model_fields_set:
-        fields["owner"] = _owner(payload.owner_id)
+        fields["owner"] = staff_user(payload.owner_id)
     company = services.company_update(
         company=company, by=request.auth, properties=payload.properties, **fields
     )
@@ -283,12 +168,6 @@ def update_company(request, payload: CompanyPatch, company_id: int = Id):
 
 
 # ---------------------------------------------------------------- contacts
-
-
-class CompanyRef(Schema):
-    id: int
-    name: str
-    domain: str
 
 
 class ContactOut(Schema):
@@ -326,7 +205,7 @@ def contact_out(contact: Contact, user) -> dict:
                 "updated_at",
             )
         },
-        **_property_payload(contact, user),
+        **property_payload(contact, user),
     }
 
 
@@ -365,14 +244,14 @@ class ContactFilters(Schema):
 
 @router.get("/contacts", response=ContactPage, tags=["contacts"], summary="List contacts")
 def list_contacts(request, filters: Query[ContactFilters], page: Query[PageParams]):
-    qs = _search(
+    qs = search(
         selectors.contacts_for(request.auth), filters.q, ("first_name", "last_name", "email")
     )
     if filters.company_id:
         qs = qs.filter(company_id=filters.company_id)
     if filters.owner_id:
         qs = qs.filter(owner_id=filters.owner_id)
-    return _page(qs.order_by("last_name", "first_name", "id"), page, contact_out, request.auth)
+    return paginate(qs.order_by("last_name", "first_name", "id"), page, contact_out, request.auth)
 
 
 @router.post(
@@ -382,15 +261,15 @@ def list_contacts(request, filters: Query[ContactFilters], page: Query[PageParam
 )
 def create_contact(request, payload: ContactIn):
     forbid_clients(request)
-    fields = _fields_from(
+    fields = fields_from(
         payload,
         ("first_name", "last_name", "email", "phone", "job_title", "hubspot_record_id"),
         partial=False,
     )
     contact = services.contact_create(
         by=request.auth,
-        company=_lookup(Company, payload.company_id, "company"),
-        owner=_owner(payload.owner_id),
+        company=lookup(Company, payload.company_id, "company"),
+        owner=staff_user(payload.owner_id),
         properties=payload.properties,
         **fields,
     )
@@ -410,13 +289,13 @@ def get_contact(request, contact_id: int = Id):
 def update_contact(request, payload: ContactPatch, contact_id: int = Id):
     contact = selectors.contact_detail(request.auth, contact_id)
     forbid_clients(request)
-    fields = _fields_from(
+    fields = fields_from(
         payload, ("first_name", "last_name", "email", "phone", "job_title"), partial=True
     )
     if "company_id" in payload.model_fields_set:
-        fields["company"] = _lookup(Company, payload.company_id, "company")
+        fields["company"] = lookup(Company, payload.company_id, "company")
     if "owner_id" in payload.model_fields_set:
-        fields["owner"] = _owner(payload.owner_id)
+        fields["owner"] = staff_user(payload.owner_id)
     contact = services.contact_update(
         contact=contact, by=request.auth, properties=payload.properties, **fields
     )
@@ -424,23 +303,6 @@ def update_contact(request, payload: ContactPatch, contact_id: int = Id):
 
 
 # ---------------------------------------------------------------- deals
-
-
-class StageRef(Schema):
-    id: int
-    name: str
-    kind: str
-
-
-class PipelineRef(Schema):
-    id: int
-    name: str
-
-
-class ProductRef(Schema):
-    id: int
-    name: str
-    sku: str
 
 
 class LineItemOut(Schema):
@@ -496,7 +358,7 @@ def deal_out(deal: Deal, user) -> dict:
         },
         "contact_ids": [c.pk for c in deal.contacts.all()],
         "line_items": list(deal.line_items.all()),
-        **_property_payload(deal, user),
+        **property_payload(deal, user),
     }
 
 
@@ -577,14 +439,14 @@ def _contacts(ids) -> list[Contact]:
 
 @router.get("/deals", response=DealPage, tags=["deals"], summary="List deals")
 def list_deals(request, filters: Query[DealFilters], page: Query[PageParams]):
-    qs = _search(_deals(request), filters.q, ("name", "company__name"))
+    qs = search(_deals(request), filters.q, ("name", "company__name"))
     for name in ("pipeline_id", "stage_id", "owner_id", "company_id"):
         value = getattr(filters, name)
         if value:
             qs = qs.filter(**{name: value})
     if filters.kind:
         qs = qs.filter(stage__kind=filters.kind)
-    return _page(qs.order_by("-created_at", "-id"), page, deal_out, request.auth)
+    return paginate(qs.order_by("-created_at", "-id"), page, deal_out, request.auth)
 
 
 @router.post(
@@ -592,11 +454,11 @@ def list_deals(request, filters: Query[DealFilters], page: Query[PageParams]):
 )
 def create_deal(request, payload: DealIn):
     forbid_clients(request)
-    pipeline = _lookup(Pipeline, payload.pipeline_id, "pipeline")
-    stage = _lookup(Stage, payload.stage_id, "stage")
+    pipeline = lookup(Pipeline, payload.pipeline_id, "pipeline")
+    stage = lookup(Stage, payload.stage_id, "stage")
     line_items = [
         {
-            "product": _lookup(Product, li.product_id, "product"),
+            "product": lookup(Product, li.product_id, "product"),
             "quantity": li.quantity,
             "unit_price": li.unit_price,
         }
@@ -610,8 +472,8 @@ def create_deal(request, payload: DealIn):
         amount=payload.amount,
         currency=payload.currency,
         close_date=payload.close_date,
-        owner=_owner(payload.owner_id),
-        company=_lookup(Company, payload.company_id, "company"),
+        owner=staff_user(payload.owner_id),
+        company=lookup(Company, payload.company_id, "company"),
         contacts=_contacts(payload.contact_ids),
         line_items=line_items,
         properties=payload.properties,
@@ -635,11 +497,11 @@ def get_deal(request, deal_id: int = Id):
 def update_deal(request, payload: DealPatch, deal_id: int = Id):
     deal = get_object_for_user_or_404(_deals(request), request.auth, pk=deal_id)
     forbid_clients(request)
-    fields = _fields_from(payload, ("name", "amount", "currency", "close_date"), partial=True)
+    fields = fields_from(payload, ("name", "amount", "currency", "close_date"), partial=True)
     if "owner_id" in payload.model_fields_set:
-        fields["owner"] = _owner(payload.owner_id)
+        fields["owner"] = staff_user(payload.owner_id)
     if "company_id" in payload.model_fields_set:
-        fields["company"] = _lookup(Company, payload.company_id, "company")
+        fields["company"] = lookup(Company, payload.company_id, "company")
     contacts = _contacts(payload.contact_ids) if payload.contact_ids is not None else None
     services.deal_update(
         deal=deal, by=request.auth, properties=payload.properties, contacts=contacts, **fields
@@ -656,7 +518,7 @@ def update_deal(request, payload: DealPatch, deal_id: int = Id):
 def move_deal(request, payload: DealMove, deal_id: int = Id):
     deal = get_object_for_user_or_404(_deals(request), request.auth, pk=deal_id)
     forbid_clients(request)
-    stage = _lookup(Stage, payload.stage_id, "stage")
+    stage = lookup(Stage, payload.stage_id, "stage")
     services.deal_move(deal=deal, stage=stage, by=request.auth)
     return deal_out(_deals(request).get(pk=deal.pk), request.auth)
 
@@ -672,7 +534,7 @@ def add_line_item(request, payload: LineItemIn, deal_id: int = Id):
     item = services.line_item_add(
         deal=deal,
         by=request.auth,
-        product=_lookup(Product, payload.product_id, "product"),
+        product=lookup(Product, payload.product_id, "product"),
         quantity=payload.quantity,
         unit_price=payload.unit_price,
     )
@@ -795,7 +657,7 @@ def list_pipelines(request, filters: Query[PipelineFilters], page: Query[PagePar
     qs = _pipelines()
     if filters.object_type:
         qs = qs.filter(object_type=filters.object_type)
-    return _page(qs, page, pipeline_out)
+    return paginate(qs, page, pipeline_out)
 
 
 @router.post(
@@ -834,7 +696,7 @@ def update_pipeline(request, payload: PipelinePatch, pipeline_id: int = Id):
     if "team_id" in payload.model_fields_set:
         from partnerdesk.accounts.models import Team
 
-        extra["team"] = _lookup(Team, payload.team_id, "team")
+        extra["team"] = lookup(Team, payload.team_id, "team")
     services.pipeline_update(
         pipeline=pipeline, by=request.auth, name=payload.name, archived=payload.archived, **extra
     )
@@ -957,12 +819,12 @@ class ProductFilters(Schema):
 @router.get("/products", response=ProductPage, tags=["products"])
 def list_products(request, filters: Query[ProductFilters], page: Query[PageParams]):
     require_staff(request)
-    qs = _search(Product.objects.all(), filters.q, ("name", "sku"))
+    qs = search(Product.objects.all(), filters.q, ("name", "sku"))
     if filters.category:
         qs = qs.filter(category=filters.category)
     if filters.active is not None:
         qs = qs.filter(active=filters.active)
-    return _page(qs, page, lambda p, _u: p)
+    return paginate(qs, page, lambda p, _u: p)
 
 
 @router.post(
@@ -1052,7 +914,7 @@ def list_properties(request, filters: Query[PropertyFilters], page: Query[PagePa
         qs = qs.filter(object_type=filters.object_type)
     if not filters.include_archived:
         qs = qs.filter(archived=False)
-    return _page(qs, page, lambda p, _u: p)
+    return paginate(qs, page, lambda p, _u: p)
 
 
 @router.post(

@@ -6,35 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.accounts.models import User
-from partnerdesk.core.errors import DomainError
+from partnerdesk.core.forms import PROP_PREFIX, DomainErrorFormMixin, staff_choice_field
 
 from . import properties as props
 from .models import Company, Contact, Deal, Lifecycle, Pipeline, Product, PropertyType, Stage
-
-PROP_PREFIX = "prop__"
-
-
-def staff_choice_field(label, required=False):
-    return forms.ModelChoiceField(
-        queryset=User.objects.agency_staff(), required=required, label=label, empty_label="—"
-    )
-
-
-class DomainErrorFormMixin:
-    """Show a service's DomainError on the form: each message beside its field."""
-
-    def add_domain_error(self, exc: DomainError) -> None:
-        if exc.errors:  # several fields: also say it once, as a sentence, above the form
-            self.add_error(None, str(exc.message))
-        for error in exc.all_errors():
-            name = error.field
-            if name and f"{PROP_PREFIX}{name}" in self.fields:
-                name = f"{PROP_PREFIX}{name}"
-            if name not in self.fields:
-                name = None
-            if name is None and exc.errors:
-                continue  # already said in the summary
-            self.add_error(name, str(error.message))
 
 
 class PropertyFormMixin(DomainErrorFormMixin):

@@ -53,8 +53,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from partnerdesk.accounts.models import User
-from partnerdesk.core.errors import DomainError, conflict, forbidden
+from partnerdesk.core.errors import DomainError, conflict
 from partnerdesk.core.events import REDACTED, record_event
+from partnerdesk.core.permissions import require_staff
+from partnerdesk.core.records import field_labels, set_fields
 
 from . import properties as props
 from . import services
@@ -730,7 +732,7 @@ class _Context:
     def __init__(self, object_type: str, columns: list[Column]):
         self.object_type = object_type
         self.model = MODELS[object_type]
-        self.labels = _labels(self.model)
+        self.labels = field_labels(self.model)
         self.columns = columns
         self.definitions = {d.name: d for d in props.definitions(object_type)}
         self.field_columns = {c.target: c for c in columns if c.kind == "field"}
@@ -1137,7 +1139,7 @@ def _diff(ctx: _Context, existing, plan: RowPlan) -> list[dict]:
     probe = copy.copy(existing)
     probe.properties = dict(existing.properties)
     probe.secrets = dict(existing.secrets)
-    changes = services._set_fields(probe, plan.fields, ctx.labels)
+    changes = set_fields(probe, plan.fields, ctx.labels)
     with contextlib.suppress(DomainError):  # bad values are already reported cell by cell
         changes += props.apply_properties(
             probe, plan.properties, definitions_by_name=ctx.definitions
@@ -1235,10 +1237,6 @@ def _preview_cells(ctx: _Context, plan: RowPlan, cells: list[str]) -> list[str]:
     return out
 
 
-def _labels(model) -> dict:
-    return {f.name: f.verbose_name for f in model._meta.get_fields() if hasattr(f, "verbose_name")}
-
-
 # ---------------------------------------------------------------- preparing a whole file
 
 
@@ -1327,11 +1325,6 @@ def prepare(
 # ---------------------------------------------------------------- services
 
 
-def _require_staff(by) -> None:
-    if by is None or not by.is_authenticated or not by.is_agency_staff:
-        raise forbidden(_("Only agency staff can import records."))
-
-
 def _read_upload(uploaded_file) -> bytes:
     limit = settings.IMPORT_MAX_BYTES
     too_big = _file_error(
@@ -1356,7 +1349,7 @@ def import_create(*, by, uploaded_file, object_type: str = "") -> ImportJob:
     Writes no CRM record. Raises DomainError (field "file" or "object_type") when the file
     cannot be read at all.
     """
-    _require_staff(by)
+    require_staff(by, _("Only agency staff can import records."))
     data = _read_upload(uploaded_file)
     prepared = prepare(data, object_type=object_type)
     filename = PurePath(uploaded_file.name or "import.csv").name[:255]
@@ -1380,7 +1373,7 @@ def import_create(*, by, uploaded_file, object_type: str = "") -> ImportJob:
 @transaction.atomic
 def import_confirm(*, job: ImportJob, by) -> ImportJob:
     """READY -> QUEUED and enqueue the run after commit. Confirming twice is harmless."""
-    _require_staff(by)
+    require_staff(by, _("Only agency staff can import records."))
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE):
         return job
@@ -1520,7 +1513,7 @@ def _write(job: ImportJob, prepared: Prepared) -> ImportJob:
     by = job.created_by
     model = MODELS[prepared.object_type]
     definitions = {d.name: d for d in props.definitions(prepared.object_type)}
-    labels = _labels(model)
+    labels = field_labels(model)
     # Lock the records to update, a batch per query, and diff against their current values:
     # what changed since the preview is compared afresh, never overwritten with stale "old".
     current = {}
@@ -1550,7 +1543,7 @@ def _write(job: ImportJob, prepared: Prepared) -> ImportJob:
                     code="record_deleted",
                     message=_("This record was deleted while the import was starting."),
                 )
-            changes = services._set_fields(record, plan.fields, labels)
+            changes = set_fields(record, plan.fields, labels)
             changes += props.apply_properties(
                 record, plan.properties, definitions_by_name=definitions
             )

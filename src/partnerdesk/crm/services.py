@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from partnerdesk.core.errors import DomainError, FieldError, conflict, forbidden
+from partnerdesk.core.errors import DomainError, conflict
 from partnerdesk.core.events import record_event
+from partnerdesk.core.permissions import require_admin, require_staff
+from partnerdesk.core.records import check_owner, field_labels, full_clean, set_fields
 
 from . import properties as props
 from .models import (
@@ -29,78 +31,6 @@ from .models import (
     Stage,
     StageKind,
 )
-
-
-def _require_staff(user) -> None:
-    if user is not None and not user.is_agency_staff:
-        raise forbidden()
-
-
-def _require_admin(user) -> None:
-    if user is not None and not user.is_admin:
-        raise forbidden(_("Only an admin can change the configuration."))
-
-
-def _display(value):
-    if value is None:
-        return None
-    if hasattr(value, "pk"):
-        return str(value)
-    if isinstance(value, Decimal):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def _set_fields(record, fields: dict, labels: dict) -> list[dict]:
-    changes = []
-    for name, value in fields.items():
-        old = getattr(record, name)
-        if old == value:
-            continue
-        setattr(record, name, value)
-        changes.append(
-            {
-                "field": name,
-                "label": str(labels.get(name, name)),
-                "old": _display(old),
-                "new": _display(value),
-            }
-        )
-    return changes
-
-
-def _full_clean(record, exclude=()) -> None:
-    from django.core.exceptions import ValidationError
-
-    try:
-        record.full_clean(exclude=[*exclude, "properties", "secrets"], validate_unique=False)
-    except ValidationError as exc:
-        errors = [
-            FieldError(None if f == "__all__" else f, "invalid", str(m))
-            for f, messages in exc.message_dict.items()
-            for m in messages
-        ]
-        raise DomainError(
-            code="invalid",
-            message=" ".join(e.message for e in errors),
-            field=errors[0].field,
-            errors=errors,
-        ) from None
-
-
-def _labels(model) -> dict:
-    return {f.name: f.verbose_name for f in model._meta.get_fields() if hasattr(f, "verbose_name")}
-
-
-def _check_owner(owner) -> None:
-    if owner is not None and (not owner.is_agency_staff or not owner.is_active):
-        raise DomainError(
-            code="invalid_owner",
-            message=_("The owner must be an active agency user."),
-            field="owner",
-        )
 
 
 def _check_timezone(name: str) -> None:
@@ -214,27 +144,27 @@ def _clean_company_fields(fields: dict) -> dict:
             field="lifecycle",
         )
     if "owner" in fields:
-        _check_owner(fields["owner"])
+        check_owner(fields["owner"])
     return fields
 
 
 @transaction.atomic
 def company_create(*, by, properties: dict | None = None, **fields) -> Company:
-    _require_staff(by)
+    require_staff(by)
     fields = _clean_company_fields(fields)
     company = Company(**fields)
-    _full_clean(company)
+    full_clean(company)
     props.apply_properties(company, properties or {})
     return _save_with_event(company, kind="company.created", by=by, changes=[], created=True)
 
 
 @transaction.atomic
 def company_update(*, company: Company, by, properties: dict | None = None, **fields) -> Company:
-    _require_staff(by)
+    require_staff(by)
     company = Company.objects.select_for_update().get(pk=company.pk)
     fields = _clean_company_fields(fields)
-    changes = _set_fields(company, fields, _labels(Company))
-    _full_clean(company)
+    changes = set_fields(company, fields, field_labels(Company))
+    full_clean(company)
     changes += props.apply_properties(company, properties or {})
     return _save_with_event(company, kind="company.updated", by=by, changes=changes)
 
@@ -265,13 +195,13 @@ def _clean_contact_fields(fields: dict, *, creating: bool) -> dict:
     if "email" in fields:
         fields["email"] = (fields["email"] or "").lower()
     if "owner" in fields:
-        _check_owner(fields["owner"])
+        check_owner(fields["owner"])
     return fields
 
 
 @transaction.atomic
 def contact_create(*, by, properties: dict | None = None, **fields) -> Contact:
-    _require_staff(by)
+    require_staff(by)
     fields = _clean_contact_fields(fields, creating=True)
     contact = Contact(**fields)
     if not (contact.first_name or contact.last_name or contact.email):
@@ -280,24 +210,24 @@ def contact_create(*, by, properties: dict | None = None, **fields) -> Contact:
             message=_("A contact needs a name or an email address."),
             field="first_name",
         )
-    _full_clean(contact)
+    full_clean(contact)
     props.apply_properties(contact, properties or {})
     return _save_with_event(contact, kind="contact.created", by=by, changes=[], created=True)
 
 
 @transaction.atomic
 def contact_update(*, contact: Contact, by, properties: dict | None = None, **fields) -> Contact:
-    _require_staff(by)
+    require_staff(by)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     fields = _clean_contact_fields(fields, creating=False)
-    changes = _set_fields(contact, fields, _labels(Contact))
+    changes = set_fields(contact, fields, field_labels(Contact))
     if not (contact.first_name or contact.last_name or contact.email):
         raise DomainError(
             code="required",
             message=_("A contact needs a name or an email address."),
             field="first_name",
         )
-    _full_clean(contact)
+    full_clean(contact)
     changes += props.apply_properties(contact, properties or {})
     return _save_with_event(contact, kind="contact.updated", by=by, changes=changes)
 
@@ -346,7 +276,7 @@ def _clean_deal_fields(fields: dict) -> dict:
                 field="currency",
             )
     if "owner" in fields:
-        _check_owner(fields["owner"])
+        check_owner(fields["owner"])
     return fields
 
 
@@ -385,7 +315,7 @@ def deal_create(
     properties: dict | None = None,
     **fields,
 ) -> Deal:
-    _require_staff(by)
+    require_staff(by)
     fields = _clean_deal_fields({"name": name, **fields})
     if stage is None:
         stage = pipeline.stages.order_by("order", "id").first()
@@ -396,7 +326,7 @@ def deal_create(
     _check_stage(pipeline, stage)
     deal = Deal(pipeline=pipeline, **fields)
     _enter_stage(deal, stage)
-    _full_clean(deal, exclude=["pipeline", "stage"])
+    full_clean(deal, exclude=["pipeline", "stage"])
     props.apply_properties(deal, properties or {})
     deal.save()
     if contacts:
@@ -421,11 +351,11 @@ def deal_create(
 
 @transaction.atomic
 def deal_update(*, deal: Deal, by, properties: dict | None = None, contacts=None, **fields) -> Deal:
-    _require_staff(by)
+    require_staff(by)
     deal = Deal.objects.select_for_update().get(pk=deal.pk)
     fields = _clean_deal_fields(fields)
-    changes = _set_fields(deal, fields, _labels(Deal))
-    _full_clean(deal, exclude=["pipeline", "stage"])
+    changes = set_fields(deal, fields, field_labels(Deal))
+    full_clean(deal, exclude=["pipeline", "stage"])
     changes += props.apply_properties(deal, properties or {})
     if contacts is not None:
         before = set(deal.contacts.values_list("pk", flat=True))
@@ -449,7 +379,7 @@ def deal_move(*, deal: Deal, stage: Stage, by, properties: dict | None = None) -
 
     ``properties`` are set first, in the same transaction: the values the stage asks for.
     """
-    _require_staff(by)
+    require_staff(by)
     if properties:
         deal_update(deal=deal, by=by, properties=properties)
     deal = (
@@ -525,7 +455,7 @@ def _add_line_item(deal: Deal, *, product: Product, quantity=1, unit_price=None)
 
 @transaction.atomic
 def line_item_add(*, deal: Deal, by, product: Product, quantity=1, unit_price=None) -> LineItem:
-    _require_staff(by)
+    require_staff(by)
     deal = Deal.objects.select_for_update().get(pk=deal.pk)
     item = _add_line_item(deal, product=product, quantity=quantity, unit_price=unit_price)
     record_event(
@@ -545,7 +475,7 @@ def line_item_add(*, deal: Deal, by, product: Product, quantity=1, unit_price=No
 
 @transaction.atomic
 def line_item_remove(*, line_item: LineItem, by) -> None:
-    _require_staff(by)
+    require_staff(by)
     deal = Deal.objects.select_for_update().get(pk=line_item.deal_id)
     record_event(
         kind="deal.line_item_removed",
@@ -601,7 +531,7 @@ def property_create(
     description: str = "",
     group: str = "",
 ) -> PropertyDefinition:
-    _require_admin(by)
+    require_admin(by)
     label = (label or "").strip()
     if not label:
         raise DomainError(code="required", message=_("A property needs a label."), field="label")
@@ -646,7 +576,7 @@ def property_create(
 
 @transaction.atomic
 def property_update(*, definition: PropertyDefinition, by, **fields) -> PropertyDefinition:
-    _require_admin(by)
+    require_admin(by)
     if definition.is_builtin:
         raise DomainError(
             code="builtin_property", message=_("Built-in properties cannot be changed.")
@@ -667,7 +597,7 @@ def property_update(*, definition: PropertyDefinition, by, **fields) -> Property
             )
     if "options" in fields:
         fields["options"] = _clean_options(fields["options"], definition.type)
-    changes = _set_fields(definition, fields, _labels(PropertyDefinition))
+    changes = set_fields(definition, fields, field_labels(PropertyDefinition))
     if changes:
         definition.save()
         record_event(
@@ -678,7 +608,7 @@ def property_update(*, definition: PropertyDefinition, by, **fields) -> Property
 
 @transaction.atomic
 def stage_set_required_properties(*, stage: Stage, properties, by) -> Stage:
-    _require_admin(by)
+    require_admin(by)
     object_type = stage.pipeline.object_type
     properties = list(properties)
     wrong = [p for p in properties if p.object_type != object_type]
@@ -700,7 +630,7 @@ def stage_set_required_properties(*, stage: Stage, properties, by) -> Stage:
 
 @transaction.atomic
 def pipeline_create(*, by, object_type: str, name: str, stages: list[dict]) -> Pipeline:
-    _require_admin(by)
+    require_admin(by)
     name = (name or "").strip()
     if not name:
         raise DomainError(code="required", message=_("A pipeline needs a name."), field="name")
@@ -747,7 +677,7 @@ def pipeline_update(
 
 @transaction.atomic
 def _pipeline_update(*, pipeline, by, name, archived, team) -> Pipeline:
-    _require_admin(by)
+    require_admin(by)
     fields = {}
     if team is not UNSET:
         fields["team"] = team
@@ -768,7 +698,7 @@ def _pipeline_update(*, pipeline, by, name, archived, team) -> Pipeline:
         fields["name"] = name
     if archived is not None:
         fields["archived"] = archived
-    changes = _set_fields(pipeline, fields, _labels(Pipeline))
+    changes = set_fields(pipeline, fields, field_labels(Pipeline))
     if changes:
         pipeline.save()
         record_event(kind="pipeline.updated", subject=pipeline, actor=by, data={"changes": changes})
@@ -800,7 +730,7 @@ def stage_add(
     order: int | None = None,
     required_properties=(),
 ) -> Stage:
-    _require_admin(by)
+    require_admin(by)
     name = (name or "").strip()
     if not name:
         raise DomainError(code="required", message=_("A stage needs a name."), field="name")
@@ -831,7 +761,7 @@ def stage_update(
     request_name: str | None = None,
     waiting_on_customer: bool | None = None,
 ) -> Stage:
-    _require_admin(by)
+    require_admin(by)
     fields = {}
     ticket_only = {
         "is_entry": is_entry,
@@ -868,7 +798,7 @@ def stage_update(
     if kind is not None:
         _check_stage_kind(stage.pipeline, kind)
         fields["kind"] = kind
-    changes = _set_fields(stage, fields, _labels(Stage))
+    changes = set_fields(stage, fields, field_labels(Stage))
     if changes:
         stage.save()
         record_event(
@@ -882,7 +812,7 @@ def stage_update(
 
 @transaction.atomic
 def stage_reorder(*, pipeline: Pipeline, by, stage_ids: list[int]) -> None:
-    _require_admin(by)
+    require_admin(by)
     stages = {s.pk: s for s in pipeline.stages.select_for_update()}
     if sorted(stage_ids) != sorted(stages):
         raise DomainError(
@@ -897,7 +827,7 @@ def stage_reorder(*, pipeline: Pipeline, by, stage_ids: list[int]) -> None:
 
 @transaction.atomic
 def stage_delete(*, stage: Stage, by) -> None:
-    _require_admin(by)
+    require_admin(by)
     if stage.deals.exists() or (hasattr(stage, "tickets") and stage.tickets.exists()):
         raise conflict(
             "stage_in_use", _("Move the records out of “%(s)s” before deleting it.") % {"s": stage}
@@ -927,7 +857,7 @@ PRODUCT_FIELDS = (
 
 @transaction.atomic
 def product_save(*, by, product: Product | None = None, **fields) -> Product:
-    _require_admin(by)
+    require_admin(by)
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
         raise DomainError(
@@ -941,8 +871,8 @@ def product_save(*, by, product: Product | None = None, **fields) -> Product:
         fields["sku"] = slugify(fields["sku"] or "")
     if "currency" in fields:
         fields["currency"] = (fields["currency"] or "").upper()
-    changes = _set_fields(product, fields, _labels(Product))
-    _full_clean(product)
+    changes = set_fields(product, fields, field_labels(Product))
+    full_clean(product)
     if Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
         raise conflict(
             "duplicate_sku", _("Another product has the SKU “%(s)s”.") % {"s": product.sku}, "sku"

@@ -4,7 +4,13 @@ import datetime as dt
 
 from ninja import Field, Query, Router, Schema
 
-from partnerdesk.crm.api import MAX_ID, Page, PageParams, Strict, page_counts
+from partnerdesk.core.api import (
+    MAX_ID,
+    Page,
+    PageParams,
+    Strict,
+    page_counts,
+)
 
 from . import services
 from .models import Notification

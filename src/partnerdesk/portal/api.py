@@ -13,9 +13,7 @@ from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from partnerdesk.accounts.models import User
 from partnerdesk.core import clock
-from partnerdesk.core.errors import DomainError, forbidden
-from partnerdesk.core.tenancy import get_object_for_user_or_404
-from partnerdesk.crm.api import (
+from partnerdesk.core.api import (
     MAX_ID,
     Id,
     OptionalId,
@@ -25,6 +23,8 @@ from partnerdesk.crm.api import (
     Strict,
     page_counts,
 )
+from partnerdesk.core.errors import DomainError, forbidden
+from partnerdesk.core.tenancy import get_object_for_user_or_404
 from partnerdesk.crm.models import Company
 
 from . import selectors, services

@@ -43,8 +43,9 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.accounts.models import Role, User
 from partnerdesk.core import clock
-from partnerdesk.core.errors import DomainError, conflict, forbidden
+from partnerdesk.core.errors import DomainError, conflict
 from partnerdesk.core.events import record_event, register_describer
+from partnerdesk.core.permissions import require_party
 from partnerdesk.core.queue import enqueue_later
 from partnerdesk.core.tenancy import get_object_for_user_or_404, scope_for_user
 from partnerdesk.sla.calendar import WorkingCalendar
@@ -246,16 +247,6 @@ def task_sessions(task: Task) -> TaskSessions:
 # ---------------------------------------------------------------- checks
 
 
-def _require_party(by, task: Task) -> None:
-    """Staff, or a user of the task's company (others never reach here: their lookup 404s)."""
-    if (
-        by is None
-        or not by.is_active
-        or not (by.is_agency_staff or by.company_id == task.company_id)
-    ):
-        raise forbidden(_("Only the agency's staff or a user of the client's company can do this."))
-
-
 def parse_start(value) -> dt.datetime:
     """A slot start from a form or the API: an aware datetime or an ISO 8601 text with an
     offset (``2031-01-06T07:00:00+00:00`` or ``…Z``)."""
@@ -356,7 +347,7 @@ def session_book(
     *, by, task: Task, starts_at, now: dt.datetime | None = None
 ) -> ConsultationSession:
     """Book the free slot starting at ``starts_at`` on a consultation task."""
-    _require_party(by, task)
+    require_party(by, task.company_id)
     now = now or clock.now()
     start = parse_start(starts_at)
     with transaction.atomic():
@@ -398,7 +389,7 @@ def session_reschedule(
     """Move a booked session to another free slot: with the same consultant when they are
     free then, else with another one. The invitation's SEQUENCE goes up."""
     task = session.task
-    _require_party(by, task)
+    require_party(by, task.company_id)
     now = now or clock.now()
     start = parse_start(starts_at)
     with transaction.atomic():
@@ -462,7 +453,7 @@ def session_cancel(
 ) -> ConsultationSession:
     """Cancel a booked session (either side); its slot is free again at once."""
     task = session.task
-    _require_party(by, task)
+    require_party(by, task.company_id)
     now = now or clock.now()
     with transaction.atomic():
         task = Task.objects.select_related("company", "category", "requested_by").get(pk=task.pk)

@@ -13,7 +13,16 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 
 from partnerdesk.core import clock
-from partnerdesk.crm.api import MAX_ID, Id, Page, PageParams, Problem, Strict, UserRef, page_counts
+from partnerdesk.core.api import (
+    MAX_ID,
+    Id,
+    Page,
+    PageParams,
+    Problem,
+    Strict,
+    UserRef,
+    page_counts,
+)
 
 from . import booking, selectors
 

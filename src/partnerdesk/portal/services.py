@@ -26,6 +26,15 @@ from partnerdesk.accounts.models import ClientRole, Role, Team, User
 from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError, conflict, forbidden
 from partnerdesk.core.events import record_event
+from partnerdesk.core.permissions import (
+    SYSTEM,
+    is_system,
+    require_admin,
+    require_client_of,
+    require_manager,
+    require_party,
+    require_staff,
+)
 from partnerdesk.crm.models import Company
 from partnerdesk.notifications.models import Kind
 from partnerdesk.notifications.services import notify
@@ -50,32 +59,6 @@ MAX_ESTIMATE_MINUTES = 1000 * 60  # a thousand hours: anything larger is a typo
 
 
 # ---------------------------------------------------------------- who may do what
-
-
-def _require_staff(by) -> None:
-    if by is None or not by.is_agency_staff:
-        raise forbidden(_("Only the agency's staff can do this."))
-
-
-def _require_manager(by) -> None:
-    if by is None or not by.is_manager_or_admin:
-        raise forbidden(_("Only an admin or a manager can do this."))
-
-
-def _require_admin(by) -> None:
-    if by is None or not by.is_admin:
-        raise forbidden(_("Only an admin can change the task settings."))
-
-
-def _require_client_of(by, company_id: int) -> None:
-    if by is None or not by.is_client or by.company_id != company_id:
-        raise forbidden(_("Only a user of the client's company can do this."))
-
-
-def _require_party(by, task: Task) -> None:
-    """Staff, or a user of the task's company (others never reach here: their lookup 404s)."""
-    if by is None or not (by.is_agency_staff or by.company_id == task.company_id):
-        raise forbidden()
 
 
 def _wrong_status(task: Task, action: str) -> DomainError:
@@ -165,7 +148,7 @@ def current_plan(company_id: int) -> Plan | None:
 def plan_save(
     *, by, name: str, concurrent_tasks: int, is_active: bool = True, plan: Plan | None = None
 ) -> Plan:
-    _require_admin(by)
+    require_admin(by, _("Only an admin can change the task settings."))
     name = (name or "").strip()
     if not name:
         raise DomainError(code="required", message=_("Give the plan a name."), field="name")
@@ -192,7 +175,7 @@ def plan_save(
 @transaction.atomic
 def subscription_set(*, by, company: Company, plan: Plan, now: dt.datetime | None = None):
     """Put a company on a plan from now on; the previous plan is kept as history."""
-    _require_manager(by)
+    require_manager(by)
     if plan is None or plan.pk is None:
         raise DomainError(code="required", message=_("Choose a plan."), field="plan")
     now = now or clock.now()
@@ -212,7 +195,7 @@ def subscription_set(*, by, company: Company, plan: Plan, now: dt.datetime | Non
         data={"plan": plan.name, "previous": current.plan.name if current else None},
     )
     # A larger plan frees slots: let the queue move on as it would after an approval.
-    _start_next(company.pk, by=None, now=now)
+    _start_next(company.pk, by=SYSTEM, now=now)
     return sub
 
 
@@ -220,7 +203,7 @@ def subscription_set(*, by, company: Company, plan: Plan, now: dt.datetime | Non
 def settings_save(
     *, by, auto_start_next: bool, approval_reminder_days, consultants: Team | None
 ) -> PortalSettings:
-    _require_admin(by)
+    require_admin(by, _("Only an admin can change the task settings."))
     try:
         if isinstance(approval_reminder_days, str):  # "2, 5" from a form (not "25" -> 2, 5)
             approval_reminder_days = re.split(r"[\s,;]+", approval_reminder_days.strip())
@@ -246,7 +229,7 @@ def settings_save(
 def category_save(
     *, by, name: str, is_consultation: bool = False, is_active: bool = True, category=None
 ) -> TaskCategory:
-    _require_admin(by)
+    require_admin(by, _("Only an admin can change the task settings."))
     name = (name or "").strip()[:100]
     if not name:
         raise DomainError(code="required", message=_("Give the category a name."), field="name")
@@ -369,7 +352,7 @@ def task_submit(
             raise forbidden(_("Only a user of the client's company can do this."))
         company_id = by.company_id
     else:
-        _require_staff(by)
+        require_staff(by)
         if company is None:
             raise DomainError(
                 code="required", message=_("Choose the client company."), field="company"
@@ -408,7 +391,7 @@ def task_submit(
 @transaction.atomic
 def task_accept(*, by, task: Task, estimate_minutes, assignee: User | None = None) -> Task:
     """Accept a triaged request into the client's queue (last place). The estimate is required."""
-    _require_staff(by)
+    require_staff(by)
     estimate = parse_estimate(estimate_minutes)
     if assignee is not None and not (assignee.is_agency_staff and assignee.is_active):
         raise DomainError(
@@ -476,7 +459,7 @@ def parse_estimate(value) -> int:
 
 @transaction.atomic
 def task_decline(*, by, task: Task, reason: str) -> Task:
-    _require_staff(by)
+    require_staff(by)
     reason = _clean_text(reason, "reason", required=True, limit=5000)
     task = _lock(task)
     if task.status != Status.TRIAGE:
@@ -502,8 +485,8 @@ def task_decline(*, by, task: Task, reason: str) -> Task:
 @transaction.atomic
 def task_withdraw(*, by, task: Task) -> Task:
     """The client withdraws a request still in triage or waiting in the queue."""
-    if not (by is not None and by.is_agency_staff):
-        _require_client_of(by, task.company_id)
+    if not getattr(by, "is_agency_staff", False):
+        require_client_of(by, task.company_id)
     task = _lock(task)
     if task.status not in (Status.TRIAGE, Status.ACCEPTED):
         raise _wrong_status(task, _("withdrawn"))
@@ -550,8 +533,8 @@ def _renumber_queue(company_id: int, order: list[int] | None = None) -> None:
 @transaction.atomic
 def queue_reorder(*, by, company: Company, task_ids: list[int]) -> list[Task]:
     """Put the company's accepted tasks in the given order (every one of them, each once)."""
-    if not (by is not None and by.is_agency_staff):
-        _require_client_of(by, company.pk)
+    if not getattr(by, "is_agency_staff", False):
+        require_client_of(by, company.pk)
     Company.objects.select_for_update().filter(pk=company.pk).first()
     current = set(
         Task.objects.filter(company=company, status=Status.ACCEPTED).values_list("pk", flat=True)
@@ -583,8 +566,8 @@ def queue_reorder(*, by, company: Company, task_ids: list[int]) -> list[Task]:
 
 def queue_move(*, by, task: Task, to: int) -> list[Task]:
     """Move one accepted task to a position (1 = next); the others keep their order."""
-    if not (by is not None and by.is_agency_staff):
-        _require_client_of(by, task.company_id)
+    if not getattr(by, "is_agency_staff", False):
+        require_client_of(by, task.company_id)
     ids = list(
         Task.objects.filter(company_id=task.company_id, status=Status.ACCEPTED)
         .order_by("queue_position", "accepted_at", "id")
@@ -622,7 +605,7 @@ def _start(task: Task, *, by, now: dt.datetime, automatic: bool) -> Task:
     task.estimated_completion = agency_calendar().add_working_time(
         now, dt.timedelta(minutes=task.estimate_minutes)
     )
-    if task.assignee_id is None and by is not None and by.is_agency_staff:
+    if task.assignee_id is None and not is_system(by) and by.is_agency_staff:
         task.assignee = by
     task.save()
     _renumber_queue(task.company_id)
@@ -654,7 +637,7 @@ def _start(task: Task, *, by, now: dt.datetime, automatic: bool) -> Task:
 @transaction.atomic
 def task_start(*, by, task: Task, now: dt.datetime | None = None) -> Task:
     """Start work on an accepted task, if the client's plan has a free slot."""
-    _require_staff(by)
+    require_staff(by)
     now = now or clock.now()
     task = _lock(task)
     if task.status != Status.ACCEPTED:
@@ -717,7 +700,7 @@ def _start_next(company_id: int, *, by, now: dt.datetime) -> Task | None:
 @transaction.atomic
 def task_adjust_estimate(*, by, task: Task, estimated_completion: dt.datetime, reason: str):
     """An agent moves the estimated completion of a working task, saying why."""
-    _require_staff(by)
+    require_staff(by)
     reason = _clean_text(reason, "reason", required=True, limit=2000)
     if not isinstance(estimated_completion, dt.datetime) or estimated_completion.tzinfo is None:
         raise DomainError(
@@ -771,7 +754,7 @@ def _next_reminder(
 @transaction.atomic
 def task_deliver(*, by, task: Task, note: str = "", now: dt.datetime | None = None) -> Task:
     """Work is done: the client is asked to approve it (the slot stays taken until then)."""
-    _require_staff(by)
+    require_staff(by)
     now = now or clock.now()
     task = _lock(task)
     if task.status != Status.WORKING:
@@ -799,7 +782,7 @@ def task_deliver(*, by, task: Task, note: str = "", now: dt.datetime | None = No
 def task_approve(*, by, task: Task, now: dt.datetime | None = None) -> Task:
     """The client approves delivered work: the task is complete, its slot frees, and the next
     task of the queue starts (when the setting is on)."""
-    _require_client_of(by, task.company_id)
+    require_client_of(by, task.company_id)
     now = now or clock.now()
     task = _lock(task)
     if task.status != Status.PENDING_APPROVAL:
@@ -817,14 +800,14 @@ def task_approve(*, by, task: Task, now: dt.datetime | None = None) -> Task:
         gettext_lazy("%(company)s approved: %(title)s"),
         staff=True,
     )
-    _start_next(task.company_id, by=None, now=now)
+    _start_next(task.company_id, by=SYSTEM, now=now)
     return task
 
 
 @transaction.atomic
 def task_request_changes(*, by, task: Task, message: str, files=()) -> Task:
     """The client sends delivered work back, saying what to change: it is Working again."""
-    _require_client_of(by, task.company_id)
+    require_client_of(by, task.company_id)
     body = _clean_text(message, "message", required=True, limit=20000)
     task = _lock(task)
     if task.status != Status.PENDING_APPROVAL:
@@ -900,7 +883,7 @@ def message_post(
     email_message_id: str | None = None,
 ) -> Message:
     """Post a message on a task; it is emailed with its full content to the other side."""
-    _require_party(by, task)
+    require_party(by, task.company_id)
     body = _clean_text(body, "body", required=True, limit=20000)
     files = list(files or [])
     for upload in files:

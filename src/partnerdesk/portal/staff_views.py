@@ -19,8 +19,8 @@ from partnerdesk.core.access import admin_required, staff_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
+from partnerdesk.core.forms import DomainErrorFormMixin
 from partnerdesk.core.pagination import CappedPaginator
-from partnerdesk.crm.forms import DomainErrorFormMixin
 from partnerdesk.crm.models import Company
 
 from . import selectors, services

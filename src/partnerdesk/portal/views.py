@@ -16,9 +16,9 @@ from partnerdesk.core import clock
 from partnerdesk.core.access import client_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
+from partnerdesk.core.forms import DomainErrorFormMixin
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 from partnerdesk.crm import selectors as crm_selectors
-from partnerdesk.crm.forms import DomainErrorFormMixin
 
 from . import selectors, services
 from .models import CLOSED_STATUSES, SLOT_STATUSES, Attachment, Status, TaskCategory

@@ -8,8 +8,7 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from partnerdesk.core.errors import DomainError
-from partnerdesk.crm.api import (
+from partnerdesk.core.api import (
     MAX_ID,
     Id,
     OptionalId,
@@ -17,10 +16,11 @@ from partnerdesk.crm.api import (
     PageParams,
     Problem,
     Strict,
-    _lookup,
+    lookup,
     page_counts,
     require_staff,
 )
+from partnerdesk.core.errors import DomainError
 from partnerdesk.crm.models import Pipeline, Stage
 
 from . import services
@@ -78,7 +78,7 @@ def _target(target: TargetIn | None):
 
 
 def _save_policy(request, payload: PolicyIn, policy=None):
-    pipeline = _lookup(Pipeline, payload.pipeline_id, "pipeline")
+    pipeline = lookup(Pipeline, payload.pipeline_id, "pipeline")
     if policy is not None and policy.pipeline_id != pipeline.pk:
         raise DomainError(
             code="invalid_pipeline",
@@ -90,8 +90,8 @@ def _save_policy(request, payload: PolicyIn, policy=None):
         pipeline=pipeline,
         policy=policy,
         name=payload.name,
-        entry_stage=_lookup(Stage, payload.entry_stage_id, "entry_stage"),
-        calendar=_lookup(Calendar, payload.calendar_id, "calendar"),
+        entry_stage=lookup(Stage, payload.entry_stage_id, "entry_stage"),
+        calendar=lookup(Calendar, payload.calendar_id, "calendar"),
         first_response=_target(payload.first_response),
         resolution=_target(payload.resolution),
         resolution_from=payload.resolution_from,

@@ -9,8 +9,9 @@ import holidays as holidays_lib
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from partnerdesk.core.errors import DomainError, conflict, forbidden
+from partnerdesk.core.errors import DomainError, conflict
 from partnerdesk.core.events import record_event
+from partnerdesk.core.permissions import require_admin
 
 from .calendar import WorkingCalendar
 from .models import Calendar, FirstResponseBy, Holiday, ResolutionFrom, SlaPolicy, Unit
@@ -26,11 +27,6 @@ AMOUNT_UNITS = {
     "working_hours": (Unit.WORKING_TIME, 60),
     "working_days": (Unit.WORKING_DAYS, None),
 }
-
-
-def _require_admin(user) -> None:
-    if user is not None and not user.is_admin:
-        raise forbidden(_("Only an admin can change calendars and SLA policies."))
 
 
 def parse_week_text(texts: dict[int, str]) -> dict[str, list[list[str]]]:
@@ -131,7 +127,7 @@ def calendar_save(
     holiday_subdivision: str = "",
     is_default: bool = False,
 ) -> Calendar:
-    _require_admin(by)
+    require_admin(by, _("Only an admin can change calendars and SLA policies."))
     name = (name or "").strip()
     if not name:
         raise DomainError(code="required", message=_("A calendar needs a name."), field="name")
@@ -183,7 +179,7 @@ def calendar_save(
 
 @transaction.atomic
 def holiday_add(*, by, calendar: Calendar, date: dt.date, name: str = "") -> Holiday:
-    _require_admin(by)
+    require_admin(by, _("Only an admin can change calendars and SLA policies."))
     try:
         with transaction.atomic():
             holiday = Holiday.objects.create(
@@ -202,7 +198,7 @@ def holiday_add(*, by, calendar: Calendar, date: dt.date, name: str = "") -> Hol
 
 @transaction.atomic
 def holiday_remove(*, by, holiday: Holiday) -> None:
-    _require_admin(by)
+    require_admin(by, _("Only an admin can change calendars and SLA policies."))
     calendar = holiday.calendar
     holiday.delete()
     Calendar.objects.filter(pk=calendar.pk).update(updated_at=dt.datetime.now(tz=dt.UTC))
@@ -252,7 +248,7 @@ def policy_save(
     first_response_by: str = FirstResponseBy.REPLY_OR_MOVE,
     due_soon_percent: int = 25,
 ) -> SlaPolicy:
-    _require_admin(by)
+    require_admin(by, _("Only an admin can change calendars and SLA policies."))
     name = (name or "").strip()
     if not name:
         raise DomainError(code="required", message=_("A policy needs a name."), field="name")
@@ -320,7 +316,7 @@ def policy_save(
 
 @transaction.atomic
 def policy_delete(*, by, policy: SlaPolicy) -> None:
-    _require_admin(by)
+    require_admin(by, _("Only an admin can change calendars and SLA policies."))
     pipeline_id = policy.pipeline_id
     policy.delete()
     _recompute_later(pipeline_ids=[pipeline_id])

@@ -16,7 +16,7 @@ from partnerdesk.core import clock
 from partnerdesk.core.access import admin_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
-from partnerdesk.crm.forms import DomainErrorFormMixin
+from partnerdesk.core.forms import DomainErrorFormMixin
 from partnerdesk.crm.models import Pipeline, Stage
 
 from . import services

@@ -9,26 +9,23 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from partnerdesk.core import clock
-from partnerdesk.core.tenancy import get_object_for_user_or_404
-from partnerdesk.crm.api import (
+from partnerdesk.core.api import (
     MAX_ID,
-    CompanyRef,
     Id,
     OptionalId,
     Page,
     PageParams,
-    PipelineRef,
     Problem,
-    StageRef,
     Strict,
     UserRef,
-    _lookup,
-    _owner,
-    _property_payload,
+    lookup,
     page_counts,
     require_staff,
+    staff_user,
 )
+from partnerdesk.core.tenancy import get_object_for_user_or_404
 from partnerdesk.crm.models import Company, Contact, Deal, Pipeline, Stage
+from partnerdesk.crm.schemas import CompanyRef, PipelineRef, StageRef, property_payload
 
 from . import selectors, services, sla_state
 from .models import Ticket
@@ -103,7 +100,7 @@ def ticket_out(ticket: Ticket, user, now: dt.datetime | None = None) -> dict:
         }
     data["sla_state"] = sla_state.ticket_state(ticket, now)
     data["sla_paused"] = ticket.sla_paused_at is not None
-    return {**data, **_property_payload(ticket, user)}
+    return {**data, **property_payload(ticket, user)}
 
 
 class TicketPage(Page):
@@ -204,9 +201,9 @@ def list_tickets(request, filters: Query[TicketFilters], page: Query[PageParams]
 )
 def create_ticket(request, payload: TicketIn):
     require_staff(request)
-    pipeline = _lookup(Pipeline, payload.pipeline_id, "pipeline")
-    stage = _lookup(Stage, payload.stage_id, "stage")
-    deal = _lookup(Deal, payload.deal_id, "deal")
+    pipeline = lookup(Pipeline, payload.pipeline_id, "pipeline")
+    stage = lookup(Stage, payload.stage_id, "stage")
+    deal = lookup(Deal, payload.deal_id, "deal")
     common = {
         "by": request.auth,
         "pipeline": pipeline,
@@ -214,10 +211,10 @@ def create_ticket(request, payload: TicketIn):
         "name": payload.name,
         "description": payload.description,
         "priority": payload.priority,
-        "owner": _owner(payload.owner_id),
+        "owner": staff_user(payload.owner_id),
         "source": "api",
     }
-    contact = _lookup(Contact, payload.contact_id, "contact")
+    contact = lookup(Contact, payload.contact_id, "contact")
     if deal is not None and payload.copy_from_deal:
         extra = {"contact": contact} if contact else {}
         ticket = services.ticket_create_from_deal(
@@ -225,7 +222,7 @@ def create_ticket(request, payload: TicketIn):
         )
     else:
         ticket = services.ticket_create(
-            company=_lookup(Company, payload.company_id, "company"),
+            company=lookup(Company, payload.company_id, "company"),
             deal=deal,
             contact=contact,
             properties=payload.properties,
@@ -247,11 +244,11 @@ def update_ticket(request, payload: TicketPatch, ticket_id: int = Id):
     data = payload.model_dump(exclude_unset=True)
     fields = {k: data[k] for k in ("name", "description", "priority") if data.get(k) is not None}
     if "owner_id" in data:
-        fields["owner"] = _owner(payload.owner_id)
+        fields["owner"] = staff_user(payload.owner_id)
     if "company_id" in data:
-        fields["company"] = _lookup(Company, payload.company_id, "company")
+        fields["company"] = lookup(Company, payload.company_id, "company")
     if "contact_id" in data:
-        fields["contact"] = _lookup(Contact, payload.contact_id, "contact")
+        fields["contact"] = lookup(Contact, payload.contact_id, "contact")
     services.ticket_update(ticket=ticket, by=request.auth, properties=payload.properties, **fields)
     return ticket_out(_tickets(request).get(pk=ticket.pk), request.auth)
 
@@ -264,7 +261,7 @@ def update_ticket(request, payload: TicketPatch, ticket_id: int = Id):
 def move_ticket(request, payload: TicketMove, ticket_id: int = Id):
 
     ticket = _ticket(request, ticket_id)
-    stage = _lookup(Stage, payload.stage_id, "stage")
+    stage = lookup(Stage, payload.stage_id, "stage")
     services.ticket_move(ticket=ticket, stage=stage, by=request.auth, properties=payload.properties)
     return ticket_out(_tickets(request).get(pk=ticket.pk), request.auth)
 

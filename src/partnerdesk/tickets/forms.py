@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk.crm.forms import DomainErrorFormMixin, PropertyFormMixin, staff_choice_field
+from partnerdesk.core.forms import DomainErrorFormMixin, staff_choice_field
+from partnerdesk.crm.forms import PropertyFormMixin
 from partnerdesk.crm.models import Company, Contact, Stage
 
 from .models import Priority, SavedView, Ticket

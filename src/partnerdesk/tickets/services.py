@@ -8,11 +8,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from partnerdesk.core import clock
-from partnerdesk.core.errors import DomainError, forbidden
+from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import record_event
+from partnerdesk.core.permissions import is_system, require_staff
+from partnerdesk.core.records import check_owner, field_labels, full_clean, set_fields
 from partnerdesk.crm import properties as props
 from partnerdesk.crm.models import Deal, ObjectType, Pipeline, Stage
-from partnerdesk.crm.services import _check_owner, _full_clean, _labels, _set_fields
 from partnerdesk.sla.clock import agency_calendar, target_times
 from partnerdesk.sla.models import FirstResponseBy, ResolutionFrom, SlaPolicy
 
@@ -21,11 +22,6 @@ from .rules import check_request_rules
 from .sla_state import due_soon_q, paused_overdue_q, unpaused_overdue_q
 
 DOMAIN_PROPERTIES = ("domain_name", "website_domain")
-
-
-def _require_staff(user) -> None:
-    if user is not None and not user.is_agency_staff:
-        raise forbidden()
 
 
 def ticket_name(*, stage: Stage, domain: str) -> str:
@@ -169,7 +165,7 @@ def ticket_create(
     now: dt.datetime | None = None,
 ) -> Ticket:
     """Open a ticket in an entry stage of a ticket pipeline, enforcing its required properties."""
-    _require_staff(by)
+    require_staff(by)
     now = now or clock.now()
     if pipeline.object_type != ObjectType.TICKET:
         raise DomainError(
@@ -201,7 +197,7 @@ def ticket_create(
             field="stage",
         )
     _check_priority(priority)
-    _check_owner(owner)
+    check_owner(owner)
     if company is None and deal is not None:
         company = deal.company
     if contact is not None and company is not None and contact.company_id not in (None, company.pk):
@@ -226,7 +222,7 @@ def ticket_create(
         stage_entered_at=now,
         sla_policy=policy_for(pipeline, stage),
     )
-    _full_clean(ticket, exclude=["pipeline", "stage", "entry_stage", "name", "sla_policy"])
+    full_clean(ticket, exclude=["pipeline", "stage", "entry_stage", "name", "sla_policy"])
     props.apply_properties(ticket, properties or {})
     if not ticket.name:
         ticket.name = ticket_name(stage=stage, domain=_domain_of(ticket))[:255]
@@ -322,7 +318,7 @@ TICKET_FIELDS = ("name", "description", "owner", "priority", "company", "contact
 
 @transaction.atomic
 def ticket_update(*, ticket: Ticket, by, properties: dict | None = None, **fields) -> Ticket:
-    _require_staff(by)
+    require_staff(by)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     unknown = set(fields) - set(TICKET_FIELDS)
     if unknown:
@@ -338,8 +334,8 @@ def ticket_update(*, ticket: Ticket, by, properties: dict | None = None, **field
     if "priority" in fields:
         _check_priority(fields["priority"])
     if "owner" in fields:
-        _check_owner(fields["owner"])
-    changes = _set_fields(ticket, fields, _labels(Ticket))
+        check_owner(fields["owner"])
+    changes = set_fields(ticket, fields, field_labels(Ticket))
     changes += props.apply_properties(ticket, properties or {})
     if changes:
         ticket.save()
@@ -366,7 +362,7 @@ def ticket_move(
 
     ``properties`` are set first, in the same transaction: the values the stage asks for.
     """
-    _require_staff(by)
+    require_staff(by)
     now = now or clock.now()
     if properties:
         ticket_update(ticket=ticket, by=by, properties=properties)
@@ -385,7 +381,7 @@ def ticket_move(
         return ticket
     props.ensure_can_enter(ticket, stage)
     previous = ticket.stage
-    if previous.pk == ticket.entry_stage_id and by is not None:
+    if previous.pk == ticket.entry_stage_id and not is_system(by):
         _record_first_response(ticket, now=now, by_move=True)
     if stage.waiting_on_customer:
         _pause(ticket, now)
@@ -428,7 +424,7 @@ def ticket_note_add(
     is_delay_cause: bool = False,
     now: dt.datetime | None = None,
 ) -> TicketNote:
-    _require_staff(by)
+    require_staff(by)
     now = now or clock.now()
     body = (body or "").strip()
     if not body:

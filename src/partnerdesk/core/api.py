@@ -1,0 +1,139 @@
+"""The API kit every app's ``api.py`` uses: problem and page schemas, paging, id parameters,
+strict request bodies, and the lookups that turn an id into a row or a clear problem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from ninja import Field, Path, Schema
+from pydantic import ConfigDict
+
+from .errors import DomainError, forbidden
+from .pagination import COUNT_CAP, capped_count
+
+MAX_ID = 2**62
+Id = Path(..., ge=1, le=MAX_ID)
+OptionalId = Field(None, ge=1, le=MAX_ID)
+
+
+class Problem(Schema):
+    code: str
+    message: str
+    field: str | None = None
+    errors: list[dict] = []
+
+
+class Page(Schema):
+    count: int = Field(
+        description="Matching rows, counted up to 10,000 (see count_is_exact)",
+    )
+    count_is_exact: bool = Field(
+        True, description="False when more than `count` rows match: page on until a page is short"
+    )
+    limit: int
+    offset: int
+
+
+class PageParams(Schema):
+    limit: int = Field(25, ge=1, le=200)
+    # Like the counts, paging stops at 10,000 rows (a deep OFFSET reads every row before it):
+    # narrow the filters to reach further.
+    offset: int = Field(
+        0, ge=0, le=COUNT_CAP, description="Rows to skip, at most 10,000; filter to reach further"
+    )
+
+
+class Strict(Schema):
+    """A request body that refuses unknown fields instead of ignoring them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserRef(Schema):
+    id: int
+    email: str
+    full_name: str
+
+
+def page_counts(qs: QuerySet) -> dict:
+    """The count fields of a Page: counted up to COUNT_CAP, never a scan of a whole table."""
+    count, exact = capped_count(qs)
+    return {"count": count, "count_is_exact": exact}
+
+
+def paginate(qs: QuerySet, params: PageParams, serialize: Callable[..., Any], user=None) -> dict:
+    """One page of ``qs`` with its counts, each row through ``serialize(row, user)``."""
+    items = list(qs[params.offset : params.offset + params.limit])
+    return {
+        **page_counts(qs),
+        "limit": params.limit,
+        "offset": params.offset,
+        "items": [serialize(item, user) for item in items],
+    }
+
+
+def require_staff(request) -> None:
+    """Staff-only resources do not exist for client users."""
+    if not request.auth.is_agency_staff:
+        raise Http404
+
+
+def forbid_clients(request) -> None:
+    """Client users read their company's records but change nothing: refuse before any lookup."""
+    if not request.auth.is_agency_staff:
+        raise forbidden("You do not have permission to do this.")
+
+
+def lookup(model: type[Model], pk: int | None, name: str, request=None):
+    """The row ``pk`` of ``model`` (scoped to the caller when ``request`` is given), None for
+    None, or a 422 problem naming the ``<name>_id`` field."""
+    if pk is None:
+        return None
+    qs = (
+        model._default_manager.all()
+        if request is None
+        else model._default_manager.for_user(request.auth)
+    )  # type: ignore[attr-defined]
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        raise DomainError(code="not_found", message=f"No {name} with id {pk}.", field=f"{name}_id")
+    return obj
+
+
+def staff_user(pk: int | None, field: str = "owner_id"):
+    """An active agency user by id (an owner, an assignee), or a 422 problem on ``field``."""
+    if pk is None:
+        return None
+    user = get_user_model()._default_manager.agency_staff().filter(pk=pk).first()  # type: ignore[attr-defined]
+    if user is None:
+        raise DomainError(
+            code="invalid_owner",
+            message="The owner must be an active agency user.",
+            field=field,
+        )
+    return user
+
+
+def search(qs: QuerySet, q: str | None, fields: Iterable[str]) -> QuerySet:
+    """Rows where any of ``fields`` contains ``q`` (case-insensitive); all rows for no ``q``."""
+    if not q:
+        return qs
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": q})
+    return qs.filter(condition)
+
+
+def fields_from(payload: Schema, names: Iterable[str], *, partial: bool) -> dict:
+    """The service keyword arguments in a body: for PATCH only what was sent (None clears only
+    the owner)."""
+    data = payload.model_dump(exclude_unset=partial)
+    return {
+        k: data[k]
+        for k in names
+        if k in data and not (partial and data[k] is None and k != "owner_id")
+    }
