@@ -81,7 +81,7 @@ def workflow_save(
     conditions_tree: dict | None = None,
     enabled: bool = True,
 ) -> Workflow:
-    require_admin(by)
+    require_admin(by, _("Only an admin can change automations."))
     name = (name or "").strip()
     if not name:
         raise DomainError(code="required", message=_("A workflow needs a name."), field="name")
@@ -102,7 +102,7 @@ def workflow_save(
 
 @transaction.atomic
 def workflow_set_conditions(*, by, workflow: Workflow, tree: dict) -> Workflow:
-    require_admin(by)
+    require_admin(by, _("Only an admin can change automations."))
     workflow.conditions = conditions.validate(tree or {})
     workflow.save(update_fields=["conditions", "updated_at"])
     record_event(
@@ -116,7 +116,7 @@ def workflow_set_conditions(*, by, workflow: Workflow, tree: dict) -> Workflow:
 
 @transaction.atomic
 def workflow_set_enabled(*, by, workflow: Workflow, enabled: bool) -> Workflow:
-    require_admin(by)
+    require_admin(by, _("Only an admin can change automations."))
     if workflow.enabled != enabled:
         workflow.enabled = enabled
         workflow.save(update_fields=["enabled", "updated_at"])
@@ -209,7 +209,7 @@ def _clean_action(type_: str, config: dict, secrets: dict) -> tuple[dict, dict]:
 def action_add(
     *, by, workflow: Workflow, type: str, config: dict | None = None, secrets: dict | None = None
 ) -> Action:
-    require_admin(by)
+    require_admin(by, _("Only an admin can change automations."))
     clean, encrypted = _clean_action(type, config or {}, secrets or {})
     last = workflow.actions.order_by("-order").first()
     action = Action.objects.create(
@@ -225,7 +225,7 @@ def action_add(
 
 @transaction.atomic
 def action_remove(*, by, action: Action) -> None:
-    require_admin(by)
+    require_admin(by, _("Only an admin can change automations."))
     record_event(
         kind="workflow.updated",
         subject=action.workflow,
@@ -237,7 +237,7 @@ def action_remove(*, by, action: Action) -> None:
 
 @transaction.atomic
 def action_move(*, by, action: Action, up: bool) -> None:
-    require_admin(by)
+    require_admin(by, _("Only an admin can change automations."))
     actions = list(action.workflow.actions.order_by("order", "id"))
     index = actions.index(action)
     other = index - 1 if up else index + 1
@@ -258,7 +258,7 @@ def integrations_save(
     github_webhook_secret: str = "",
     slack_webhook_url: str = "",
 ) -> IntegrationSettings:
-    require_admin(by)
+    require_admin(by, _("Only an admin can change automations."))
     integration = IntegrationSettings.load()
     repo = (github_repository or "").strip()
     if repo and (repo.count("/") != 1 or " " in repo):
