@@ -22,6 +22,12 @@ def _default_language():
     translation.deactivate()
 
 
+@pytest.fixture
+def dispatch(settings):
+    """Hand committed events to the workers (the test settings turn it off)."""
+    settings.PARTNERDESK_DISPATCH_EVENTS = True
+
+
 PASSWORD = "correct-horse-battery-staple"
 
 

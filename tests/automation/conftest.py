@@ -231,12 +231,6 @@ def integrations(admin, remote):
 
 
 @pytest.fixture
-def dispatch(settings):
-    """Hand committed events to the workers (the test settings turn it off)."""
-    settings.PARTNERDESK_DISPATCH_EVENTS = True
-
-
-@pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     """``with committed():`` runs the on-commit callbacks (event dispatch, emails) at the end,
     as the commit of a real request would; callbacks added by those callbacks run too."""

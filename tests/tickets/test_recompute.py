@@ -1,5 +1,6 @@
-"""Policy and calendar changes: open tickets' stored due times follow (recompute_sla_for_pipelines
-runs after commit; the ImmediateBackend runs it inline); closed tickets keep theirs."""
+"""Policy and calendar changes: open tickets' stored due times follow (sla records
+sla.targets_changed; after the commit the tickets app's handler runs recompute_sla_for_pipelines,
+inline under the ImmediateBackend); closed tickets keep theirs."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import datetime as dt
 import pytest
 
 from partnerdesk.core.errors import DomainError
+from partnerdesk.core.models import Event
 from partnerdesk.sla import services as sla_services
 from partnerdesk.sla.models import Calendar, Holiday, SlaPolicy, Unit
 from partnerdesk.tickets import services
 from tests.tickets import H, cairo, default_calendar, move, open_ticket, reload, ticket_pipeline
 
-pytestmark = pytest.mark.django_db
+# Recomputing reacts to the sla.targets_changed event, so committed events are processed.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dispatch")]
 
 SUN_THU = {str(d): [["09:00", "17:00"]] for d in (6, 0, 1, 2, 3)}
 
@@ -68,7 +71,9 @@ def test_policy_save_enqueues_the_recompute_on_commit(
     policy = SlaPolicy.objects.get(pipeline=ticket_pipeline("Email Creation"))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         save_policy(admin, policy, resolution=(24 * 60, Unit.CALENDAR))
-    assert [c for c in callbacks if "_recompute_later" in c.__qualname__]  # after the commit
+    # sla says what changed with an event; the tickets app recomputes after the commit.
+    event = Event.objects.filter(kind="sla.targets_changed").latest("pk")
+    assert event.data == {"pipeline_ids": [ticket.pipeline_id]}
     assert recomputed == []  # nothing before the commit
     assert reload(ticket).resolution_due_at == cairo(2026, 2, 3, 10, 0)
     for callback in callbacks:

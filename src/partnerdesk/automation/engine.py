@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError
-from partnerdesk.core.events import record_event
+from partnerdesk.core.events import record_event, run_handlers
 from partnerdesk.core.models import Event
 from partnerdesk.core.queue import enqueue_later, pending
 
@@ -89,10 +89,8 @@ def process_event(event_id: int) -> int:
     event = Event.objects.filter(pk=event_id).first()
     if event is None or event.processed_at is not None:
         return 0
-    from partnerdesk.notifications.handlers import handle_event as notify_event
-
     subject = subject_of(event)
-    notify_event(event, subject)
+    run_handlers(event, subject)
     touched = 0
     triggers = EVENT_TRIGGERS.get(event.kind, [])
     if triggers and subject is not None:

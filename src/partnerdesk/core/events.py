@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -56,3 +57,21 @@ def register_describer(kind: str, describe: Callable[[Event], str]) -> None:
 def describe(event: Event) -> str:
     fn = _DESCRIBERS.get(event.kind)
     return fn(event) if fn else event.kind
+
+
+# Built-in reactions to events, registered by each app for the kinds it reacts to (SLA alerts,
+# recomputing due times after a calendar change). The worker that processes an event runs them
+# before the automations; this is how a lower app's change reaches a higher app.
+_HANDLERS: dict[str, list[Callable[[Event, Any], None]]] = {}
+
+
+def register_handler(kinds: Iterable[str], handler: Callable[[Event, Any], None]) -> None:
+    for kind in kinds:
+        handlers = _HANDLERS.setdefault(str(kind), [])
+        if handler not in handlers:
+            handlers.append(handler)
+
+
+def run_handlers(event: Event, subject) -> None:
+    for handler in _HANDLERS.get(event.kind, ()):
+        handler(event, subject)

@@ -7,9 +7,11 @@ from django.utils.translation import gettext as _
 from .models import Kind
 from .services import notify
 
+SLA_ALERT_KINDS = ("ticket.sla_due_soon", "ticket.sla_breached")
+
 
 def handle_event(event, subject) -> None:
-    if event.kind not in ("ticket.sla_due_soon", "ticket.sla_breached") or subject is None:
+    if event.kind not in SLA_ALERT_KINDS or subject is None:
         return
     ticket = subject
     users = [ticket.owner] if ticket.owner_id else []

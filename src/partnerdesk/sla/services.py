@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.core.errors import DomainError, conflict
 from partnerdesk.core.events import record_event
-from partnerdesk.core.permissions import require_admin
+from partnerdesk.core.permissions import person, require_admin
 
 from .calendar import WorkingCalendar
+from .events import SlaEvent
 from .models import Calendar, FirstResponseBy, Holiday, ResolutionFrom, SlaPolicy, Unit
 
 INTERVAL = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
@@ -99,11 +100,15 @@ def build_calendar(
         raise DomainError(code="invalid_calendar", message=str(exc), field=field) from None
 
 
-def _recompute_later(*, pipeline_ids=None) -> None:
-    from partnerdesk.tickets.tasks import recompute_sla_for_pipelines
-
-    ids = list(pipeline_ids) if pipeline_ids is not None else None
-    transaction.on_commit(lambda: recompute_sla_for_pipelines.enqueue(pipeline_ids=ids))
+def _targets_changed(subject, *, by, pipeline_ids: list[int] | None = None) -> None:
+    """Due times of open tickets depend on this change: say so with an event, in this transaction.
+    The tickets app reacts by recomputing them (sla knows nothing of tickets)."""
+    record_event(
+        kind=SlaEvent.TARGETS_CHANGED,
+        subject=subject,
+        actor=person(by),
+        data={"pipeline_ids": sorted(set(pipeline_ids)) if pipeline_ids is not None else None},
+    )
 
 
 def _pipelines_using(calendar: Calendar) -> list[int]:
@@ -165,15 +170,15 @@ def calendar_save(
             "name",
         ) from None
     record_event(
-        kind="calendar.created" if creating else "calendar.updated",
+        kind=SlaEvent.CALENDAR_CREATED if creating else SlaEvent.CALENDAR_UPDATED,
         subject=calendar,
         actor=by,
         data={"name": name, "timezone": timezone},
     )
     if not creating:
-        _recompute_later(pipeline_ids=_pipelines_using(calendar))
+        _targets_changed(calendar, by=by, pipeline_ids=_pipelines_using(calendar))
     elif is_default:
-        _recompute_later()
+        _targets_changed(calendar, by=by)
     return calendar
 
 
@@ -192,7 +197,7 @@ def holiday_add(*, by, calendar: Calendar, date: dt.date, name: str = "") -> Hol
             "date",
         ) from None
     Calendar.objects.filter(pk=calendar.pk).update(updated_at=dt.datetime.now(tz=dt.UTC))
-    _recompute_later(pipeline_ids=_pipelines_using(calendar))
+    _targets_changed(calendar, by=by, pipeline_ids=_pipelines_using(calendar))
     return holiday
 
 
@@ -202,7 +207,7 @@ def holiday_remove(*, by, holiday: Holiday) -> None:
     calendar = holiday.calendar
     holiday.delete()
     Calendar.objects.filter(pk=calendar.pk).update(updated_at=dt.datetime.now(tz=dt.UTC))
-    _recompute_later(pipeline_ids=_pipelines_using(calendar))
+    _targets_changed(calendar, by=by, pipeline_ids=_pipelines_using(calendar))
 
 
 def to_amount(value, unit_key: str, field: str) -> tuple[int | None, str]:
@@ -305,18 +310,18 @@ def policy_save(
             "entry_stage",
         ) from None
     record_event(
-        kind="sla_policy.created" if creating else "sla_policy.updated",
+        kind=SlaEvent.POLICY_CREATED if creating else SlaEvent.POLICY_UPDATED,
         subject=policy,
         actor=by,
         data={"name": name},
     )
-    _recompute_later(pipeline_ids=[pipeline.pk])
+    _targets_changed(policy, by=by, pipeline_ids=[pipeline.pk])
     return policy
 
 
 @transaction.atomic
 def policy_delete(*, by, policy: SlaPolicy) -> None:
     require_admin(by, _("Only an admin can change calendars and SLA policies."))
-    pipeline_id = policy.pipeline_id
+    pipeline = policy.pipeline
     policy.delete()
-    _recompute_later(pipeline_ids=[pipeline_id])
+    _targets_changed(pipeline, by=by, pipeline_ids=[pipeline.pk])
