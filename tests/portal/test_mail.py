@@ -205,3 +205,165 @@ def test_a_failed_send_is_not_marked_sent_and_goes_out_on_the_retry(
     assert mail.send_message_emails(message.pk, attempt=1) == 1
     assert mail.send_message_emails(message.pk, attempt=2) == 0  # sent once only
     assert [m for m in mailbox.to(client_user.email) if "Are you there?" in m.text]
+
+
+# ---------------------------------------------------------------- automatic mail, signatures
+
+
+def a_message(original, *, sender: str, body: str, **headers) -> bytes:
+    """A reply whose body is exactly ``body`` (no signature added), to ``original``'s reply
+    address; ``subject`` and other headers may be given (``Auto_Submitted`` -> Auto-Submitted)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = reply_to(original)
+    message["Subject"] = headers.pop("subject", "Re: " + original.subject)
+    message["Message-ID"] = headers.pop("message_id", "<reply-2@client.example>")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return bytes(message)
+
+
+def test_an_out_of_office_reply_from_the_right_sender_posts_nothing_and_sends_nothing(
+    conversation, client_user, mailbox, caplog
+):
+    _task, received = conversation
+    raw = a_message(
+        received,
+        sender=client_user.email,
+        body="I am out of the office until Monday and will answer on my return.",
+        Auto_Submitted="auto-replied",
+        subject="Automatic reply: " + received.subject,
+    )
+    with caplog.at_level("INFO", logger="partnerdesk.portal.inbound"):
+        assert feed(raw) == "ignored automatic"
+    assert not Message.objects.filter(via=Via.EMAIL).exists()
+    assert not mailbox.messages  # no forward to the agency, no bounce to the sender
+    assert "dropped as automatic mail (Auto-Submitted: auto-replied)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("sender", "headers"),
+    [
+        (None, {"Auto_Submitted": "auto-generated"}),
+        (None, {"X_Autoreply": "yes"}),
+        (None, {"X_Autorespond": "Out of office"}),
+        (None, {"Precedence": "bulk"}),
+        (None, {"Precedence": "junk"}),
+        (None, {"Precedence": "list"}),
+        (None, {"Precedence": "auto_reply"}),
+        (None, {"subject": "Automatic reply: Re: [Agency] Merge duplicate contacts"}),
+        (None, {"subject": "Out of Office: Re: [Agency] Merge duplicate contacts"}),
+        (None, {"subject": "Risposta automatica: Re: [Agency] Merge duplicate contacts"}),
+        (None, {"subject": "رد تلقائي: Re: [Agency] Merge duplicate contacts"}),
+        ("MAILER-DAEMON@client.example", {}),
+        ("no-reply@client.example", {}),
+        ("noreply@client.example", {}),
+    ],
+    ids=[
+        "auto-generated",
+        "x-autoreply",
+        "x-autorespond",
+        "bulk",
+        "junk",
+        "list",
+        "auto_reply",
+        "automatic-reply",
+        "out-of-office",
+        "risposta-automatica",
+        "arabic-auto-reply",
+        "mailer-daemon",
+        "no-reply",
+        "noreply",
+    ],
+)
+def test_automatic_mail_posts_nothing_and_is_not_answered(
+    conversation, client_user, mailbox, sender, headers
+):
+    _task, received = conversation
+    raw = a_message(
+        received, sender=sender or client_user.email, body="Away until Monday.", **headers
+    )
+    assert feed(raw) == "ignored automatic"
+    assert not Message.objects.filter(via=Via.EMAIL).exists()
+    assert not mailbox.messages
+
+
+OUTLOOK_EN = """\
+Yes, keep the most recently updated one.
+
+Kind regards
+Mario Rossi | Operations Manager
+Nile Dental
+Tel +39 02 1234 5678
+
+________________________________
+From: Agency <reply@reply.localhost>
+Sent: Monday, 1 December 2026 10:00
+To: Mario Rossi <client@acme-dental.com>
+Subject: [Agency] Merge duplicate contacts
+
+Which property decides the survivor?
+"""
+
+OUTLOOK_IT = """\
+Yes, keep the most recently updated one.
+
+Cordiali saluti
+Mario Rossi | Responsabile operativo
+Nile Dental S.r.l.
+Tel +39 02 1234 5678
+
+________________________________
+Da: Agency <reply@reply.localhost>
+Inviato: lunedì 1 dicembre 2026 10:00
+A: Mario Rossi <client@acme-dental.com>
+Oggetto: [Agency] Merge duplicate contacts
+
+Which property decides the survivor?
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "posted"),
+    [
+        (OUTLOOK_EN, "Yes, keep the most recently updated one."),
+        (OUTLOOK_IT, "Yes, keep the most recently updated one."),
+        ("Yes, the newest.\n\nSent from my iPhone\n", "Yes, the newest."),
+        ("Sì, il più recente.\n\nInviato da iPhone\n", "Sì, il più recente."),
+        ("نعم، الأحدث.\n\nأرسلت من الـ iPhone\n", "نعم، الأحدث."),
+        ("نعم، الأحدث.\n\nمرسل من iPhone\n", "نعم، الأحدث."),
+        (
+            "نعم، الأحدث تحديثاً.\n\n"
+            "في الأحد، 1 ديسمبر 2026 في 10:00 ص، كتب Agency <reply@reply.localhost>:\n"
+            "> Which property decides the survivor?\n> Thanks\n",
+            "نعم، الأحدث تحديثاً.",
+        ),
+        (
+            "With regards to the survivor: the newest one.\n"
+            "Kind regards to the team, the last cleanup was great.\n"
+            "Please merge the companies too.\n",
+            "With regards to the survivor: the newest one.\n"
+            "Kind regards to the team, the last cleanup was great.\n"
+            "Please merge the companies too.",
+        ),
+    ],
+    ids=[
+        "outlook-en",
+        "outlook-it",
+        "iphone-en",
+        "iphone-it",
+        "iphone-ar",
+        "iphone-ar-2",
+        "arabic-attribution",
+        "regards-mid-text",
+    ],
+)
+def test_a_reply_is_posted_without_its_sign_off_or_history(
+    conversation, client_user, agent, mailbox, body, posted
+):
+    _task, received = conversation
+    assert feed(a_message(received, sender=client_user.email, body=body)) == "posted"
+    assert Message.objects.get(via=Via.EMAIL).body == posted
+    (forwarded,) = [m for m in mailbox.to(agent.email) if m.message["Reply-To"]]
+    assert posted.splitlines()[0] in forwarded.text

@@ -1,10 +1,12 @@
 """Reply-by-email: an emailed reply becomes a message on its task, or a polite bounce.
 
-A reply is posted only when its reply address carries a valid token (mail.read_token) for a
-task the named user may still see, the token is not too old, and the sender is that user.
-Quoted history and signatures are removed (mail-parser-reply); HTML-only replies are sanitised
-(nh3) and turned into text. Anything else posts nothing and the sender gets a bounce that says
-why — except automatic mail (no sender, mailer daemons, auto-submitted, bulk), to avoid loops.
+Automatic mail (out-of-office replies, bounces, bulk and list mail, no-reply senders: see
+notifications.inbound_mail) is recognised first and dropped: nothing is posted and nothing is
+answered, and a log line records it. Otherwise a reply is posted only when its reply address
+carries a valid token (mail.read_token) for a task the named user may still see, the token is
+not too old, and the sender is that user; its text is cleaned by inbound_mail.reply_text
+(quoted history, attribution line, signature and trailing sign-off removed; HTML-only replies
+sanitised). Anything else posts nothing and the sender gets a bounce that says why.
 """
 
 from __future__ import annotations
@@ -12,28 +14,26 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import html
 import logging
-import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
-import nh3
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.accounts.models import User
 from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError
+from partnerdesk.notifications import inbound_mail
 
-from . import mail
+from . import mail, services
+from .models import Task, Via
 
 log = logging.getLogger(__name__)
-REPLY_LANGUAGES = ["en", "it", "de", "fr", "es", "pt", "nl"]
 
 REASONS = {
     "no_token": _("The address you wrote to is not a reply address of a task."),
@@ -58,15 +58,6 @@ class Result:
     details: dict = field(default_factory=dict)
 
 
-def _is_automatic(msg: EmailMessage, sender: str) -> bool:
-    local = sender.split("@")[0].lower()
-    if not sender or local in {"mailer-daemon", "postmaster", "noreply", "no-reply"}:
-        return True
-    auto = str(msg.get("Auto-Submitted", "no")).strip().lower()
-    precedence = str(msg.get("Precedence", "")).strip().lower()
-    return auto != "no" or precedence in {"bulk", "junk", "list"} or bool(msg.get("List-Id"))
-
-
 def _token_in(msg: EmailMessage, envelope: list[str]) -> str | None:
     domain = settings.PARTNERDESK_REPLY_DOMAIN.lower()
     headers = [
@@ -83,67 +74,26 @@ def _token_in(msg: EmailMessage, envelope: list[str]) -> str | None:
     return None
 
 
-def _text_of(msg: EmailMessage) -> str:
-    part = msg.get_body(preferencelist=("plain",))
-    if part is not None:
-        return part.get_content()
-    part = msg.get_body(preferencelist=("html",))
-    if part is None:
-        return ""
-    cleaned = nh3.clean(part.get_content(), tags={"p", "br", "div", "blockquote"}, attributes={})
-    cleaned = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", cleaned)
-    cleaned = re.sub(r"<[^>]+>", "", cleaned)
-    return html.unescape(cleaned)
-
-
-def _strip_quotes(text: str) -> str:
-    from mailparser_reply import EmailReplyParser
-
-    try:
-        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
-    except Exception:  # a parser failure must not lose the reply: keep the whole text
-        log.exception("reply parser failed; keeping the whole text")
-        reply = text
-    lines = (reply or "").replace("\r\n", "\n").split("\n")
-    kept = []
-    for line in lines:
-        if line.strip() in {"--", "-- "} or line.startswith("-- "):
-            break  # a signature starts here
-        if line.startswith(">"):
-            continue
-        kept.append(line)
-    return "\n".join(kept).strip()
-
-
-def _files_of(msg: EmailMessage) -> list:
-    files = []
-    for part in msg.iter_attachments():
-        name = part.get_filename()
-        if not name:
-            continue
-        payload = part.get_payload(decode=True) or b""
-        files.append(SimpleUploadedFile(name, payload, part.get_content_type()))
-    return files
-
-
 def receive(raw: bytes, *, envelope_to: list[str] | None = None) -> Result:
     """Handle one RFC 822 message. Raises ValueError when ``raw`` is not an email at all."""
-    from partnerdesk.accounts.models import User
-
-    from . import services
-    from .models import Task, Via
-
     if not raw or not raw.strip():
         raise ValueError("empty input")
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     if not msg.keys():
         raise ValueError("no headers")
+    automatic = inbound_mail.automatic_reason(msg)
+    if automatic:
+        log.info(
+            "inbound email dropped as automatic mail (%s): from %s, subject %r, message-id %s",
+            automatic,
+            msg.get("From", ""),
+            str(msg.get("Subject", "")),
+            msg.get("Message-ID", ""),
+        )
+        return Result("ignored", "automatic", details={"why": automatic})
     sender = parseaddr(str(msg.get("From", "")))[1].strip()
-    automatic = _is_automatic(msg, sender)
 
     def bounce(reason: str, user=None, **params) -> Result:
-        if automatic:
-            return Result("ignored", reason)
         _send_bounce(sender, reason, msg, user=user, params=params)
         return Result("bounced", reason, bounce_to=sender)
 
@@ -165,7 +115,7 @@ def receive(raw: bytes, *, envelope_to: list[str] | None = None) -> Result:
         return bounce("sender", user)
     if not (user.is_agency_staff or user.company_id == task.company_id):
         return bounce("forbidden", user)
-    body = _strip_quotes(_text_of(msg))
+    body = inbound_mail.reply_text(msg)
     if not body:
         return bounce("empty", user)
     message_id = str(msg.get("Message-ID", "")).strip()[:255] or None
@@ -174,7 +124,7 @@ def receive(raw: bytes, *, envelope_to: list[str] | None = None) -> Result:
             by=user,
             task=task,
             body=body,
-            files=_files_of(msg),
+            files=inbound_mail.attachments(msg),
             via=Via.EMAIL,
             email_message_id=message_id,
         )
