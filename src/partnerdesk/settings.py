@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "partnerdesk.notifications",
     "partnerdesk.automation",
     "partnerdesk.portal",
+    "partnerdesk.dashboard",
     "partnerdesk.api",
 ]
 

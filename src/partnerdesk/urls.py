@@ -12,6 +12,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("partnerdesk.accounts.urls")),
+    path("app/", include("partnerdesk.dashboard.urls")),
     path("app/", include("partnerdesk.crm.urls")),
     path("app/tickets/", include("partnerdesk.tickets.urls")),
     path("app/tasks/", include("partnerdesk.portal.staff_urls")),

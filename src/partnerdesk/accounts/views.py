@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from partnerdesk.core.access import admin_required
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.forms import DomainErrorFormMixin
-from partnerdesk.crm.models import Company
 
 from . import services
 from .models import ApiToken, ClientRole, Invitation, Role, Team, User
@@ -172,7 +171,8 @@ class InviteForm(DomainErrorFormMixin, forms.Form):
     email = forms.EmailField(label=gettext_lazy("Email"))
     role = forms.ChoiceField(choices=Role.choices, label=gettext_lazy("Role"))
     company = forms.ModelChoiceField(
-        queryset=Company.objects.order_by("name"),
+        # The client's company: crm's model, reached through the field (accounts sits below crm).
+        queryset=User._meta.get_field("company").related_model.objects.order_by("name"),
         required=False,
         label=gettext_lazy("Company (client users)"),
     )

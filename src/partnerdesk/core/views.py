@@ -10,7 +10,7 @@ def home(request):
         return redirect("accounts:login")
     if request.user.is_client:
         return redirect("portal:home")
-    return redirect("crm:dashboard")
+    return redirect("dashboard:home")
 
 
 @require_GET

@@ -7,7 +7,6 @@ from . import config_views, import_views, views
 app_name = "crm"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("companies/", views.company_list, name="company_list"),
     path("companies/export.csv", views.company_export, name="company_export"),
     path("companies/new/", views.company_form, name="company_create"),

@@ -12,21 +12,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from partnerdesk.core import clock
 from partnerdesk.core.access import staff_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
 from partnerdesk.core.listing import Listing
 from partnerdesk.core.tenancy import get_object_for_user_or_404
-from partnerdesk.portal import selectors as task_selectors
-from partnerdesk.portal.services import current_plan
-from partnerdesk.tickets import selectors as ticket_selectors
 
 from . import properties as props
 from . import selectors, services
 from .forms import CompanyForm, ContactForm, DealForm, DealMoveForm, LineItemForm
-from .models import Company, Contact, Deal, Lifecycle, LineItem, Pipeline, Stage, StageKind
+from .models import Lifecycle, LineItem, Pipeline, Stage, StageKind
 
 COMPANY_LISTING = Listing(
     search_fields=("name", "domain", "hub_id"),
@@ -104,38 +100,6 @@ def _csv_response(filename: str, header: list[str], rows):
     return response
 
 
-@staff_required
-@require_GET
-def dashboard(request):
-    """The staff home: what needs attention (tickets, client tasks), then the deals."""
-    now = clock.now()
-    deal_counts = (
-        Deal.objects.values("pipeline__name", "stage__kind")
-        .annotate(n=Count("id"))
-        .order_by("pipeline__name")
-    )
-    summary = {}
-    for row in deal_counts:
-        summary.setdefault(row["pipeline__name"], {"open": 0, "won": 0, "lost": 0})[
-            row["stage__kind"]
-        ] = row["n"]
-    return render(
-        request,
-        "crm/dashboard.html",
-        {
-            "companies": Company.objects.filter(lifecycle=Lifecycle.CLIENT).count(),
-            "contacts": Contact.objects.count(),
-            "open_deals": Deal.objects.filter(stage__kind=StageKind.OPEN).count(),
-            "pipelines": summary,
-            "my_deals": selectors.deals_for(request.user).filter(
-                owner=request.user, stage__kind=StageKind.OPEN
-            )[:10],
-            "tickets": ticket_selectors.attention_counts(request.user, now=now),
-            "tasks": task_selectors.triage_counts(now=now),
-        },
-    )
-
-
 # ---------------------------------------------------------------- companies
 
 
@@ -198,7 +162,6 @@ def company_detail(request, pk):
             "deals": company.deals.select_related("pipeline", "stage", "owner")[:50],
             "users": company.users.all(),
             "timeline": _timeline(company),
-            "plan": current_plan(company.pk),
         },
     )
 
