@@ -124,6 +124,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
+    # A default's stable key (blank on the rows admins add), see core.defaults.
+    key = models.SlugField(max_length=64, blank=True, editable=False)
     members = models.ManyToManyField(User, related_name="teams", blank=True)
     lead = models.ForeignKey(
         User,
@@ -140,6 +142,11 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=~models.Q(key=""), name="team_unique_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

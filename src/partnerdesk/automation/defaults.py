@@ -1,229 +1,302 @@
 """The default workflows 1–8 of PRODUCT.md part 4 (rule 9 is the deal service's won-stage check).
 
-Installed once (by key); an admin may edit or disable them. The Slack and GitHub ones start
-disabled until Integrations are configured, so a fresh install has no failing runs.
+Each is installed once per key (``core.defaults``): an admin may edit, disable or delete one and
+``migrate`` leaves it so. They point at default pipelines, stages, teams and products by key
+(``Ref``); a workflow whose records are gone (an admin deleted them) is not installed. The
+Slack and GitHub ones start disabled until Integrations are configured, so a fresh install has
+no failing runs.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 from django.db import transaction
 
-from partnerdesk.accounts.models import Team
-from partnerdesk.crm.models import Pipeline, Product
+from partnerdesk.accounts.defaults import EMAIL_PROVISIONING, SUPPORT, WEBSITE, default_team
+from partnerdesk.core.defaults import install_once, is_installed
+from partnerdesk.crm.models import ObjectType, Pipeline, Product, Stage
 
 from .models import Action, Trigger, Workflow
 
 
-def _stage(pipeline: Pipeline, name: str) -> int:
-    return pipeline.stages.get(name=name).pk
+@dataclass(frozen=True)
+class Ref:
+    """A default record a workflow points at, by key; its id is filled in at install time."""
+
+    kind: str  # pipeline, stage, team or product
+    key: str
+    object_type: str = ""
+    pipeline: str = ""  # a stage's pipeline key
+
+
+def _pipeline(object_type: str, key: str) -> Ref:
+    return Ref("pipeline", key, object_type=object_type)
+
+
+def _stage(pipeline: Ref, key: str) -> Ref:
+    return Ref("stage", key, object_type=pipeline.object_type, pipeline=pipeline.key)
+
+
+def _team(key: str) -> Ref:
+    return Ref("team", key)
+
+
+def _product(key: str) -> Ref:
+    return Ref("product", key)
+
+
+EMAIL_DEALS = _pipeline(ObjectType.DEAL, "email-subscription")
+WEBSITE_DEALS = _pipeline(ObjectType.DEAL, "website-creation")
+CREATION = _pipeline(ObjectType.TICKET, "email-creation")
+REQUESTS = _pipeline(ObjectType.TICKET, "email-related-requests")
+DOMAINS = _pipeline(ObjectType.TICKET, "domain-related-requests")
+BUGS = _pipeline(ObjectType.TICKET, "bug-investigation")
+WEBSITES = _pipeline(ObjectType.TICKET, "website-creation")
+
+# key, name, enabled, trigger, trigger config, conditions, actions (type, config)
+WORKFLOWS = [
+    (
+        "email-won-new-client",
+        "Email subscription won (new client) → Email Creation ticket",
+        True,
+        Trigger.DEAL_STAGE_ENTERED,
+        {"pipeline_id": EMAIL_DEALS, "stage_kind": "won"},
+        {"all": [{"field": "company.won_deals_before", "op": "equals", "value": 0}]},
+        [
+            (
+                "create_ticket",
+                {"pipeline_id": CREATION, "stage_id": _stage(CREATION, "new")},
+            ),
+            ("assign_owner", {"team_id": _team(SUPPORT), "mode": "lead"}),
+        ],
+    ),
+    (
+        "email-waiting-for-upgrade",
+        "Email Creation: waiting for upgrade → notify email provisioning",
+        True,
+        Trigger.TICKET_STAGE_ENTERED,
+        {"pipeline_id": CREATION, "stage_id": _stage(CREATION, "waiting-for-upgrade")},
+        {},
+        [
+            (
+                "notify",
+                {
+                    "team_id": _team(EMAIL_PROVISIONING),
+                    "title": "Upgrade the mailboxes: {{ ticket.name }}",
+                    "message": "The emails for {{ ticket.properties.domain_name }} are created and wait for the upgrade.",
+                },
+            )
+        ],
+    ),
+    (
+        "email-upgraded",
+        "Email Creation: emails upgraded → notify the support team",
+        True,
+        Trigger.TICKET_STAGE_ENTERED,
+        {"pipeline_id": CREATION, "stage_id": _stage(CREATION, "emails-upgraded")},
+        {},
+        [
+            (
+                "notify",
+                {
+                    "team_id": _team(SUPPORT),
+                    "title": "Emails upgraded: {{ ticket.name }}",
+                    "message": "Contact the customer and deliver the emails for {{ ticket.properties.domain_name }}.",
+                },
+            )
+        ],
+    ),
+    (
+        "email-won-existing-client",
+        "Email subscription won (existing client) → Add Email Licence ticket",
+        True,
+        Trigger.DEAL_STAGE_ENTERED,
+        {"pipeline_id": EMAIL_DEALS, "stage_kind": "won"},
+        {"all": [{"field": "company.won_deals_before", "op": "gt", "value": 0}]},
+        [
+            (
+                "create_ticket",
+                {
+                    "pipeline_id": REQUESTS,
+                    "stage_id": _stage(REQUESTS, "add-email-licence"),
+                },
+            )
+        ],
+    ),
+    (
+        "email-lost",
+        "Email subscription lost → Cancel Emails ticket",
+        True,
+        Trigger.DEAL_STAGE_ENTERED,
+        {"pipeline_id": EMAIL_DEALS, "stage_kind": "lost"},
+        {"all": [{"field": "deal.properties.domain_name", "op": "is_set"}]},
+        [
+            (
+                "create_ticket",
+                {
+                    "pipeline_id": REQUESTS,
+                    "stage_id": _stage(REQUESTS, "cancel-emails"),
+                },
+            )
+        ],
+    ),
+    (
+        "domain-deletion-won",
+        "Deal won with Domain Deletion → Domain Deletion ticket",
+        True,
+        Trigger.DEAL_STAGE_ENTERED,
+        {"stage_kind": "won", "product_id": _product("domain-deletion")},
+        {},
+        [
+            (
+                "create_ticket",
+                {
+                    "pipeline_id": DOMAINS,
+                    "stage_id": _stage(DOMAINS, "domain-deletion"),
+                },
+            )
+        ],
+    ),
+    (
+        "website-won",
+        "Website deal won → Website Creation ticket for the website team",
+        True,
+        Trigger.DEAL_STAGE_ENTERED,
+        {"pipeline_id": WEBSITE_DEALS, "stage_kind": "won"},
+        {},
+        [
+            (
+                "create_ticket",
+                {
+                    "pipeline_id": WEBSITES,
+                    "stage_id": _stage(WEBSITES, "new"),
+                },
+            ),
+            ("assign_owner", {"team_id": _team(WEBSITE), "mode": "round_robin"}),
+        ],
+    ),
+    (
+        "website-delivered-slack",
+        "Website delivered → Slack message with the domain",
+        False,
+        Trigger.TICKET_STAGE_ENTERED,
+        {
+            "pipeline_id": WEBSITES,
+            "stage_id": _stage(WEBSITES, "website-delivered"),
+        },
+        {},
+        [
+            (
+                "slack",
+                {
+                    "text": "Website delivered: {{ ticket.properties.website_domain }} ({{ company.name }})"
+                },
+            )
+        ],
+    ),
+    (
+        "bug-confirmed-github",
+        "Bug confirmed → GitHub issue, number stored, waiting for dev reply",
+        False,
+        Trigger.TICKET_STAGE_ENTERED,
+        {
+            "pipeline_id": BUGS,
+            "stage_id": _stage(BUGS, "bug-confirmed-issue-opened"),
+        },
+        {},
+        [
+            (
+                "github_issue",
+                {
+                    "title": "{{ ticket.name }}",
+                    "body": "{{ ticket.properties.backoffice_link }}\n\nPartnerdesk ticket #{{ ticket.id }}",
+                },
+            ),
+            (
+                "move_stage",
+                {"stage_id": _stage(BUGS, "waiting-for-dev-reply")},
+            ),
+        ],
+    ),
+    (
+        "bug-issue-closed",
+        "Tracker issue closed → Resolved By Dev",
+        True,
+        Trigger.TRACKER_ISSUE_CLOSED,
+        {"pipeline_id": BUGS},
+        {},
+        [("move_stage", {"stage_id": _stage(BUGS, "resolved-by-dev")})],
+    ),
+]
+
+
+class _Missing(LookupError):
+    """A record a default workflow points at is not there."""
+
+
+def _id(ref: Ref) -> int:
+    if ref.kind == "team":
+        found = default_team(ref.key)
+        if found is None:
+            raise _Missing(ref)
+        return found.pk
+    if ref.kind == "pipeline":
+        rows = Pipeline.objects.filter(object_type=ref.object_type, key=ref.key)
+    elif ref.kind == "stage":
+        rows = Stage.objects.filter(
+            pipeline__object_type=ref.object_type, pipeline__key=ref.pipeline, key=ref.key
+        )
+    else:
+        rows = Product.objects.filter(key=ref.key)
+    pk = rows.values_list("pk", flat=True).first()
+    if pk is None:
+        raise _Missing(ref)
+    return pk
+
+
+def _resolve(value):
+    """``value`` with every ``Ref`` in it replaced by the record's id (``_Missing`` if gone)."""
+    if isinstance(value, Ref):
+        return _id(value)
+    if isinstance(value, dict):
+        return {k: _resolve(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_resolve(v) for v in value)
+    return value
+
+
+def _create(key, name, enabled, trigger, config, conditions, actions) -> Workflow:
+    workflow = Workflow.objects.filter(key=key).first()
+    if workflow is not None:  # made before the ledger existed
+        return workflow
+    workflow = Workflow.objects.create(
+        key=key,
+        name=name,
+        enabled=enabled,
+        trigger=trigger,
+        trigger_config=config,
+        conditions=conditions,
+    )
+    for order, (type_, action_config) in enumerate(actions):
+        Action.objects.create(workflow=workflow, order=order, type=type_, config=action_config)
+    return workflow
 
 
 @transaction.atomic
 def install_default_workflows() -> None:
-    deal = {p.name: p for p in Pipeline.objects.filter(object_type="deal")}
-    ticket = {p.name: p for p in Pipeline.objects.filter(object_type="ticket")}
-    needed_deal = {"Email Subscription", "Website Creation"}
-    needed_ticket = {
-        "Email Creation",
-        "Email Related Requests",
-        "Domain Related Requests",
-        "Bug Investigation",
-        "Website Creation",
-    }
-    if not needed_deal <= deal.keys() or not needed_ticket <= ticket.keys():
-        return
-    support, _ = Team.objects.get_or_create(name="Support Team")
-    provisioning, _ = Team.objects.get_or_create(name="Email Provisioning")
-    website, _ = Team.objects.get_or_create(name="Website Team")
-    deletion = Product.objects.filter(sku="domain-deletion").first()
-    email, creation = deal["Email Subscription"], ticket["Email Creation"]
-    definitions = [
-        (
-            "email-won-new-client",
-            "Email subscription won (new client) → Email Creation ticket",
-            True,
-            Trigger.DEAL_STAGE_ENTERED,
-            {"pipeline_id": email.pk, "stage_kind": "won"},
-            {"all": [{"field": "company.won_deals_before", "op": "equals", "value": 0}]},
-            [
-                (
-                    "create_ticket",
-                    {"pipeline_id": creation.pk, "stage_id": _stage(creation, "New")},
-                ),
-                ("assign_owner", {"team_id": support.pk, "mode": "lead"}),
-            ],
-        ),
-        (
-            "email-waiting-for-upgrade",
-            "Email Creation: waiting for upgrade → notify email provisioning",
-            True,
-            Trigger.TICKET_STAGE_ENTERED,
-            {"pipeline_id": creation.pk, "stage_id": _stage(creation, "Waiting For Upgrade")},
-            {},
-            [
-                (
-                    "notify",
-                    {
-                        "team_id": provisioning.pk,
-                        "title": "Upgrade the mailboxes: {{ ticket.name }}",
-                        "message": "The emails for {{ ticket.properties.domain_name }} are created and wait for the upgrade.",
-                    },
-                )
-            ],
-        ),
-        (
-            "email-upgraded",
-            "Email Creation: emails upgraded → notify the support team",
-            True,
-            Trigger.TICKET_STAGE_ENTERED,
-            {"pipeline_id": creation.pk, "stage_id": _stage(creation, "Emails Upgraded")},
-            {},
-            [
-                (
-                    "notify",
-                    {
-                        "team_id": support.pk,
-                        "title": "Emails upgraded: {{ ticket.name }}",
-                        "message": "Contact the customer and deliver the emails for {{ ticket.properties.domain_name }}.",
-                    },
-                )
-            ],
-        ),
-        (
-            "email-won-existing-client",
-            "Email subscription won (existing client) → Add Email Licence ticket",
-            True,
-            Trigger.DEAL_STAGE_ENTERED,
-            {"pipeline_id": email.pk, "stage_kind": "won"},
-            {"all": [{"field": "company.won_deals_before", "op": "gt", "value": 0}]},
-            [
-                (
-                    "create_ticket",
-                    {
-                        "pipeline_id": ticket["Email Related Requests"].pk,
-                        "stage_id": _stage(ticket["Email Related Requests"], "Add Email Licence"),
-                    },
-                )
-            ],
-        ),
-        (
-            "email-lost",
-            "Email subscription lost → Cancel Emails ticket",
-            True,
-            Trigger.DEAL_STAGE_ENTERED,
-            {"pipeline_id": email.pk, "stage_kind": "lost"},
-            {"all": [{"field": "deal.properties.domain_name", "op": "is_set"}]},
-            [
-                (
-                    "create_ticket",
-                    {
-                        "pipeline_id": ticket["Email Related Requests"].pk,
-                        "stage_id": _stage(ticket["Email Related Requests"], "Cancel Emails"),
-                    },
-                )
-            ],
-        ),
-        (
-            "domain-deletion-won",
-            "Deal won with Domain Deletion → Domain Deletion ticket",
-            True,
-            Trigger.DEAL_STAGE_ENTERED,
-            {"stage_kind": "won", "product_id": deletion.pk if deletion else None},
-            {},
-            [
-                (
-                    "create_ticket",
-                    {
-                        "pipeline_id": ticket["Domain Related Requests"].pk,
-                        "stage_id": _stage(ticket["Domain Related Requests"], "Domain Deletion"),
-                    },
-                )
-            ],
-        ),
-        (
-            "website-won",
-            "Website deal won → Website Creation ticket for the website team",
-            True,
-            Trigger.DEAL_STAGE_ENTERED,
-            {"pipeline_id": deal["Website Creation"].pk, "stage_kind": "won"},
-            {},
-            [
-                (
-                    "create_ticket",
-                    {
-                        "pipeline_id": ticket["Website Creation"].pk,
-                        "stage_id": _stage(ticket["Website Creation"], "New"),
-                    },
-                ),
-                ("assign_owner", {"team_id": website.pk, "mode": "round_robin"}),
-            ],
-        ),
-        (
-            "website-delivered-slack",
-            "Website delivered → Slack message with the domain",
-            False,
-            Trigger.TICKET_STAGE_ENTERED,
-            {
-                "pipeline_id": ticket["Website Creation"].pk,
-                "stage_id": _stage(ticket["Website Creation"], "Website Delivered"),
-            },
-            {},
-            [
-                (
-                    "slack",
-                    {
-                        "text": "Website delivered: {{ ticket.properties.website_domain }} ({{ company.name }})"
-                    },
-                )
-            ],
-        ),
-        (
-            "bug-confirmed-github",
-            "Bug confirmed → GitHub issue, number stored, waiting for dev reply",
-            False,
-            Trigger.TICKET_STAGE_ENTERED,
-            {
-                "pipeline_id": ticket["Bug Investigation"].pk,
-                "stage_id": _stage(ticket["Bug Investigation"], "Bug Confirmed & Issue Opened"),
-            },
-            {},
-            [
-                (
-                    "github_issue",
-                    {
-                        "title": "{{ ticket.name }}",
-                        "body": "{{ ticket.properties.backoffice_link }}\n\nPartnerdesk ticket #{{ ticket.id }}",
-                    },
-                ),
-                (
-                    "move_stage",
-                    {"stage_id": _stage(ticket["Bug Investigation"], "Waiting For Dev Reply")},
-                ),
-            ],
-        ),
-        (
-            "bug-issue-closed",
-            "Tracker issue closed → Resolved By Dev",
-            True,
-            Trigger.TRACKER_ISSUE_CLOSED,
-            {"pipeline_id": ticket["Bug Investigation"].pk},
-            {},
-            [("move_stage", {"stage_id": _stage(ticket["Bug Investigation"], "Resolved By Dev")})],
-        ),
-    ]
-    for key, name, enabled, trigger, config, conditions, actions in definitions:
-        if Workflow.objects.filter(key=key).exists():
+    for key, name, enabled, trigger, config, conditions, actions in WORKFLOWS:
+        ledger = f"automation.workflow.{key}"
+        if is_installed(ledger):
             continue
-        workflow = Workflow.objects.create(
-            key=key,
-            name=name,
-            enabled=enabled,
-            trigger=trigger,
-            trigger_config={k: v for k, v in config.items() if v is not None},
-            conditions=conditions,
+        try:
+            config, actions = _resolve(config), _resolve(actions)
+        except _Missing:
+            continue  # what it points at was deleted: installing it would only fail at run time
+        install_once(
+            ledger, partial(_create, key, name, enabled, trigger, config, conditions, actions)
         )
-        for order, (type_, action_config) in enumerate(actions):
-            Action.objects.create(workflow=workflow, order=order, type=type_, config=action_config)
 
 
 def install_after_migrate(sender, using="default", **kwargs) -> None:

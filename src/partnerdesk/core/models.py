@@ -76,3 +76,20 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} @ {self.period_start:%Y-%m-%d %H:%M}"
+
+
+class InstalledDefault(models.Model):
+    """One row per default record (a pipeline, a team, a plan, ...) the installers created.
+
+    A key recorded here is never installed again, so a default an admin renamed or deleted
+    stays renamed or deleted after the next ``migrate``. See ``core.defaults.install_once``.
+    """
+
+    key = models.CharField(max_length=150, unique=True)
+    installed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key

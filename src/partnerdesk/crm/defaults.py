@@ -1,13 +1,18 @@
-"""Default pipelines, products and properties from PRODUCT.md, installed on first run.
+"""Default pipelines, products and properties from PRODUCT.md.
 
-Idempotent: existing rows (matched by name or SKU) are left as an admin may have edited them.
+Each is installed once per stable key (``core.defaults``): a default an admin renamed, edited
+or deleted is left that way by every later ``migrate``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.text import slugify
+
+from partnerdesk.core.defaults import adopt_or_create, install_once
 
 from .models import (
     Billing,
@@ -36,8 +41,10 @@ RENEWAL_STAGES = [
     ("Not Renewed", StageKind.LOST),
 ]
 
+# key: (name, stages, required properties by stage name)
 DEAL_PIPELINES = {
-    "Email Subscription": (
+    "email-subscription": (
+        "Email Subscription",
         DEAL_STAGES,
         {
             "Closed Won": [
@@ -48,10 +55,18 @@ DEAL_PIPELINES = {
             ]
         },
     ),
-    "Website Creation": (DEAL_STAGES, {"Closed Won": ["line_items"]}),
-    "Website Annual Renewal": (RENEWAL_STAGES, {"Renewed": ["website_domain"]}),
-    "Domain Services": (DEAL_STAGES, {"Closed Won": ["domain_name", "line_items"]}),
-    "HubSpot Services": (DEAL_STAGES, {"Closed Won": ["line_items"]}),
+    "website-creation": ("Website Creation", DEAL_STAGES, {"Closed Won": ["line_items"]}),
+    "website-annual-renewal": (
+        "Website Annual Renewal",
+        RENEWAL_STAGES,
+        {"Renewed": ["website_domain"]},
+    ),
+    "domain-services": (
+        "Domain Services",
+        DEAL_STAGES,
+        {"Closed Won": ["domain_name", "line_items"]},
+    ),
+    "hubspot-services": ("HubSpot Services", DEAL_STAGES, {"Closed Won": ["line_items"]}),
 }
 
 CUSTOM_PROPERTIES = [
@@ -115,7 +130,7 @@ CUSTOM_PROPERTIES = [
 ]
 
 PRODUCTS = [
-    # sku, name, category, price, billing, mailbox_gb
+    # sku (also the key), name, category, price, billing, mailbox_gb
     ("email-5gb", "Business Email 5 GB", ProductCategory.EMAIL, "2.00", Billing.MONTHLY, 5),
     ("email-10gb", "Business Email 10 GB", ProductCategory.EMAIL, "3.50", Billing.MONTHLY, 10),
     ("email-25gb", "Business Email 25 GB", ProductCategory.EMAIL, "5.00", Billing.MONTHLY, 25),
@@ -241,64 +256,130 @@ PRODUCTS = [
 ]
 
 
+def stage_key(name: str) -> str:
+    """A default stage's key: the slug of the name it shipped with ("Closed Won": closed-won)."""
+    return slugify(name)
+
+
+def install_property(object_type: str, name: str, **values) -> None:
+    """Install the default property ``name`` (also its key) of ``object_type`` once."""
+    install_once(
+        f"crm.property.{object_type}.{name}",
+        lambda: adopt_or_create(
+            PropertyDefinition,
+            key=name,
+            scope={"object_type": object_type},
+            match={"name": name},
+            values={"name": name, **values},
+        ),
+    )
+
+
+def install_pipeline(
+    *,
+    object_type: str,
+    key: str,
+    name: str,
+    order: int,
+    stages: list[dict],
+    team=None,
+    then: Callable[[Pipeline, bool], None] | None = None,
+) -> Pipeline | None:
+    """Install the default pipeline ``key`` once, with its stages; ``None`` when already done.
+
+    ``stages`` are dicts of Stage fields plus ``required`` (property names); each stage's key is
+    ``stage_key(name)``. A pipeline of the same name made before keys existed is adopted: it and
+    its stages of the default names get their keys, nothing is added. ``then(pipeline, created)``
+    installs what belongs to the pipeline (its SLA policies).
+    """
+
+    def create() -> Pipeline | None:
+        pipeline, created = adopt_or_create(
+            Pipeline,
+            key=key,
+            scope={"object_type": object_type},
+            match={"name__iexact": name},
+            values={"name": name, "order": order, "team": team},
+        )
+        if pipeline is None:
+            return None
+        if created:
+            definitions = {
+                d.name: d for d in PropertyDefinition.objects.filter(object_type=object_type)
+            }
+            for index, spec in enumerate(stages):
+                fields = {k: v for k, v in spec.items() if k != "required"}
+                stage = Stage.objects.create(
+                    pipeline=pipeline, key=stage_key(spec["name"]), order=index, **fields
+                )
+                required = [definitions[n] for n in spec.get("required", []) if n in definitions]
+                if required:
+                    stage.required_properties.set(required)
+        else:
+            for spec in stages:
+                pipeline.stages.filter(key="", name__iexact=spec["name"]).update(
+                    key=stage_key(spec["name"])
+                )
+        if then is not None:
+            then(pipeline, created)
+        return pipeline
+
+    return install_once(f"crm.pipeline.{object_type}.{key}", create)
+
+
 def _install_builtin_properties() -> None:
     for object_type, builtins in BUILTIN_PROPERTIES.items():
         for order, (name, (label, type_)) in enumerate(builtins.items()):
-            PropertyDefinition.objects.get_or_create(
-                object_type=object_type,
-                name=name,
-                defaults={"label": label, "type": type_, "is_builtin": True, "order": 1000 + order},
+            install_property(
+                object_type, name, label=label, type=type_, is_builtin=True, order=1000 + order
             )
 
 
 def _install_custom_properties() -> None:
     for order, (object_type, name, label, type_, options, group) in enumerate(CUSTOM_PROPERTIES):
-        PropertyDefinition.objects.get_or_create(
-            object_type=object_type,
-            name=name,
-            defaults={
-                "label": label,
-                "type": type_,
-                "options": [{"value": o, "label": o} for o in options],
-                "group": group,
-                "order": order,
-            },
+        install_property(
+            object_type,
+            name,
+            label=label,
+            type=type_,
+            options=[{"value": o, "label": o} for o in options],
+            group=group,
+            order=order,
         )
 
 
-def install_pipeline(
-    object_type: str, name: str, order: int, stages, requirements: dict
-) -> Pipeline:
-    pipeline, created = Pipeline.objects.get_or_create(
-        object_type=object_type, name=name, defaults={"order": order}
+def _install_product(sku: str, **values) -> None:
+    install_once(
+        f"crm.product.{sku}",
+        lambda: adopt_or_create(
+            Product, key=sku, match={"sku": sku}, values={"sku": sku, **values}
+        ),
     )
-    if not created:
-        return pipeline
-    definitions = {d.name: d for d in PropertyDefinition.objects.filter(object_type=object_type)}
-    for index, (stage_name, kind) in enumerate(stages):
-        stage = Stage.objects.create(pipeline=pipeline, name=stage_name, kind=kind, order=index)
-        required = [definitions[n] for n in requirements.get(stage_name, [])]
-        if required:
-            stage.required_properties.set(required)
-    return pipeline
 
 
 @transaction.atomic
 def install_defaults() -> None:
     _install_builtin_properties()
     _install_custom_properties()
-    for order, (name, (stages, requirements)) in enumerate(DEAL_PIPELINES.items()):
-        install_pipeline(ObjectType.DEAL, name, order, stages, requirements)
+    for order, (key, (name, stages, requirements)) in enumerate(DEAL_PIPELINES.items()):
+        install_pipeline(
+            object_type=ObjectType.DEAL,
+            key=key,
+            name=name,
+            order=order,
+            stages=[
+                {"name": stage, "kind": kind, "required": requirements.get(stage, [])}
+                for stage, kind in stages
+            ],
+        )
     for sku, name, category, price, billing, gb in PRODUCTS:
-        Product.objects.get_or_create(
-            sku=sku,
-            defaults={
-                "name": name,
-                "category": category,
-                "unit_price": Decimal(price),
-                "billing": billing,
-                "mailbox_gb": gb,
-            },
+        _install_product(
+            sku,
+            name=name,
+            category=category,
+            unit_price=Decimal(price),
+            billing=billing,
+            mailbox_gb=gb,
         )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from partnerdesk.accounts.defaults import EMAIL_PROVISIONING, SUPPORT, TEAMS, WEBSITE, default_team
 from partnerdesk.accounts.models import ClientRole, Role, Team, User
 
 from . import services
@@ -76,6 +77,11 @@ LAST = [
 TITLES = ["CEO", "Marketing Manager", "Office Manager", "IT Lead", "Founder", "Sales Director"]
 
 
+def _team(key: str) -> Team:
+    """The default team ``key``, by key; a new one of its default name if an admin deleted it."""
+    return default_team(key) or Team.objects.get_or_create(name=TEAMS[key])[0]
+
+
 @transaction.atomic
 def load() -> bool:
     """Load the demo once; returns False when data is already there."""
@@ -88,15 +94,15 @@ def load() -> bool:
             email, DEMO_PASSWORD, full_name=name, role=role, timezone="Africa/Cairo"
         )
     admin = staff["admin@demo.partnerdesk.test"]
-    support, _ = Team.objects.get_or_create(name="Support Team")
+    support = _team(SUPPORT)
     support.lead = staff["agent@demo.partnerdesk.test"]
     support.save(update_fields=["lead"])
-    provisioning, _ = Team.objects.get_or_create(name="Email Provisioning")
+    provisioning = _team(EMAIL_PROVISIONING)
     provisioning.members.set([staff["mahinaz@demo.partnerdesk.test"]])
     support.members.set(
         [staff["agent@demo.partnerdesk.test"], staff["mahinaz@demo.partnerdesk.test"]]
     )
-    website, _ = Team.objects.get_or_create(name="Website Team")
+    website = _team(WEBSITE)
     website.members.set([staff["web@demo.partnerdesk.test"]])
     agents = [u for u in staff.values() if u.role != Role.ADMIN]
 
@@ -131,13 +137,16 @@ def load() -> bool:
                 properties={"decision_maker": "Yes" if n == 0 else "No"},
             )
 
-    products = {p.sku: p for p in Product.objects.all()}
+    products = {p.key: p for p in Product.objects.exclude(key="")}  # a default's key: its SKU
     pipelines = {
-        p.name: p for p in Pipeline.objects.filter(object_type="deal").prefetch_related("stages")
+        p.key: p
+        for p in Pipeline.objects.filter(object_type="deal")
+        .exclude(key="")
+        .prefetch_related("stages")
     }
     plans = [
         (
-            "Email Subscription",
+            "email-subscription",
             "email-10gb",
             lambda c: {
                 "domain_name": c.domain,
@@ -145,23 +154,23 @@ def load() -> bool:
                 "purchased_mailbox_names": f"info@{c.domain}, sales@{c.domain}",
             },
         ),
-        ("Website Creation", "website-starter", lambda c: {"website_domain": c.domain}),
-        ("Website Annual Renewal", "website-renewal", lambda c: {"website_domain": c.domain}),
-        ("Domain Services", "domain-connect", lambda c: {"domain_name": c.domain}),
-        ("HubSpot Services", "hubspot-admin-duo", lambda c: {}),
+        ("website-creation", "website-starter", lambda c: {"website_domain": c.domain}),
+        ("website-annual-renewal", "website-renewal", lambda c: {"website_domain": c.domain}),
+        ("domain-services", "domain-connect", lambda c: {"domain_name": c.domain}),
+        ("hubspot-services", "hubspot-admin-duo", lambda c: {}),
     ]
     today = timezone.localdate()
     for index, company in enumerate(companies):
         contact = company.contacts.first()
         for offset in range(2 + index % 2):
-            pipeline_name, sku, properties = plans[(index + offset) % len(plans)]
-            pipeline = pipelines[pipeline_name]
+            pipeline_key, sku, properties = plans[(index + offset) % len(plans)]
+            pipeline = pipelines[pipeline_key]
             stages = list(pipeline.stages.all())
             product = products[sku]
             quantity = 5 if sku.startswith("email") else 1
             deal = services.deal_create(
                 by=company.owner,
-                name=f"{company.name} — {pipeline_name}",
+                name=f"{company.name} — {pipeline.name}",
                 pipeline=pipeline,
                 owner=company.owner,
                 company=company,
@@ -180,7 +189,7 @@ def load() -> bool:
             ):
                 services.deal_move(deal=deal, stage=stage, by=company.owner)
     # One Email Subscription deal left open without its won-stage properties, to show the rule.
-    email = pipelines["Email Subscription"]
+    email = pipelines["email-subscription"]
     services.deal_create(
         by=staff["manager@demo.partnerdesk.test"],
         name="Nile Dental Clinics — extra mailboxes",

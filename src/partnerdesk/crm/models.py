@@ -121,6 +121,8 @@ class Pipeline(models.Model):
         choices=[(ObjectType.DEAL, _("Deal")), (ObjectType.TICKET, _("Ticket"))],
     )
     name = models.CharField(_("name"), max_length=100)
+    # A default's stable key (blank on the rows admins add), see core.defaults.
+    key = models.SlugField(max_length=64, blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
     archived = models.BooleanField(default=False)
     team = models.ForeignKey(
@@ -137,7 +139,12 @@ class Pipeline(models.Model):
     class Meta:
         ordering = ["object_type", "order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["object_type", "name"], name="pipeline_unique_name")
+            models.UniqueConstraint(fields=["object_type", "name"], name="pipeline_unique_name"),
+            models.UniqueConstraint(
+                fields=["object_type", "key"],
+                condition=~models.Q(key=""),
+                name="pipeline_unique_key",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -154,6 +161,8 @@ class StageKind(models.TextChoices):
 class Stage(models.Model):
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=100)
+    # A default's stable key (blank on the rows admins add), see core.defaults.
+    key = models.SlugField(max_length=64, blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
     kind = models.CharField(_("kind"), max_length=8, choices=StageKind.choices, default="open")
     # Tickets: entry stages are where a ticket of a request type is opened; the request name
@@ -173,7 +182,10 @@ class Stage(models.Model):
     class Meta:
         ordering = ["pipeline", "order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_unique_name")
+            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_unique_name"),
+            models.UniqueConstraint(
+                fields=["pipeline", "key"], condition=~models.Q(key=""), name="stage_unique_key"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -200,6 +212,8 @@ class PropertyType(models.TextChoices):
 class PropertyDefinition(models.Model):
     object_type = models.CharField(_("object"), max_length=16, choices=ObjectType.choices)
     name = models.SlugField(_("internal name"), max_length=64)
+    # A default's stable key (blank on the rows admins add), see core.defaults.
+    key = models.SlugField(max_length=64, blank=True, editable=False)
     label = models.CharField(_("label"), max_length=100)
     type = models.CharField(_("type"), max_length=16, choices=PropertyType.choices)
     options = models.JSONField(_("options"), default=list, blank=True)
@@ -214,7 +228,12 @@ class PropertyDefinition(models.Model):
     class Meta:
         ordering = ["object_type", "order", "label"]
         constraints = [
-            models.UniqueConstraint(fields=["object_type", "name"], name="property_unique_name")
+            models.UniqueConstraint(fields=["object_type", "name"], name="property_unique_name"),
+            models.UniqueConstraint(
+                fields=["object_type", "key"],
+                condition=~models.Q(key=""),
+                name="property_unique_key",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -249,6 +268,8 @@ class Billing(models.TextChoices):
 class Product(models.Model):
     name = models.CharField(_("name"), max_length=150)
     sku = models.SlugField(_("SKU"), max_length=64, unique=True)
+    # A default's stable key (blank on the rows admins add), see core.defaults.
+    key = models.SlugField(max_length=64, blank=True, editable=False)
     category = models.CharField(_("category"), max_length=16, choices=ProductCategory.choices)
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="USD")
@@ -260,6 +281,11 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["category", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=~models.Q(key=""), name="product_unique_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

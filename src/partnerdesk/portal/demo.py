@@ -14,12 +14,14 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from partnerdesk.accounts.models import Role, User
+from partnerdesk.accounts.defaults import CONSULTANTS as CONSULTANTS_TEAM
+from partnerdesk.accounts.defaults import TEAMS, default_team
+from partnerdesk.accounts.models import Role, Team, User
 from partnerdesk.core.models import Event
 from partnerdesk.crm.models import Company
 
 from . import services
-from .defaults import CONSULTANTS_TEAM
+from .defaults import CATEGORIES
 from .models import Plan, PortalSettings, Subscription, Task, TaskCategory
 
 NILE = "niledental.com"
@@ -84,22 +86,22 @@ class _Story:
 
 def _plans(manager: User, now: dt.datetime) -> dict[str, Company]:
     """Every client company on a plan (Solo, Duo, Team in turn); two changed plan once."""
-    plans = {p.name: p for p in Plan.objects.all()}
-    order = ["Solo", "Duo", "Team"]
+    plans = {p.key: p for p in Plan.objects.exclude(key="")}  # the default plans, by key
+    order = ["solo", "duo", "team"]
     companies = {}
     clients = Company.objects.filter(lifecycle="client").order_by("name")
     for index, company in enumerate(clients):
-        name = order[index % 3]
+        key = order[index % 3]
         if company.domain == NILE:
-            name = "Duo"
+            key = "duo"
         elif company.domain == TRATTORIA:
-            name = "Solo"
-        if index % 7 == 0 and name != "Solo":  # history: they started smaller
+            key = "solo"
+        if index % 7 == 0 and key != "solo":  # history: they started smaller
             services.subscription_set(
-                by=manager, company=company, plan=plans["Solo"], now=now - dt.timedelta(days=200)
+                by=manager, company=company, plan=plans["solo"], now=now - dt.timedelta(days=200)
             )
         services.subscription_set(
-            by=manager, company=company, plan=plans[name], now=now - dt.timedelta(days=90)
+            by=manager, company=company, plan=plans[key], now=now - dt.timedelta(days=90)
         )
         companies[company.domain] = company
     return companies
@@ -108,9 +110,10 @@ def _plans(manager: User, now: dt.datetime) -> dict[str, Company]:
 def _consultants() -> None:
     settings = PortalSettings.load()
     if settings.consultants is None:
-        from partnerdesk.accounts.models import Team
-
-        settings.consultants, _ = Team.objects.get_or_create(name=CONSULTANTS_TEAM)
+        settings.consultants = (
+            default_team(CONSULTANTS_TEAM)
+            or Team.objects.get_or_create(name=TEAMS[CONSULTANTS_TEAM])[0]
+        )
         settings.save(update_fields=["consultants"])
     settings.consultants.members.add(*User.objects.filter(email__in=CONSULTANTS))
 
@@ -338,7 +341,9 @@ def load() -> bool:
     now = timezone.now()
     _consultants()
     companies = _plans(manager, now)
-    categories = {c.name: c for c in TaskCategory.objects.all()}
+    # The default categories by key, under their default names (the stories below use them).
+    by_key = {c.key: c for c in TaskCategory.objects.exclude(key="")}
+    categories = {name: by_key[key] for key, name in CATEGORIES if key in by_key}
     story = _Story(now, categories, agent)
     if NILE in companies:
         _nile_dental(story, companies[NILE])

@@ -27,6 +27,8 @@ class Plan(models.Model):
     """How many tasks the agency works at once for a client (Solo 1, Duo 2, Team 3)."""
 
     name = models.CharField(_("name"), max_length=50, unique=True)
+    # A default's stable key (blank on the rows admins add), see core.defaults.
+    key = models.SlugField(max_length=64, blank=True, editable=False)
     concurrent_tasks = models.PositiveSmallIntegerField(
         _("tasks worked at once"), validators=[MinValueValidator(1)]
     )
@@ -37,7 +39,8 @@ class Plan(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(concurrent_tasks__gte=1), name="plan_at_least_one_task"
-            )
+            ),
+            models.UniqueConstraint(fields=["key"], condition=~Q(key=""), name="plan_unique_key"),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +79,8 @@ class Subscription(models.Model):
 
 class TaskCategory(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
+    # A default's stable key (blank on the rows admins add), see core.defaults.
+    key = models.SlugField(max_length=64, blank=True, editable=False)
     # Tasks of this category book a 45-minute consultation session.
     is_consultation = models.BooleanField(_("consultation session"), default=False)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -84,6 +89,11 @@ class TaskCategory(models.Model):
     class Meta:
         ordering = ["order", "name"]
         verbose_name_plural = _("task categories")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=~Q(key=""), name="task_category_unique_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -108,6 +108,8 @@ class SlaPolicy(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=100)
+    # A default's stable key (blank on the rows admins add), see core.defaults.
+    key = models.SlugField(max_length=64, blank=True, editable=False)
     pipeline = models.ForeignKey(
         "crm.Pipeline", on_delete=models.CASCADE, related_name="sla_policies"
     )
@@ -164,6 +166,9 @@ class SlaPolicy(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["pipeline", "entry_stage"], name="one_policy_per_entry_stage"
+            ),
+            models.UniqueConstraint(
+                fields=["key"], condition=~models.Q(key=""), name="sla_policy_unique_key"
             ),
             models.CheckConstraint(
                 name="due_soon_percent_range", condition=models.Q(due_soon_percent__lte=100)

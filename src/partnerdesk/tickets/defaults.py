@@ -1,12 +1,18 @@
 """The five default ticket pipelines of PRODUCT.md part 3, their properties, SLA policies and
-the agency's default working calendar. Idempotent; existing rows are left as edited."""
+the agency's default working calendar.
+
+Each is installed once per stable key (``core.defaults``); a pipeline's stages and SLA policies
+are installed with it. Renamed, edited or deleted defaults stay that way after ``migrate``.
+"""
 
 from __future__ import annotations
 
 from django.db import transaction
 
-from partnerdesk.accounts.models import Team
-from partnerdesk.crm.models import ObjectType, Pipeline, PropertyDefinition, PropertyType, Stage
+from partnerdesk.accounts.defaults import SUPPORT, WEBSITE, default_team
+from partnerdesk.core.defaults import install_once, is_installed
+from partnerdesk.crm.defaults import install_pipeline, install_property, stage_key
+from partnerdesk.crm.models import ObjectType, Pipeline, PropertyType
 from partnerdesk.sla.models import Calendar, ResolutionFrom, SlaPolicy, Unit
 
 TICKET_PROPERTIES = [
@@ -29,12 +35,13 @@ TICKET_PROPERTIES = [
 EMAIL_REQ = ["domain_name", "number_of_licences", "product"]
 H = 60  # minutes
 
-# pipeline: (team, stages, policies)
+# key: (name, team key, stages, policies); a stage's key is crm.defaults.stage_key(name)
 # stage: (name, kind, entry, request name, waiting on customer, required properties)
 # policy: (entry stage or None, first response (amount, unit) or None, resolution (amount, unit), resolution from)
 PIPELINES = {
-    "Email Creation": (
-        "Support Team",
+    "email-creation": (
+        "Email Creation",
+        SUPPORT,
         [
             (
                 "New",
@@ -51,8 +58,9 @@ PIPELINES = {
         ],
         [(None, None, (48 * H, Unit.CALENDAR), ResolutionFrom.CREATED)],
     ),
-    "Email Related Requests": (
-        "Support Team",
+    "email-related-requests": (
+        "Email Related Requests",
+        SUPPORT,
         [
             ("Add Email Licence", "open", True, "Add Email Licence", False, EMAIL_REQ),
             ("Email Plan Upgrade", "open", True, "Email Plan Upgrade", False, EMAIL_REQ),
@@ -70,8 +78,9 @@ PIPELINES = {
         ],
         [(None, None, (48 * H, Unit.CALENDAR), ResolutionFrom.CREATED)],
     ),
-    "Domain Related Requests": (
-        "Support Team",
+    "domain-related-requests": (
+        "Domain Related Requests",
+        SUPPORT,
         [
             (
                 "Connect External Domain",
@@ -99,8 +108,9 @@ PIPELINES = {
             ("Domain Deletion", None, (2 * H, Unit.CALENDAR), ResolutionFrom.CREATED),
         ],
     ),
-    "Bug Investigation": (
-        "Support Team",
+    "bug-investigation": (
+        "Bug Investigation",
+        SUPPORT,
         [
             ("New", "open", True, "Bug Investigation", False, ["description", "backoffice_link"]),
             ("Investigating", "open", False, "", False, []),
@@ -111,8 +121,9 @@ PIPELINES = {
         ],
         [(None, (1, Unit.WORKING_DAYS), (3, Unit.WORKING_DAYS), ResolutionFrom.FIRST_RESPONSE)],
     ),
-    "Website Creation": (
-        "Website Team",
+    "website-creation": (
+        "Website Creation",
+        WEBSITE,
         [
             ("New", "open", True, "Website Creation", False, []),
             ("On Hold (Customer End)", "open", False, "", True, []),
@@ -131,63 +142,92 @@ PIPELINES = {
 AGENCY_WEEK = {str(day): [["09:00", "17:00"]] for day in (6, 0, 1, 2, 3)}  # Sunday–Thursday
 
 
-def _install_properties() -> dict[str, PropertyDefinition]:
-    for order, (name, label, type_, options) in enumerate(TICKET_PROPERTIES):
-        PropertyDefinition.objects.get_or_create(
-            object_type=ObjectType.TICKET,
-            name=name,
-            defaults={
-                "label": label,
-                "type": type_,
-                "order": order,
-                "options": [{"value": o, "label": o} for o in options],
-            },
-        )
-    return {d.name: d for d in PropertyDefinition.objects.filter(object_type=ObjectType.TICKET)}
+def policy_key(pipeline_key: str, entry_stage: str | None) -> str:
+    """A default SLA policy's key: its pipeline's, then its entry stage's when it has one."""
+    return f"{pipeline_key}-{stage_key(entry_stage)}" if entry_stage else pipeline_key
 
 
-@transaction.atomic
-def install_ticket_defaults() -> None:
-    if not Calendar.objects.exists():
-        Calendar.objects.create(
-            name="Agency hours",
-            timezone="Africa/Cairo",
-            week=AGENCY_WEEK,
-            holiday_country="EG",
-            is_default=True,
-        )
-    definitions = _install_properties()
-    for order, (name, (team_name, stages, policies)) in enumerate(PIPELINES.items()):
-        team, _ = Team.objects.get_or_create(name=team_name)
-        pipeline, created = Pipeline.objects.get_or_create(
-            object_type=ObjectType.TICKET, name=name, defaults={"order": order, "team": team}
-        )
-        if not created:
-            continue
-        by_name = {}
-        for index, (stage_name, kind, entry, request, waiting, required) in enumerate(stages):
-            stage = Stage.objects.create(
-                pipeline=pipeline,
-                name=stage_name,
-                kind=kind,
-                order=index,
-                is_entry=entry,
-                request_name=request,
-                waiting_on_customer=waiting,
+def _install_calendar() -> None:
+    def create() -> None:
+        if not Calendar.objects.exists():
+            Calendar.objects.create(
+                name="Agency hours",
+                timezone="Africa/Cairo",
+                week=AGENCY_WEEK,
+                holiday_country="EG",
+                is_default=True,
             )
-            stage.required_properties.set([definitions[n] for n in required])
-            by_name[stage_name] = stage
+
+    install_once("sla.calendar.agency-hours", create)
+
+
+def _install_properties() -> None:
+    for order, (name, label, type_, options) in enumerate(TICKET_PROPERTIES):
+        install_property(
+            ObjectType.TICKET,
+            name,
+            label=label,
+            type=type_,
+            order=order,
+            options=[{"value": o, "label": o} for o in options],
+        )
+
+
+def _policies_installer(key: str, name: str, policies):
+    """``then`` of ``install_pipeline``: the pipeline's SLA policies, with their keys."""
+
+    def install(pipeline: Pipeline, created: bool) -> None:
         for entry_name, first_response, resolution, resolution_from in policies:
+            entry = (
+                pipeline.stages.filter(key=stage_key(entry_name)).first() if entry_name else None
+            )
+            this_key = policy_key(key, entry_name)
+            if entry_name and entry is None:
+                continue  # an adopted pipeline without this entry stage
+            if not created:  # adopted: key the pipeline's own policy for the same entry, if any
+                pipeline.sla_policies.filter(key="", entry_stage=entry).update(key=this_key)
+                continue
             SlaPolicy.objects.create(
+                key=this_key,
                 name=f"{name} — {entry_name}" if entry_name else name,
                 pipeline=pipeline,
-                entry_stage=by_name[entry_name] if entry_name else None,
+                entry_stage=entry,
                 first_response_amount=first_response[0] if first_response else None,
                 first_response_unit=first_response[1] if first_response else Unit.CALENDAR,
                 resolution_amount=resolution[0],
                 resolution_unit=resolution[1],
                 resolution_from=resolution_from,
             )
+
+    return install
+
+
+@transaction.atomic
+def install_ticket_defaults() -> None:
+    _install_calendar()
+    _install_properties()
+    for order, (key, (name, team_key, stages, policies)) in enumerate(PIPELINES.items()):
+        if is_installed(f"crm.pipeline.ticket.{key}"):
+            continue  # (and asks for no team: teams come with the pipelines that need them)
+        install_pipeline(
+            object_type=ObjectType.TICKET,
+            key=key,
+            name=name,
+            order=order,
+            team=default_team(team_key),
+            stages=[
+                {
+                    "name": stage,
+                    "kind": kind,
+                    "is_entry": entry,
+                    "request_name": request,
+                    "waiting_on_customer": waiting,
+                    "required": required,
+                }
+                for stage, kind, entry, request, waiting, required in stages
+            ],
+            then=_policies_installer(key, name, policies),
+        )
 
 
 def install_after_migrate(sender, using="default", **kwargs) -> None:

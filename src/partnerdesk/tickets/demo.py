@@ -22,18 +22,22 @@ def load() -> bool:
     agent = User.objects.get(email="agent@demo.partnerdesk.test")
     web = User.objects.get(email="web@demo.partnerdesk.test")
     mahinaz = User.objects.get(email="mahinaz@demo.partnerdesk.test")
+    # The default pipelines and stages, by key (a stage's key is the slug of its default name).
     pipelines = {
-        p.name: p for p in Pipeline.objects.filter(object_type="ticket").prefetch_related("stages")
+        p.key: p
+        for p in Pipeline.objects.filter(object_type="ticket")
+        .exclude(key="")
+        .prefetch_related("stages")
     }
 
-    def stage(pipeline, name):
-        return next(s for s in pipelines[pipeline].stages.all() if s.name == name)
+    def stage(pipeline, key):
+        return next(s for s in pipelines[pipeline].stages.all() if s.key == key)
 
-    def move(ticket, pipeline, *names, at):
-        for index, name in enumerate(names):
+    def move(ticket, pipeline, *keys, at):
+        for index, key in enumerate(keys):
             ticket = services.ticket_move(
                 ticket=ticket,
-                stage=stage(pipeline, name),
+                stage=stage(pipeline, key),
                 by=ticket.owner or agent,
                 now=at + dt.timedelta(hours=index + 1),
             )
@@ -42,33 +46,33 @@ def load() -> bool:
     companies = list(Company.objects.order_by("name"))
     # Email Creation tickets were opened by the default workflow when the deals were won.
     email_tickets = Ticket.objects.filter(
-        pipeline__name="Email Creation", pipeline__object_type="ticket"
+        pipeline__key="email-creation", pipeline__object_type="ticket"
     )
     for index, ticket in enumerate(email_tickets.order_by("pk")):
         opened = ticket.created_at
         steps = [
-            ["Email Creation In Progress"],
-            ["Email Creation In Progress", "Waiting For Upgrade"],
+            ["email-creation-in-progress"],
+            ["email-creation-in-progress", "waiting-for-upgrade"],
             [
-                "Email Creation In Progress",
-                "Waiting For Upgrade",
-                "Emails Upgraded",
-                "Emails Delivered",
+                "email-creation-in-progress",
+                "waiting-for-upgrade",
+                "emails-upgraded",
+                "emails-delivered",
             ],
         ][index % 3]
-        move(ticket, "Email Creation", *steps, at=max(opened, now - dt.timedelta(hours=5)))
+        move(ticket, "email-creation", *steps, at=max(opened, now - dt.timedelta(hours=5)))
 
     # Email related requests.
     for index, (entry, extra) in enumerate(
         [
-            ("Add Email Licence", {}),
-            ("Email Plan Upgrade", {}),
+            ("add-email-licence", {}),
+            ("email-plan-upgrade", {}),
             (
-                "Add Extra Storage",
+                "add-extra-storage",
                 {"description": "Add 1 extra storage licence for 25 GB and 2 licences for 100 GB."},
             ),
-            ("Cancel Emails", {}),
-            ("Reactivate Emails", {}),
+            ("cancel-emails", {}),
+            ("reactivate-emails", {}),
         ]
     ):
         company = companies[index + 2]
@@ -79,8 +83,8 @@ def load() -> bool:
         }
         services.ticket_create(
             by=agent,
-            pipeline=pipelines["Email Related Requests"],
-            stage=stage("Email Related Requests", entry),
+            pipeline=pipelines["email-related-requests"],
+            stage=stage("email-related-requests", entry),
             owner=mahinaz,
             company=company,
             properties=props,
@@ -92,10 +96,10 @@ def load() -> bool:
     company = companies[8]
     ticket = services.ticket_create(
         by=agent,
-        pipeline=pipelines["Domain Related Requests"],
+        pipeline=pipelines["domain-related-requests"],
         owner=agent,
         company=company,
-        stage=stage("Domain Related Requests", "Connect External Domain"),
+        stage=stage("domain-related-requests", "connect-external-domain"),
         properties={
             "domain_name": company.domain,
             "registrar_name": "GoDaddy",
@@ -106,17 +110,17 @@ def load() -> bool:
     )
     move(
         ticket,
-        "Domain Related Requests",
-        "Connecting The Domain",
-        "DNS Propagating",
+        "domain-related-requests",
+        "connecting-the-domain",
+        "dns-propagating",
         at=now - dt.timedelta(hours=59),
     )
     services.ticket_create(
         by=agent,
-        pipeline=pipelines["Domain Related Requests"],
+        pipeline=pipelines["domain-related-requests"],
         owner=agent,
         company=companies[9],
-        stage=stage("Domain Related Requests", "Domain Deletion"),
+        stage=stage("domain-related-requests", "domain-deletion"),
         properties={
             "domain_name": companies[9].domain,
             "domain_purchase_date": (now - dt.timedelta(days=2)).date().isoformat(),
@@ -131,7 +135,7 @@ def load() -> bool:
         company = companies[11 + index]
         ticket = services.ticket_create(
             by=agent,
-            pipeline=pipelines["Bug Investigation"],
+            pipeline=pipelines["bug-investigation"],
             owner=agent,
             company=company,
             description=f"Contact form on {company.domain} does not send emails.",
@@ -144,8 +148,8 @@ def load() -> bool:
         if hours_ago > 24:
             ticket = move(
                 ticket,
-                "Bug Investigation",
-                "Investigating",
+                "bug-investigation",
+                "investigating",
                 at=now - dt.timedelta(hours=hours_ago - 30),
             )
         if cause:
@@ -161,7 +165,7 @@ def load() -> bool:
     # customer (SLA paused), one delivered.
     website_tickets = list(
         Ticket.objects.filter(
-            pipeline__name="Website Creation", pipeline__object_type="ticket"
+            pipeline__key="website-creation", pipeline__object_type="ticket"
         ).order_by("pk")[:2]
     )
     for index, ticket in enumerate(website_tickets):
@@ -169,10 +173,10 @@ def load() -> bool:
             ticket = services.ticket_update(
                 ticket=ticket, by=web, properties={"website_domain": ticket.company.domain}
             )
-        steps = ["Working On The Website", "1st Draft Sent", "Waiting For Feedback"]
+        steps = ["working-on-the-website", "1st-draft-sent", "waiting-for-feedback"]
         if index:
-            steps += ["Adding Website Tools", "Website Delivered"]
-        move(ticket, "Website Creation", *steps, at=now - dt.timedelta(hours=4))
+            steps += ["adding-website-tools", "website-delivered"]
+        move(ticket, "website-creation", *steps, at=now - dt.timedelta(hours=4))
 
     services.sla_sweep(now=now)
     return True
