@@ -347,6 +347,93 @@ def test_explicit_and_country_holidays():
     assert cal.working_time_between(rome(2026, 12, 21), rome(2027, 1, 4)) == timedelta(hours=64)
 
 
+# -------------------------------------------------------------------- working intervals
+
+
+def test_working_intervals_are_whole_and_in_order(split):
+    # Monday 2 and Tuesday 3 March 2026; the range starts inside Monday's first interval
+    found = split.working_intervals(rome(2026, 3, 2, 10, 0), rome(2026, 3, 3, 14, 0))
+    assert found == [
+        (rome(2026, 3, 2, 9, 0), rome(2026, 3, 2, 13, 0)),  # not cut at 10:00
+        (rome(2026, 3, 2, 14, 0), rome(2026, 3, 2, 18, 0)),
+        (rome(2026, 3, 3, 9, 0), rome(2026, 3, 3, 13, 0)),
+    ]  # 14:00 on Tuesday starts at the range's end: it does not overlap
+    assert all(begin.tzinfo == ROME and end.tzinfo == ROME for begin, end in found)
+    # an interval that ends where the range starts does not overlap it
+    assert split.working_intervals(rome(2026, 3, 2, 13, 0), rome(2026, 3, 2, 14, 0)) == []
+    assert split.working_intervals(rome(2026, 3, 2, 12, 59), rome(2026, 3, 2, 13, 0)) == [
+        (rome(2026, 3, 2, 9, 0), rome(2026, 3, 2, 13, 0))
+    ]
+    # empty and reversed ranges, weekends
+    assert split.working_intervals(rome(2026, 3, 2, 10, 0), rome(2026, 3, 2, 10, 0)) == []
+    assert split.working_intervals(rome(2026, 3, 3), rome(2026, 3, 2)) == []
+    assert split.working_intervals(rome(2026, 3, 7), rome(2026, 3, 9)) == []
+
+
+def test_working_intervals_match_the_other_answers(split):
+    start, end = rome(2026, 1, 1), rome(2026, 4, 1)
+    found = split.working_intervals(start, end)
+    total = sum((e.astimezone(UTC) - b.astimezone(UTC) for b, e in found), timedelta(0))
+    assert total == split.working_time_between(start, end)
+    for begin, finish in found:
+        assert split.is_working(begin)
+        assert not split.is_working(finish)
+        assert split.working_time_between(begin, finish) == timedelta(hours=4)
+    days = {begin.date() for begin, _ in found}
+    assert date(2026, 1, 6) not in days  # Epiphany
+    assert date(2026, 1, 5) in days
+
+
+def test_working_intervals_keep_touching_intervals_apart_and_cross_years():
+    cal = WorkingCalendar(
+        timezone="UTC", week={d: [("09:00", "13:00"), ("13:00", "24:00")] for d in range(7)}
+    )
+    found = cal.working_intervals(utc(2026, 12, 31, 12, 0), utc(2027, 1, 1, 10, 0))
+    assert [(b.astimezone(UTC), e.astimezone(UTC)) for b, e in found] == [
+        (utc(2026, 12, 31, 9, 0), utc(2026, 12, 31, 13, 0)),
+        (utc(2026, 12, 31, 13, 0), utc(2027, 1, 1, 0, 0)),
+        (utc(2027, 1, 1, 9, 0), utc(2027, 1, 1, 13, 0)),
+    ]
+    # a range of three years with a working week of one hour
+    weekly = WorkingCalendar(timezone="UTC", week={0: [("09:00", "10:00")]})
+    found = weekly.working_intervals(utc(2026, 1, 1), utc(2029, 1, 1))
+    assert len(found) == 156  # the Mondays of 2026, 2027 and 2028
+    assert (found[0][0], found[-1][1]) == (utc(2026, 1, 5, 9, 0), utc(2028, 12, 25, 10, 0))
+    nothing = WorkingCalendar(timezone="UTC", week={})
+    assert nothing.working_intervals(utc(2026, 1, 1), utc(2029, 1, 1)) == []
+
+
+def test_working_intervals_across_clock_changes():
+    cal = WorkingCalendar(
+        timezone="Europe/Rome", week={6: [("01:00", "05:00")], 5: [("02:00", "03:00")]}
+    )
+    # Saturday 28 March 2026 is normal; on Sunday 29 the clocks jump 02:00 -> 03:00, and the
+    # night shift is an hour shorter in physical time
+    found = cal.working_intervals(utc(2026, 3, 28), utc(2026, 3, 30))
+    assert [(b.astimezone(UTC), e.astimezone(UTC)) for b, e in found] == [
+        (utc(2026, 3, 28, 1, 0), utc(2026, 3, 28, 2, 0)),
+        (utc(2026, 3, 29, 0, 0), utc(2026, 3, 29, 3, 0)),
+    ]
+    # an interval wholly inside the gap is empty: it overlaps nothing
+    gap = WorkingCalendar(timezone="Europe/Rome", week={6: [("02:00", "03:00")]})
+    assert gap.working_intervals(rome(2026, 3, 29), rome(2026, 3, 30)) == []
+    # autumn: an hour longer
+    found = cal.working_intervals(rome(2026, 10, 25), rome(2026, 10, 26))
+    assert [e.astimezone(UTC) - b.astimezone(UTC) for b, e in found] == [timedelta(hours=5)]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda cal: cal.working_intervals(NAIVE, utc(2026, 3, 3)),
+        lambda cal: cal.working_intervals(utc(2026, 3, 3), NAIVE),
+    ],
+)
+def test_working_intervals_refuse_naive_datetimes(split, call):
+    with pytest.raises(ValueError):
+        call(split)
+
+
 # ------------------------------------------------------------------------- validation
 
 

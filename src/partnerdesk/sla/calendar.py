@@ -3,7 +3,8 @@
 ``WorkingCalendar`` answers four questions -- is an instant working time, how much working
 time lies between two instants, when does an amount of working time (or a number of working
 days) starting at an instant run out -- for a weekly pattern of local working intervals in an
-IANA time zone, minus holidays.
+IANA time zone, minus holidays. It also lists the working intervals of a range (for grids of
+appointments laid on working time, such as consultation slots).
 
 Mapping wall-clock times to instants
 ------------------------------------
@@ -411,6 +412,33 @@ class WorkingCalendar:
             index -= len(block.wd_ords)
             block = self._block(block.year + 1)
         return self._to_datetime(block.wd_last[index])
+
+    def working_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The working intervals that overlap ``[start, end)``, in order, each whole (not cut
+        to the range) as ``(begin, end)`` in the calendar's zone.
+
+        One pair per configured interval of a working date, so touching intervals (09:00-13:00
+        and 13:00-18:00) stay two; an interval emptied by a DST gap overlaps nothing and is
+        left out. Empty when ``end <= start``. For a grid of appointments that must each lie
+        wholly inside one interval (``begin + k * length`` while it fits).
+        """
+        a = _to_us(start, "start")
+        b = _to_us(end, "end")
+        found: list[tuple[datetime, datetime]] = []
+        if b <= a or self._empty:
+            return found
+        block = self._block_at(a)
+        i = bisect_right(block.ends, a)  # the first interval that ends after `a`
+        while True:
+            starts, ends = block.starts, block.ends
+            while i < len(starts) and starts[i] < b:
+                found.append((self._to_datetime(starts[i]), self._to_datetime(ends[i])))
+                i += 1
+            # The next year's intervals start at or after this year's end.
+            if i < len(starts) or block.hi >= b:
+                return found
+            block = self._block(block.year + 1)
+            i = 0
 
     # ----------------------------------------------------------------- internals
 
