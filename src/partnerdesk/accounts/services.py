@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.core.errors import DomainError, FieldError, conflict, forbidden
 from partnerdesk.core.events import record_event
 
-from .models import ApiToken, ClientRole, Invitation, Role, User, hash_token, new_token
+from .models import ApiToken, ClientRole, Invitation, Role, Team, User, hash_token, new_token
 
 MAX_ACTIVE_TOKENS = 20
 
@@ -401,8 +401,6 @@ def api_token_authenticate(plain: str) -> User | None:
 @transaction.atomic
 def team_save(*, by: User, team=None, name: str, members=(), lead=None):
     """Create or change a team: its name, members (agency users) and lead (one of them)."""
-    from .models import Team
-
     if not by.is_admin:
         raise forbidden(_("Only an admin can change teams."))
     name = (name or "").strip()

@@ -5,7 +5,15 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from partnerdesk.accounts.api import router as accounts_router
+from partnerdesk.automation.api import router as automation_router
 from partnerdesk.core.errors import DomainError
+from partnerdesk.crm.api import router as crm_router
+from partnerdesk.notifications.api import router as notifications_router
+from partnerdesk.portal.api import router as portal_router
+from partnerdesk.portal.booking_api import router as booking_router
+from partnerdesk.sla.api import router as sla_router
+from partnerdesk.tickets.api import router as tickets_router
 
 from .auth import SessionAuth, TokenAuth
 
@@ -87,24 +95,12 @@ def on_http_error(request, exc: HttpError):
     return problem(request, exc.status_code, "http_error", str(exc))
 
 
-def _register_routers() -> None:
-    from partnerdesk.accounts.api import router as accounts_router
-    from partnerdesk.automation.api import router as automation_router
-    from partnerdesk.crm.api import router as crm_router
-    from partnerdesk.notifications.api import router as notifications_router
-    from partnerdesk.portal.api import router as portal_router
-    from partnerdesk.portal.booking_api import router as booking_router
-    from partnerdesk.sla.api import router as sla_router
-    from partnerdesk.tickets.api import router as tickets_router
-
-    api.add_router("/", accounts_router)
-    api.add_router("/", crm_router)
-    api.add_router("/", tickets_router)
-    api.add_router("/", sla_router)
-    api.add_router("/", automation_router)
-    api.add_router("/", notifications_router)
-    api.add_router("/", portal_router)
-    api.add_router("/", booking_router)
-
-
-_register_routers()
+# The api app is the top layer: it only assembles every app's router.
+api.add_router("/", accounts_router)
+api.add_router("/", crm_router)
+api.add_router("/", tickets_router)
+api.add_router("/", sla_router)
+api.add_router("/", automation_router)
+api.add_router("/", notifications_router)
+api.add_router("/", portal_router)
+api.add_router("/", booking_router)

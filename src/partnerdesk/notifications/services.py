@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
-
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 
 from .models import Kind, Notification, Preference
-
-log = logging.getLogger(__name__)
-MAX_EMAIL_ATTEMPTS = 5
+from .tasks import send_notification_email
 
 
 def preferences_for(user) -> dict[str, tuple[bool, bool]]:
@@ -60,8 +51,6 @@ def notify(
             continue  # this cause already notified this user
         created.append(notification)
         if email:
-            from .tasks import send_notification_email
-
             transaction.on_commit(
                 lambda pk=notification.pk: send_notification_email.enqueue(notification_id=pk)
             )
@@ -86,29 +75,3 @@ def set_preferences(*, user, values: dict[str, tuple[bool, bool]]) -> None:
                 Preference.objects.update_or_create(
                     user=user, kind=kind, defaults={"in_app": in_app, "email": email}
                 )
-
-
-def send_email(notification: Notification) -> None:
-    user = notification.user
-    with translation.override(user.language):
-        context = {
-            "notification": notification,
-            "user": user,
-            "url": settings.SITE_URL + notification.url
-            if notification.url.startswith("/")
-            else notification.url,
-            "agency_name": settings.PARTNERDESK["AGENCY_NAME"],
-            "preferences_url": settings.SITE_URL + reverse("notifications:preferences"),
-        }
-        text = render_to_string("notifications/email.txt", context)
-        html = render_to_string("notifications/email.html", context)
-    message = EmailMultiAlternatives(
-        notification.title, text, settings.DEFAULT_FROM_EMAIL, [user.email]
-    )
-    message.attach_alternative(html, "text/html")
-    message.send()
-
-
-def backoff(attempt: int) -> dt.timedelta:
-    """1, 2, 4, 8, … minutes, at most an hour."""
-    return dt.timedelta(minutes=min(60, 2 ** max(0, attempt - 1)))

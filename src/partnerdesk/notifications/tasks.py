@@ -4,8 +4,8 @@ from django.utils import timezone
 
 from partnerdesk.core.queue import enqueue_later
 
+from .delivery import MAX_EMAIL_ATTEMPTS, backoff, log, send_email
 from .models import Notification
-from .services import MAX_EMAIL_ATTEMPTS, backoff, log, send_email
 
 
 @task

@@ -23,7 +23,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from partnerdesk.core import clock
 from partnerdesk.core.queue import enqueue_later
-from partnerdesk.notifications.services import backoff
+from partnerdesk.notifications.delivery import backoff
 
 log = logging.getLogger(__name__)
 SALT = "partnerdesk.portal.reply"

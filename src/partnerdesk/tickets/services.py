@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from partnerdesk.core import clock
+from partnerdesk.core import clock, crypto
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import record_event
 from partnerdesk.core.permissions import is_system, require_staff
@@ -266,8 +266,6 @@ def deal_properties_for_ticket(deal: Deal) -> dict:
 
 
 def deal_secrets_for_ticket(deal: Deal) -> dict:
-    from partnerdesk.core import crypto
-
     ticket_secrets = {d.name for d in props.definitions(ObjectType.TICKET).filter(type="secret")}
     return {
         name: crypto.decrypt(token)
