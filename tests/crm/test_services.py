@@ -170,9 +170,8 @@ class TestCompanyCreate:
             services.company_create(by=admin, name="X", lifecycle="vip")
 
     def test_unknown_field(self, admin):
-        with raises("unknown_field") as info:
+        with pytest.raises(TypeError, match="revenue"):
             services.company_create(by=admin, name="X", revenue=10)
-        assert info.value.field == "revenue"
 
     def test_model_validation_becomes_domain_error(self, admin):
         with raises("invalid") as info:
@@ -284,7 +283,7 @@ class TestContacts:
             services.contact_create(by=admin, first_name="A", owner=client_user)
 
     def test_unknown_field(self, admin):
-        with raises("unknown_field"):
+        with pytest.raises(TypeError, match="nickname"):
             services.contact_create(by=admin, first_name="A", nickname="B")
 
     def test_update_changes_and_noop(self, admin, company, other_company):
@@ -479,8 +478,10 @@ class TestDealUpdate:
         assert deal.amount == Decimal("50")
 
     def test_pipeline_and_stage_not_updatable(self, admin, deal):
-        with raises("unknown_field"):
+        with pytest.raises(TypeError, match="stage"):
             services.deal_update(deal=deal, by=admin, stage=deal.stage)
+        with pytest.raises(TypeError, match="pipeline"):
+            services.deal_update(deal=deal, by=admin, pipeline=deal.pipeline)
 
 
 class TestDealMove:
@@ -754,7 +755,7 @@ class TestPropertyConfig:
             services.property_update(definition=definition, by=admin, options=[])
         with raises("required"):
             services.property_update(definition=definition, by=admin, label="")
-        with raises("unknown_field"):
+        with pytest.raises(TypeError, match="type"):
             services.property_update(definition=definition, by=admin, type="text")
 
 
@@ -929,7 +930,7 @@ class TestProducts:
         assert not Product.objects.filter(sku="bad").exists()
 
     def test_unknown_field(self, admin):
-        with raises("unknown_field"):
+        with pytest.raises(TypeError, match="colour"):
             services.product_save(by=admin, name="X", colour="red")
 
 

@@ -134,7 +134,12 @@ def pipeline_detail(request, pk):
                 messages.success(request, _("Pipeline saved."))
                 return redirect("crm:pipeline_detail", pk=pk)
             if action == "add_stage" and stage_form.is_valid():
-                services.stage_add(pipeline=pipeline, by=request.user, **stage_form.cleaned_data)
+                services.stage_add(
+                    pipeline=pipeline,
+                    by=request.user,
+                    name=stage_form.cleaned_data["name"],
+                    kind=stage_form.cleaned_data["kind"],
+                )
                 messages.success(request, _("Stage added."))
                 return redirect("crm:pipeline_detail", pk=pk)
             if action == "reorder":
@@ -191,11 +196,16 @@ def stage_edit(request, pk):
                 messages.error(request, str(exc))
         elif form.is_valid() and req_form.is_valid():
             try:
-                services.stage_update(stage=stage, by=request.user, **form.cleaned_data)
-                services.stage_set_required_properties(
+                data = form.cleaned_data  # a deal stage's form has no ticket settings: None
+                services.stage_save(
                     stage=stage,
                     by=request.user,
-                    properties=req_form.cleaned_data["required_properties"],
+                    name=data["name"],
+                    kind=data["kind"],
+                    is_entry=data.get("is_entry"),
+                    request_name=data.get("request_name"),
+                    waiting_on_customer=data.get("waiting_on_customer"),
+                    required_properties=req_form.cleaned_data["required_properties"],
                 )
                 messages.success(request, _("Stage saved."))
                 return redirect("crm:pipeline_detail", pk=stage.pipeline_id)

@@ -898,9 +898,9 @@ class _Context:
 
 
 FIELD_CLEANERS: dict[str, Callable[[dict], dict]] = {
-    ObjectType.COMPANY: services._clean_company_fields,
-    ObjectType.CONTACT: lambda fields: services._clean_contact_fields(fields, creating=False),
-    ObjectType.DEAL: services._clean_deal_fields,
+    ObjectType.COMPANY: services.clean_company_fields,
+    ObjectType.CONTACT: services.clean_contact_fields,
+    ObjectType.DEAL: services.clean_deal_fields,
 }
 
 
