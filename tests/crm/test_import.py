@@ -17,6 +17,7 @@ from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe
 from partnerdesk.core.models import Event
 from partnerdesk.crm import import_views, importing, services
+from partnerdesk.crm.importing import jobs, validation
 from partnerdesk.crm.models import (
     Company,
     Contact,
@@ -62,7 +63,7 @@ def run(django_capture_on_commit_callbacks):
 
     def _run(job, by):
         with django_capture_on_commit_callbacks(execute=True):
-            importing.import_confirm(job=job, by=by)
+            importing.import_confirm(job=job, by=by, enqueue=run_import.enqueue)
         job.refresh_from_db()
         return job
 
@@ -216,7 +217,7 @@ def test_one_bad_row_imports_nothing_and_names_the_row(agent, run):
     assert job.mapping["bad_rows"] == 1
     assert not job.file  # nothing to run: the file is not kept
     with pytest.raises(DomainError) as exc:
-        importing.import_confirm(job=job, by=agent)
+        importing.import_confirm(job=job, by=agent, enqueue=run_import.enqueue)
     assert exc.value.code == "import_not_ready"
     assert not Deal.objects.exists()
 
@@ -269,7 +270,7 @@ def test_every_bad_row_is_reported_with_line_and_reason(agent):
 
 
 def test_error_list_is_capped(agent, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_STORED_ERRORS", 5)
+    monkeypatch.setattr(validation, "MAX_STORED_ERRORS", 5)
     rows = "".join(f"{n},,Website Creation,New\n" for n in range(1, 21))
     job = upload(agent, "Record ID,Deal Name,Pipeline,Deal Stage\n" + rows)
 
@@ -397,7 +398,7 @@ def test_run_revalidates_and_writes_nothing_when_data_changed(
     ).update(name="Intake")
 
     with django_capture_on_commit_callbacks(execute=True):
-        importing.import_confirm(job=job, by=agent)
+        importing.import_confirm(job=job, by=agent, enqueue=run_import.enqueue)
     job.refresh_from_db()
 
     assert job.status == ImportStatus.INVALID
@@ -422,7 +423,7 @@ def test_record_id_saved_by_someone_else_meanwhile_rolls_everything_back(agent, 
         services.deal_create(by=agent, name="Other", pipeline=pipeline, hubspot_record_id="8102")
         return prepared
 
-    monkeypatch.setattr(importing, "prepare", prepare_then_race)
+    monkeypatch.setattr(jobs, "prepare", prepare_then_race)
     job = run(job, agent)
 
     assert job.status == ImportStatus.INVALID
@@ -436,7 +437,7 @@ def test_task_is_idempotent(agent, run):
     events = Event.objects.count()
 
     result = run_import.call(job.pk)  # a retried or duplicated task
-    importing.import_confirm(job=job, by=agent)  # a second click
+    importing.import_confirm(job=job, by=agent, enqueue=run_import.enqueue)  # a second click
 
     job.refresh_from_db()
     assert result["status"] == "done"
@@ -451,7 +452,7 @@ def test_unexpected_error_fails_the_job_and_writes_nothing(agent, run, monkeypat
         raise RuntimeError("boom")
 
     job = upload(agent, COMPANIES)
-    monkeypatch.setattr(importing, "_check_row", explode)
+    monkeypatch.setattr(validation, "check_row", explode)
     job = run(job, agent)  # the ImmediateBackend records the task's exception
 
     assert job.status == ImportStatus.FAILED
@@ -461,12 +462,10 @@ def test_unexpected_error_fails_the_job_and_writes_nothing(agent, run, monkeypat
 
 
 def test_run_reports_progress_while_checking_rows(agent, run, monkeypatch):
-    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    monkeypatch.setattr(validation, "BATCH_SIZE", 2)
     seen = []
-    real = importing._set_progress
-    monkeypatch.setattr(
-        importing, "_set_progress", lambda job_id, n: (seen.append(n), real(job_id, n))
-    )
+    real = jobs._set_progress
+    monkeypatch.setattr(jobs, "_set_progress", lambda job_id, n: (seen.append(n), real(job_id, n)))
     job = run(upload(agent, COMPANIES), agent)
 
     assert seen == [2, 3]
@@ -474,7 +473,7 @@ def test_run_reports_progress_while_checking_rows(agent, run, monkeypatch):
 
 
 def test_progress_is_written_per_batch(agent, monkeypatch):
-    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    monkeypatch.setattr(validation, "BATCH_SIZE", 2)
     seen = []
     data = ("Record ID,Company name\n" + "".join(f"{n},Co {n}\n" for n in range(5))).encode()
     importing.prepare(data, progress=seen.append)

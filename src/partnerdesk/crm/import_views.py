@@ -14,7 +14,7 @@ from partnerdesk.core.access import staff_required
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 
-from . import importing
+from . import importing, tasks
 from .forms import ImportUploadForm
 from .models import ImportStatus
 
@@ -78,7 +78,9 @@ def import_detail(request, pk):
     if request.method == "POST":
         try:
             was_ready = job.status == ImportStatus.READY
-            job = importing.import_confirm(job=job, by=request.user)
+            job = importing.import_confirm(
+                job=job, by=request.user, enqueue=tasks.run_import.enqueue
+            )
             if was_ready:
                 messages.success(request, _("The import has started."))
         except DomainError as exc:
