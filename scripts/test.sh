@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, migrations check, pytest (unit, API, permission matrix, browser).
+# The whole test suite: lint, type check, migrations check, pytest (unit, API, permission matrix, browser).
 # DATABASE_URL selects the database (SQLite by default). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,8 @@ py=.venv/bin/python
 
 echo "== ruff"
 $py -m ruff check .
+echo "== mypy (no more errors than mypy-baseline.txt)"
+scripts/typecheck.sh
 echo "== migrations are complete"
 $py manage.py makemigrations --check --dry-run >/dev/null || {
   echo "Model changes without a migration: run 'manage.py makemigrations'." >&2; exit 1; }
