@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext as _
 
+from partnerdesk.accounts.models import User
 from partnerdesk.core import crypto
 from partnerdesk.core.errors import DomainError, FieldError
 
@@ -137,8 +138,6 @@ def normalize_value(defn: PropertyDefinition, raw):
                 values.append(item)
         return values or None
     if kind == PropertyType.USER:
-        from partnerdesk.accounts.models import User
-
         try:
             user_id = None if isinstance(raw, bool) else int(raw)
         except (TypeError, ValueError):

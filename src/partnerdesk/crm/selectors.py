@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db.models import Count, Model, Prefetch, Q, QuerySet
 
 from partnerdesk.accounts.models import User
+from partnerdesk.core.converters import parse_id
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 
 from . import properties as props
@@ -21,6 +25,103 @@ def contacts_for(user):
 
 def deals_for(user):
     return Deal.objects.for_user(user).select_related("pipeline", "stage", "company", "owner")
+
+
+# ---------------------------------------------------------------- list filters
+#
+# One definition of each list's search and filters, shared by the list page, its CSV export
+# and the API's list operation, so they always return the same rows. ``params`` are named as
+# in the page's query string (the API maps its ``owner_id`` to ``owner`` and so on); each
+# function returns the filtered queryset and the filters that applied, as text.
+
+Params = Mapping[str, Any]
+
+COMPANY_SEARCH = ("name", "domain", "hub_id")
+CONTACT_SEARCH = ("first_name", "last_name", "email", "company__name")
+DEAL_SEARCH = ("name", "company__name", "company__domain")
+
+
+def _search[M: Model](
+    qs: QuerySet[M], params: Params, fields: Iterable[str], active: dict[str, str]
+) -> QuerySet[M]:
+    q = str(params.get("q") or "").strip()[:200]
+    if not q:
+        return qs
+    active["q"] = q
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": q})
+    return qs.filter(condition)
+
+
+def _by_id[M: Model](
+    qs: QuerySet[M], params: Params, lookups: Mapping[str, str], active: dict[str, str]
+) -> QuerySet[M]:
+    for name, lookup in lookups.items():
+        value = parse_id(params.get(name))
+        if value is not None:
+            qs = qs.filter(**{lookup: value})
+            active[name] = str(value)
+    return qs
+
+
+def _by_text[M: Model](
+    qs: QuerySet[M], params: Params, lookups: Mapping[str, str], active: dict[str, str]
+) -> QuerySet[M]:
+    for name, lookup in lookups.items():
+        value = str(params.get(name) or "").strip()
+        if value:
+            qs = qs.filter(**{lookup: value})
+            active[name] = value
+    return qs
+
+
+def filter_companies(
+    qs: QuerySet[Company], params: Params
+) -> tuple[QuerySet[Company], dict[str, str]]:
+    """Search (name, domain, hub id) and filters: lifecycle, owner, country (any case)."""
+    active: dict[str, str] = {}
+    qs = _search(qs, params, COMPANY_SEARCH, active)
+    qs = _by_text(qs, params, {"lifecycle": "lifecycle"}, active)
+    qs = _by_id(qs, params, {"owner": "owner_id"}, active)
+    country = str(params.get("country") or "").strip().upper()
+    if country:
+        qs = qs.filter(country=country)
+        active["country"] = country
+    return qs, active
+
+
+def filter_contacts(
+    qs: QuerySet[Contact], params: Params
+) -> tuple[QuerySet[Contact], dict[str, str]]:
+    """Search (names, email, company name) and filters: company, owner."""
+    active: dict[str, str] = {}
+    qs = _search(qs, params, CONTACT_SEARCH, active)
+    qs = _by_id(qs, params, {"company": "company_id", "owner": "owner_id"}, active)
+    return qs, active
+
+
+def filter_deals(qs: QuerySet[Deal], params: Params) -> tuple[QuerySet[Deal], dict[str, str]]:
+    """Search (name, company name and domain) and filters: pipeline, stage, owner, company,
+    kind (open, won, lost)."""
+    active: dict[str, str] = {}
+    qs = _search(qs, params, DEAL_SEARCH, active)
+    qs = _by_id(
+        qs,
+        params,
+        {
+            "pipeline": "pipeline_id",
+            "stage": "stage_id",
+            "owner": "owner_id",
+            "company": "company_id",
+        },
+        active,
+    )
+    qs = _by_text(qs, params, {"kind": "stage__kind"}, active)
+    return qs, active
+
+
+# ---------------------------------------------------------------- one record
 
 
 def company_detail(user, pk):

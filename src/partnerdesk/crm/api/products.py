@@ -1,0 +1,134 @@
+"""API: the product catalogue."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+
+from partnerdesk.core.api import (
+    Id,
+    Page,
+    PageParams,
+    Problem,
+    Strict,
+    paginate,
+    require_staff,
+    search,
+)
+
+from .. import services
+from ..models import Product
+
+router = Router()
+
+
+class ProductOut(Schema):
+    id: int
+    name: str
+    sku: str
+    category: str
+    unit_price: Decimal
+    currency: str
+    billing: str
+    mailbox_gb: int | None
+    active: bool
+
+
+class ProductPage(Page):
+    items: list[ProductOut]
+
+
+class ProductIn(Strict):
+    name: str = Field(..., min_length=1, max_length=150)
+    sku: str = Field(..., min_length=1, max_length=64, pattern=r"^[-a-zA-Z0-9_]+$")
+    category: Literal["email", "storage", "domain", "website", "hubspot", "service"]
+    unit_price: Decimal = Field(..., ge=0, lt=Decimal("1e10"), max_digits=12, decimal_places=2)
+    currency: str = Field("USD", min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")
+    billing: Literal["one_off", "monthly", "annual"]
+    mailbox_gb: int | None = Field(None, ge=0, le=100_000)
+    active: bool = True
+
+
+class ProductPatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=150)
+    unit_price: Decimal | None = Field(
+        None, ge=0, lt=Decimal("1e10"), max_digits=12, decimal_places=2
+    )
+    currency: str | None = Field(None, min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")
+    billing: Literal["one_off", "monthly", "annual"] | None = None
+    mailbox_gb: int | None = Field(None, ge=0, le=100_000)
+    active: bool | None = None
+
+
+class ProductFilters(Schema):
+    q: str | None = Field(None, max_length=200)
+    category: Literal["email", "storage", "domain", "website", "hubspot", "service"] | None = None
+    active: bool | None = None
+
+
+@router.get(
+    "/products",
+    response=ProductPage,
+    tags=["products"],
+    operation_id="partnerdesk_crm_api_list_products",
+)
+def list_products(request, filters: Query[ProductFilters], page: Query[PageParams]):
+    require_staff(request)
+    qs = search(Product.objects.all(), filters.q, ("name", "sku"))
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.active is not None:
+        qs = qs.filter(active=filters.active)
+    return paginate(qs, page, lambda p, _u: p)
+
+
+@router.post(
+    "/products",
+    response={201: ProductOut, 422: Problem, 403: Problem, 409: Problem},
+    tags=["products"],
+    operation_id="partnerdesk_crm_api_create_product",
+)
+def create_product(request, payload: ProductIn):
+    require_staff(request)
+    product = services.product_save(
+        by=request.auth,
+        name=payload.name,
+        sku=payload.sku,
+        category=payload.category,
+        unit_price=payload.unit_price,
+        currency=payload.currency,
+        billing=payload.billing,
+        mailbox_gb=payload.mailbox_gb,
+        active=payload.active,
+    )
+    return Status(201, product)
+
+
+@router.get(
+    "/products/{product_id}",
+    response={200: ProductOut, 404: Problem},
+    tags=["products"],
+    operation_id="partnerdesk_crm_api_get_product",
+)
+def get_product(request, product_id: int = Id):
+    require_staff(request)
+    return get_object_or_404(Product, pk=product_id)
+
+
+@router.patch(
+    "/products/{product_id}",
+    response={200: ProductOut, 404: Problem, 403: Problem, 409: Problem, 422: Problem},
+    tags=["products"],
+    operation_id="partnerdesk_crm_api_update_product",
+)
+def update_product(request, payload: ProductPatch, product_id: int = Id):
+    require_staff(request)
+    product = get_object_or_404(Product, pk=product_id)
+    return services.product_save(
+        by=request.auth,
+        product=product,
+        **payload.model_dump(exclude_unset=True, exclude_none=True),
+    )
