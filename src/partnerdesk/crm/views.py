@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,9 +25,9 @@ from . import selectors, services
 from .forms import CompanyForm, ContactForm, DealForm, DealMoveForm, LineItemForm
 from .models import Lifecycle, LineItem, Pipeline, Stage, StageKind
 
+# Search and filters are the selectors' (shared with the API); the listings sort and page.
 COMPANY_LISTING = Listing(
-    search_fields=("name", "domain", "hub_id"),
-    filters={"lifecycle": "lifecycle", "owner": "owner_id", "country": "country"},
+    search_fields=(),
     sorts={
         "name": ("name", "id"),
         "-name": ("-name", "-id"),
@@ -36,8 +37,7 @@ COMPANY_LISTING = Listing(
     default_sort="name",
 )
 CONTACT_LISTING = Listing(
-    search_fields=("first_name", "last_name", "email", "company__name"),
-    filters={"company": "company_id", "owner": "owner_id"},
+    search_fields=(),
     sorts={
         "name": ("last_name", "first_name", "id"),
         "-created": ("-created_at", "-id"),
@@ -46,14 +46,7 @@ CONTACT_LISTING = Listing(
     default_sort="name",
 )
 DEAL_LISTING = Listing(
-    search_fields=("name", "company__name", "company__domain"),
-    filters={
-        "pipeline": "pipeline_id",
-        "stage": "stage_id",
-        "owner": "owner_id",
-        "company": "company_id",
-        "kind": "stage__kind",
-    },
+    search_fields=(),
     sorts={
         "-created": ("-created_at", "-id"),
         "created": ("created_at", "id"),
@@ -63,6 +56,14 @@ DEAL_LISTING = Listing(
     },
     default_sort="-created",
 )
+
+
+def _list(request, listing: Listing, filtered) -> dict:
+    """The list page's context: ``filtered`` is a selector's ``(rows, active filters)``."""
+    qs, active = filtered
+    context = listing.apply(request, qs)
+    context["filters"] = active
+    return context
 
 
 def _render_list(request, template, context):
@@ -106,8 +107,12 @@ def _csv_response(filename: str, header: list[str], rows):
 @staff_required
 @require_GET
 def company_list(request):
-    context = COMPANY_LISTING.apply(
-        request, selectors.companies_for(request.user).annotate(deal_count=Count("deals"))
+    context = _list(
+        request,
+        COMPANY_LISTING,
+        selectors.filter_companies(
+            selectors.companies_for(request.user).annotate(deal_count=Count("deals")), request.GET
+        ),
     )
     context.update(lifecycles=Lifecycle.choices, owners=selectors.staff_users())
     return _render_list(request, "crm/company_list.html", context)
@@ -116,9 +121,11 @@ def company_list(request):
 @staff_required
 @require_GET
 def company_export(request):
-    qs = COMPANY_LISTING.apply(request, selectors.companies_for(request.user))[
-        "page"
-    ].paginator.object_list
+    qs = _list(
+        request,
+        COMPANY_LISTING,
+        selectors.filter_companies(selectors.companies_for(request.user), request.GET),
+    )["page"].paginator.object_list
     definitions = list(props.definitions("company").exclude(type="secret"))
     header = [
         "Record ID",
@@ -208,7 +215,11 @@ def company_form(request, pk=None):
 @staff_required
 @require_GET
 def contact_list(request):
-    context = CONTACT_LISTING.apply(request, selectors.contacts_for(request.user))
+    context = _list(
+        request,
+        CONTACT_LISTING,
+        selectors.filter_contacts(selectors.contacts_for(request.user), request.GET),
+    )
     context.update(owners=selectors.staff_users())
     return _render_list(request, "crm/contact_list.html", context)
 
@@ -216,9 +227,11 @@ def contact_list(request):
 @staff_required
 @require_GET
 def contact_export(request):
-    qs = CONTACT_LISTING.apply(request, selectors.contacts_for(request.user))[
-        "page"
-    ].paginator.object_list
+    qs = _list(
+        request,
+        CONTACT_LISTING,
+        selectors.filter_contacts(selectors.contacts_for(request.user), request.GET),
+    )["page"].paginator.object_list
     definitions = list(props.definitions("contact").exclude(type="secret"))
     header = [
         "Record ID",
@@ -307,7 +320,11 @@ def contact_form(request, pk=None):
 @staff_required
 @require_GET
 def deal_list(request):
-    context = DEAL_LISTING.apply(request, selectors.deals_for(request.user))
+    context = _list(
+        request,
+        DEAL_LISTING,
+        selectors.filter_deals(selectors.deals_for(request.user), request.GET),
+    )
     context.update(
         pipelines=selectors.deal_pipelines(),
         owners=selectors.staff_users(),
@@ -319,9 +336,11 @@ def deal_list(request):
 @staff_required
 @require_GET
 def deal_export(request):
-    qs = DEAL_LISTING.apply(request, selectors.deals_for(request.user))[
-        "page"
-    ].paginator.object_list
+    qs = _list(
+        request,
+        DEAL_LISTING,
+        selectors.filter_deals(selectors.deals_for(request.user), request.GET),
+    )["page"].paginator.object_list
     definitions = list(props.definitions("deal").exclude(type="secret"))
     header = [
         "Record ID",
@@ -366,15 +385,12 @@ def deal_board(request, pipeline_pk=None):
     )
     stages = list(pipeline.stages.order_by("order", "id"))
     per_column = 50
-    deals = selectors.deals_for(request.user).filter(pipeline=pipeline)
-    q = request.GET.get("q", "").strip()
-    if q:
-        deals = deals.filter(Q(name__icontains=q) | Q(company__name__icontains=q))
+    deals, active = selectors.filter_deals(
+        selectors.deals_for(request.user).filter(pipeline=pipeline), {"q": request.GET.get("q")}
+    )
+    q = active.get("q", "")
     counts = dict(deals.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
     # One query for all columns: the newest deals of each stage, at most per_column each.
-    from django.db.models import F, Window
-    from django.db.models.functions import RowNumber
-
     ranked = deals.annotate(
         rank=Window(
             RowNumber(),
