@@ -58,7 +58,7 @@ def race(tasks, *, before_insert: threading.Barrier | None = None, monkeypatch=N
             before_insert.wait(timeout=20)  # every thread has checked before anyone inserts
             return found
 
-        monkeypatch.setattr(booking, "free_slots", both_saw_it_free)
+        monkeypatch.setattr(booking.services, "free_slots", both_saw_it_free)  # as booking sees it
     start = threading.Barrier(len(tasks))
     results: list[tuple[str, object]] = []
     lock = threading.Lock()

@@ -1,6 +1,6 @@
 """The consultation-session API: free slots, book, cancel, reschedule, list.
 
-Same services as the pages (booking.py). A client user sees and changes only the sessions of
+Same services as the pages (the booking package). A client user sees and changes only the sessions of
 their company's tasks (another company's task or session is a 404, like a missing id); staff
 see all of them. Refusals are JSON problems with a stable code (``slot_taken`` 409, …).
 """
@@ -23,6 +23,7 @@ from partnerdesk.core.api import (
     UserRef,
     page_counts,
 )
+from partnerdesk.sla.clock import agency_calendar
 
 from . import booking, selectors
 
@@ -105,7 +106,7 @@ def list_slots(request, task_id: int = Id):
     return {
         "task_id": task.pk,
         "duration_minutes": booking.SESSION_MINUTES,
-        "timezone": booking.agency_calendar().timezone.key,
+        "timezone": agency_calendar().timezone.key,
         "items": [{"starts_at": s.starts_at, "ends_at": s.ends_at} for s in slots],
     }
 

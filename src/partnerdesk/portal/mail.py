@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.tasks import task as background_task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -24,6 +25,10 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from partnerdesk.core import clock
 from partnerdesk.core.queue import enqueue_later
 from partnerdesk.notifications.delivery import backoff
+from partnerdesk.notifications.models import Kind, Notification
+
+from .models import Message
+from .recipients import agency_recipients, client_recipients
 
 log = logging.getLogger(__name__)
 SALT = "partnerdesk.portal.reply"
@@ -104,11 +109,6 @@ def send_message_emails(message_pk: int, attempt: int = 0) -> int:
     "Once" is a Notification row per recipient with the dedupe key ``message:<id>`` (unique per
     user), claimed before sending: a retried task skips recipients already claimed.
     """
-    from partnerdesk.notifications.models import Kind, Notification
-
-    from .models import Message
-    from .services import agency_recipients, client_recipients
-
     message = (
         Message.objects.select_related("task__company", "task__assignee", "task__requested_by")
         .select_related("author")
@@ -152,12 +152,21 @@ def send_message_emails(message_pk: int, attempt: int = 0) -> int:
         Notification.objects.filter(pk=notification.pk).update(emailed_at=clock.now())
         sent += 1
     if failed and attempt < MAX_ATTEMPTS:
-        from .tasks import send_message_emails as task
-
         enqueue_later(
-            task, clock.now() + backoff(attempt + 1), message_id=message_pk, attempt=attempt + 1
+            send_message_emails_task,
+            clock.now() + backoff(attempt + 1),
+            message_id=message_pk,
+            attempt=attempt + 1,
         )
     return sent
+
+
+@background_task
+def send_message_emails_task(message_id: int, attempt: int = 0) -> int:
+    """The background task of ``send_message_emails`` (enqueued after a message is posted, and
+    again with backoff while a send fails). It lives here, with the sending, so that the
+    services enqueue it and it re-enqueues itself without importing portal.tasks."""
+    return send_message_emails(message_id, attempt)
 
 
 def _send_one(message, user, attachments) -> None:

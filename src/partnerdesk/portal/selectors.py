@@ -12,7 +12,7 @@ from partnerdesk.core import clock
 from partnerdesk.core.tenancy import get_object_for_user_or_404, scope_for_user
 from partnerdesk.sla.clock import agency_calendar
 
-from .models import OPEN_STATUSES, SLOT_STATUSES, Status, Subscription, Task, WaitingOn
+from .models import OPEN_STATUSES, SLOT_STATUSES, Plan, Status, Subscription, Task, WaitingOn
 
 TICK = dt.timedelta(microseconds=1)
 
@@ -38,6 +38,16 @@ def waiting_on_client(user) -> QuerySet[Task]:
         )
         .order_by("created_at", "id")
     )
+
+
+def current_plan(company_id: int) -> Plan | None:
+    """The plan the company is on now (None when it has none)."""
+    sub = (
+        Subscription.objects.filter(company_id=company_id, ended_at__isnull=True)
+        .select_related("plan")
+        .first()
+    )
+    return sub.plan if sub else None
 
 
 def queue_of(company_id: int) -> QuerySet[Task]:

@@ -2,19 +2,15 @@
 
 from django.tasks import task
 
+from . import services
+from .mail import send_message_emails_task
 
-@task
-def send_message_emails(message_id: int, attempt: int = 0) -> int:
-    """Email one task message to the other side (each recipient once; failures retried with
-    backoff; see mail.py)."""
-    from . import mail
-
-    return mail.send_message_emails(message_id, attempt)
+# The message email task lives in mail.py (which re-enqueues it); this name keeps the jobs
+# queued under its former path, ``partnerdesk.portal.tasks.send_message_emails``, running.
+send_message_emails = send_message_emails_task
 
 
 @task
 def approval_reminders_task() -> int:
     """The periodic job (core.periodic): reminders to clients who have not approved."""
-    from .services import send_approval_reminders
-
-    return send_approval_reminders()
+    return services.send_approval_reminders()
