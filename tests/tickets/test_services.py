@@ -531,6 +531,10 @@ def test_closing_in_time_meets_and_late_misses_the_resolution(agent):
 
 
 def test_reopening_clears_closed_at_and_the_met_flag(agent):
+    """Reopening counts the time spent closed as paused (decided in issue 9, see the README's
+    SLA rules): the resolution clock goes on from where closing stopped it, so a ticket closed
+    in time and reopened two days later is not breached at once. (It used to keep the old due
+    time and show as breached the moment it was reopened.)"""
     ticket = open_ticket(agent, "Email Creation", now=NOW)
     ticket = move(ticket, "Emails Delivered", by=agent, now=cairo(2026, 2, 2, 10, 0))
     assert ticket.closed_at and ticket.resolution_met is True
@@ -538,8 +542,12 @@ def test_reopening_clears_closed_at_and_the_met_flag(agent):
     ticket = reload(ticket)
     assert ticket.closed_at is None
     assert ticket.resolution_met is None
-    assert ticket.resolution_due_at == cairo(2026, 2, 3, 10, 0)
-    assert ticket_state(ticket, cairo(2026, 2, 4, 10, 0)) == SlaState.BREACHED
+    # 48 h from Sunday 10:00, plus the 48 h it was closed (Monday 10:00 to Wednesday 10:00).
+    assert ticket.resolution_due_at == cairo(2026, 2, 5, 10, 0)
+    assert ticket_state(ticket, cairo(2026, 2, 4, 10, 0)) == SlaState.ON_TRACK
+    assert ticket_state(ticket, cairo(2026, 2, 5, 10, 1)) == SlaState.BREACHED
+    ticket = move(ticket, "Emails Delivered", by=agent, now=cairo(2026, 2, 5, 9, 0))
+    assert reload(ticket).resolution_met is True
 
 
 # ---------------------------------------------------------------- notes and events

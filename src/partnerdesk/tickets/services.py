@@ -76,12 +76,19 @@ def recompute_sla(ticket: Ticket, *, now: dt.datetime) -> None:
         pauses = [(p.started_at, p.ended_at or now) for p in ticket.pauses.all()]
         percent = policy.due_soon_percent
         if policy.first_response_amount is not None:
+            # Once answered, the first-response target is settled: later pauses do not move it.
+            answered = ticket.first_response_at
+            first_pauses = (
+                pauses
+                if answered is None
+                else [(b, min(e, answered)) for b, e in pauses if b < answered]
+            )
             due, warn = target_times(
                 start=ticket.created_at,
                 amount=policy.first_response_amount,
                 unit=policy.first_response_unit,
                 cal=cal,
-                pauses=pauses,
+                pauses=first_pauses,
                 due_soon_percent=percent,
             )
             fields.update(first_response_due_at=due, first_response_warn_at=warn)
@@ -389,7 +396,10 @@ def ticket_move(
         if ticket.first_response_at is None:  # resolving answers the customer: both clocks stop
             ticket.first_response_at = now
         ticket.closed_at = now
-    else:
+    elif ticket.closed_at is not None:
+        # Reopened: the time it spent closed was nobody's wait, so it counts as paused and the
+        # resolution clock goes on from where closing stopped it.
+        TicketPause.objects.create(ticket=ticket, started_at=ticket.closed_at, ended_at=now)
         ticket.closed_at = None
     ticket.stage = stage
     ticket.stage_entered_at = now
