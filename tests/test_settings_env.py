@@ -94,6 +94,7 @@ def test_production_values(prod_env):
         prod_env,
         "{'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, 'keys': s.PARTNERDESK_ENCRYPTION_KEYS,"
         " 'session_secure': s.SESSION_COOKIE_SECURE, 'csrf_secure': s.CSRF_COOKIE_SECURE,"
+        " 'language_secure': s.LANGUAGE_COOKIE_SECURE,"
         " 'ssl_redirect': s.SECURE_SSL_REDIRECT, 'hsts': s.SECURE_HSTS_SECONDS,"
         " 'mail': s.MAILERS['default'], 'engine': s.DATABASES['default']['ENGINE'],"
         " 'options': s.DATABASES['default'].get('OPTIONS', {})}",
@@ -103,6 +104,7 @@ def test_production_values(prod_env):
     assert values["keys"] == ["k1", "k2"]
     assert values["session_secure"] is True
     assert values["csrf_secure"] is True
+    assert values["language_secure"] is True
     assert values["ssl_redirect"] is True
     assert values["hsts"] >= 60 * 60 * 24 * 365
     assert values["mail"]["OPTIONS"]["password"] == "p@ss"

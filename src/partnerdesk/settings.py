@@ -67,15 +67,18 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    # Before django_tasks_db: core's ``db_worker`` (the same worker, with a heartbeat) is
+    # found first. See partnerdesk/core/management/commands/db_worker.py.
+    "partnerdesk.core",
     "django_tasks_db",
     "ninja",
-    "partnerdesk.core",
     "partnerdesk.accounts",
     "partnerdesk.crm",
     "partnerdesk.sla",
     "partnerdesk.tickets",
     "partnerdesk.notifications",
     "partnerdesk.automation",
+    "partnerdesk.webhooks",
     "partnerdesk.portal",
     "partnerdesk.dashboard",
     "partnerdesk.api",
@@ -258,8 +261,18 @@ TASKS = {
         "BACKEND": os.environ.get("PARTNERDESK_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Every worker (``manage.py db_worker``) records a heartbeat this often, from a thread, so the
+# beat goes on while a long task runs; a worker silent for 4 beats shows as stale.
+PARTNERDESK_WORKER_HEARTBEAT_SECONDS = int(
+    os.environ.get("PARTNERDESK_WORKER_HEARTBEAT_SECONDS", "15")
+)
+# A task row still RUNNING this long after it started, whose worker has sent no heartbeat for
+# as long (a worker that was killed), is marked FAILED by the periodic reclaim job. A task
+# that runs longer on a live worker is never touched: its worker keeps beating.
+PARTNERDESK_TASK_STALE_AFTER = int(os.environ.get("PARTNERDESK_TASK_STALE_AFTER", str(15 * 60)))
 
 SESSION_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True  # only the server reads it
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -283,6 +296,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
 
 LOGGING = {
     "version": 1,
