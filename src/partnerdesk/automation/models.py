@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.core import crypto
 from partnerdesk.core.tenancy import TenantQuerySet
 
 
@@ -144,8 +145,6 @@ class IntegrationSettings(models.Model):
         return "Integrations"
 
     def secret(self, name: str) -> str:
-        from partnerdesk.core import crypto
-
         token = (self.secrets or {}).get(name)
         return crypto.decrypt(token) if token else ""
 

@@ -6,8 +6,4 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self):
-        from partnerdesk.core.events import register_handler
-
-        from .handlers import SLA_ALERT_KINDS, handle_event
-
-        register_handler(SLA_ALERT_KINDS, handle_event)
+        from . import handlers  # noqa: F401  (registers the SLA alerts with core.events)

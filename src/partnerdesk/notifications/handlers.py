@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from partnerdesk.core.events import register_handler
+
 from .models import Kind
 from .services import notify
 
@@ -53,3 +55,6 @@ def handle_event(event, subject) -> None:
         url=f"/app/tickets/{ticket.pk}/",
         dedupe_key=f"event:{event.pk}",
     )
+
+
+register_handler(SLA_ALERT_KINDS, handle_event)

@@ -8,13 +8,7 @@ class TicketsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from partnerdesk.core.events import register_handler
-        from partnerdesk.sla.events import SlaEvent
-
-        from . import timeline  # noqa: F401
+        from . import handlers, timeline  # noqa: F401  (register reactions and sentences)
         from .defaults import install_after_migrate
-        from .tasks import recompute_after_sla_change
-
-        register_handler([SlaEvent.TARGETS_CHANGED], recompute_after_sla_change)
 
         post_migrate.connect(install_after_migrate, sender=self)
