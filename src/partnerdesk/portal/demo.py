@@ -12,17 +12,19 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
 
 from partnerdesk.accounts.defaults import CONSULTANTS as CONSULTANTS_TEAM
 from partnerdesk.accounts.defaults import TEAMS, default_team
 from partnerdesk.accounts.models import Role, Team, User
+from partnerdesk.core import clock
 from partnerdesk.core.models import Event
 from partnerdesk.crm.models import Company
 
-from . import services
+from . import booking, services
 from .defaults import CATEGORIES
-from .models import Plan, PortalSettings, Subscription, Task, TaskCategory
+from .events import PortalEvent
+from .models import Plan, PortalSettings, Status, Subscription, Task, TaskCategory
 
 NILE = "niledental.com"
 TRATTORIA = "trattoriadaluca.it"
@@ -53,14 +55,17 @@ class _Story:
         )
         when = self.ago(days_ago)
         _backdate(task, when)
-        Event.objects.filter(kind="task.submitted", subject_id=task.pk).update(occurred_at=when)
+        Event.objects.filter(
+            kind__in=[PortalEvent.TASK_STATE_CHANGED, PortalEvent.TASK_SUBMITTED],
+            subject_id=task.pk,
+        ).update(occurred_at=when)
         return task
 
     def say(self, by, task, body, *, days_ago=0.0):
         message = services.message_post(by=by, task=task, body=body)
         when = self.ago(days_ago)
         _backdate(message, when)
-        Event.objects.filter(kind="task.message", data__message_id=message.pk).update(
+        Event.objects.filter(kind=PortalEvent.TASK_MESSAGE, data__message_id=message.pk).update(
             occurred_at=when
         )
         return message
@@ -222,9 +227,11 @@ def _nile_dental(story: _Story, company: Company) -> None:
     )
     when = story.ago(6)
     _backdate(dashboard.messages.order_by("-pk").first(), when)
-    Event.objects.filter(subject_id=dashboard.pk, kind__in=["task.changes_requested"]).update(
-        occurred_at=when
-    )
+    Event.objects.filter(
+        Q(kind=PortalEvent.TASK_CHANGES_REQUESTED)
+        | Q(kind=PortalEvent.TASK_STATE_CHANGED, data__from=Status.PENDING_APPROVAL),
+        subject_id=dashboard.pk,
+    ).update(occurred_at=when)
     story.deliver(dashboard, "Instagram added as its own channel.", days_ago=4, by=mahinaz)
 
     # The client moves the Alexandria pipeline up to second place.
@@ -262,8 +269,6 @@ def _nile_dental(story: _Story, company: Company) -> None:
         "A look at what we use, what we pay for and what to do next quarter.",
         days_ago=1,
     )
-    from . import booking
-
     slots = booking.free_slots()
     if slots:
         booking.session_book(by=sara, task=consultation, starts_at=slots[0].starts_at)
@@ -338,7 +343,7 @@ def load() -> bool:
         return False
     if Subscription.objects.filter(company__domain=NILE).exists():
         return False
-    now = timezone.now()
+    now = clock.now()
     _consultants()
     companies = _plans(manager, now)
     # The default categories by key, under their default names (the stories below use them).
