@@ -15,6 +15,7 @@ from functools import partial
 from django.db import transaction
 
 from partnerdesk.accounts.defaults import EMAIL_PROVISIONING, SUPPORT, WEBSITE, default_team
+from partnerdesk.accounts.models import Team
 from partnerdesk.core.defaults import install_once, is_installed
 from partnerdesk.crm.models import ObjectType, Pipeline, Product, Stage
 
@@ -237,23 +238,20 @@ class _Missing(LookupError):
 
 
 def _id(ref: Ref) -> int:
+    row: Team | Pipeline | Stage | Product | None
     if ref.kind == "team":
-        found = default_team(ref.key)
-        if found is None:
-            raise _Missing(ref)
-        return found.pk
-    if ref.kind == "pipeline":
-        rows = Pipeline.objects.filter(object_type=ref.object_type, key=ref.key)
+        row = default_team(ref.key)
+    elif ref.kind == "pipeline":
+        row = Pipeline.objects.filter(object_type=ref.object_type, key=ref.key).first()
     elif ref.kind == "stage":
-        rows = Stage.objects.filter(
+        row = Stage.objects.filter(
             pipeline__object_type=ref.object_type, pipeline__key=ref.pipeline, key=ref.key
-        )
+        ).first()
     else:
-        rows = Product.objects.filter(key=ref.key)
-    pk = rows.values_list("pk", flat=True).first()
-    if pk is None:
+        row = Product.objects.filter(key=ref.key).first()
+    if row is None:
         raise _Missing(ref)
-    return pk
+    return row.pk
 
 
 def _resolve(value):

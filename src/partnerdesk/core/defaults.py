@@ -62,11 +62,11 @@ def adopt_or_create[M: models.Model](
     row = rows.filter(key=key).first()
     if row is not None:
         return row, False
-    row = rows.filter(**match).order_by("pk").first()
-    if row is None:
+    found = rows.filter(**match).order_by("pk").values_list("pk", "key").first()
+    if found is None:
         return model._default_manager.create(key=key, **scope, **values), True
-    if row.key:
+    pk, other_key = found
+    if other_key:
         return None, False
-    row.key = key
-    row.save(update_fields=["key"])
-    return row, False
+    rows.filter(pk=pk).update(key=key)
+    return rows.get(pk=pk), False

@@ -189,11 +189,10 @@ def load() -> bool:
             ):
                 services.deal_move(deal=deal, stage=stage, by=company.owner)
     # One Email Subscription deal left open without its won-stage properties, to show the rule.
-    email = pipelines["email-subscription"]
     services.deal_create(
         by=staff["manager@demo.partnerdesk.test"],
         name="Nile Dental Clinics — extra mailboxes",
-        pipeline=email,
+        pipeline=pipelines["email-subscription"],
         owner=staff["manager@demo.partnerdesk.test"],
         company=companies[0],
         amount=Decimal("35.00"),

@@ -6,6 +6,8 @@ or deleted, or a consultants team an admin changed, stays that way after ``migra
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db import transaction
 
 from partnerdesk.accounts.defaults import CONSULTANTS, default_team
@@ -38,27 +40,27 @@ def _install_consultants() -> None:
         settings.save(update_fields=["consultants"])
 
 
+def _install(model: type[Plan] | type[TaskCategory], ledger: str, key: str, **values) -> None:
+    install_once(
+        ledger,
+        partial(
+            adopt_or_create, model, key=key, match={"name__iexact": values["name"]}, values=values
+        ),
+    )
+
+
 @transaction.atomic
 def install_portal_defaults() -> None:
     for key, name, tasks in PLANS:
-        install_once(
-            f"portal.plan.{key}",
-            lambda key=key, name=name, tasks=tasks: adopt_or_create(
-                Plan,
-                key=key,
-                match={"name__iexact": name},
-                values={"name": name, "concurrent_tasks": tasks},
-            ),
-        )
+        _install(Plan, f"portal.plan.{key}", key, name=name, concurrent_tasks=tasks)
     for order, (key, name) in enumerate(CATEGORIES):
-        install_once(
+        _install(
+            TaskCategory,
             f"portal.category.{key}",
-            lambda key=key, name=name, order=order: adopt_or_create(
-                TaskCategory,
-                key=key,
-                match={"name__iexact": name},
-                values={"name": name, "order": order, "is_consultation": key == CONSULTATION},
-            ),
+            key,
+            name=name,
+            order=order,
+            is_consultation=key == CONSULTATION,
         )
     install_once("portal.settings.consultants", _install_consultants)
 
