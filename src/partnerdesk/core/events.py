@@ -64,6 +64,10 @@ def describe(event: Event) -> str:
 # before the automations; this is how a lower app's change reaches a higher app.
 _HANDLERS: dict[str, list[Callable[[Event, Any], None]]] = {}
 
+# Register a handler for [ALL_KINDS] to see every event, whatever its kind (webhooks out); it runs
+# after the handlers of the event's own kind.
+ALL_KINDS = "*"
+
 
 def register_handler(kinds: Iterable[str], handler: Callable[[Event, Any], None]) -> None:
     for kind in kinds:
@@ -73,5 +77,5 @@ def register_handler(kinds: Iterable[str], handler: Callable[[Event, Any], None]
 
 
 def run_handlers(event: Event, subject) -> None:
-    for handler in _HANDLERS.get(event.kind, ()):
+    for handler in (*_HANDLERS.get(event.kind, ()), *_HANDLERS.get(ALL_KINDS, ())):
         handler(event, subject)
