@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -14,6 +15,7 @@ from partnerdesk.portal.api import router as portal_router
 from partnerdesk.portal.booking_api import router as booking_router
 from partnerdesk.sla.api import router as sla_router
 from partnerdesk.tickets.api import router as tickets_router
+from partnerdesk.webhooks.api import router as webhooks_router
 
 from .auth import SessionAuth, TokenAuth
 
@@ -92,7 +94,24 @@ def on_forbidden(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return problem(request, exc.status_code, "http_error", str(exc))
+    code = "bad_request" if exc.status_code == 400 else "http_error"
+    return problem(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request, exc: MultiPartParserError):
+    """A multipart body without a usable boundary (or otherwise broken) is the client's error."""
+    return problem(
+        request,
+        400,
+        "bad_request",
+        "The request body is not valid multipart/form-data (check the boundary): " + str(exc),
+    )
+
+
+@api.exception_handler(UnicodeDecodeError)
+def on_undecodable(request, exc: UnicodeDecodeError):
+    return problem(request, 400, "bad_request", "The request body is not valid UTF-8.")
 
 
 # The api app is the top layer: it only assembles every app's router.
@@ -104,3 +123,4 @@ api.add_router("/", automation_router)
 api.add_router("/", notifications_router)
 api.add_router("/", portal_router)
 api.add_router("/", booking_router)
+api.add_router("/", webhooks_router)
