@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "reports": 5,
     "knowledge": 5,
     "automation": 6,
+    "webhooks": 6,  # outgoing webhooks, fed by the outbox like the automations
     "api": 7,
 }
 

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "partnerdesk.notifications",
     "partnerdesk.automation",
     "partnerdesk.webhooks",
+    "partnerdesk.webhooks",
     "partnerdesk.portal",
     "partnerdesk.dashboard",
     "partnerdesk.api",

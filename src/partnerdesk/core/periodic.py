@@ -27,6 +27,7 @@ class Job:
 JOBS: list[Job] = [
     Job("sla_sweep", dt.timedelta(minutes=1), "partnerdesk.tickets.tasks.sla_sweep"),
     Job("outbox_sweep", dt.timedelta(minutes=1), "partnerdesk.automation.tasks.outbox_sweep"),
+    Job("webhook_sweep", dt.timedelta(minutes=1), "partnerdesk.webhooks.tasks.webhook_sweep"),
     Job(
         "approval_reminders",
         dt.timedelta(minutes=15),
