@@ -79,7 +79,6 @@ INSTALLED_APPS = [
     "partnerdesk.notifications",
     "partnerdesk.automation",
     "partnerdesk.webhooks",
-    "partnerdesk.webhooks",
     "partnerdesk.portal",
     "partnerdesk.dashboard",
     "partnerdesk.api",
