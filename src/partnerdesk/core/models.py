@@ -93,3 +93,23 @@ class InstalledDefault(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per background worker process (``manage.py db_worker``), keyed by its worker id
+    (the id django-tasks-db writes into ``DBTaskResult.worker_ids`` when the worker claims a
+    task). Written when the worker starts, every few seconds while it runs (from a thread, so a
+    long task does not stop the beat) and when it stops cleanly. See ``core.workers``."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "worker_id"]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.hostname}:{self.pid})"

@@ -33,6 +33,10 @@ JOBS: list[Job] = [
         dt.timedelta(minutes=15),
         "partnerdesk.portal.tasks.approval_reminders_task",
     ),
+    # Task rows a killed worker left RUNNING (see core.workers: only when the worker is gone).
+    Job(
+        "reclaim_stale_tasks", dt.timedelta(minutes=5), "partnerdesk.core.tasks.reclaim_stale_tasks"
+    ),
 ]
 
 
