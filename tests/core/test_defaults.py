@@ -8,13 +8,15 @@ changes defaults as an admin would, then runs what ``migrate`` runs after its mi
 from __future__ import annotations
 
 import importlib
+import threading
+import time
 from collections import Counter
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.sql import emit_post_migrate_signal
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from partnerdesk.accounts.defaults import TEAMS, default_team
 from partnerdesk.accounts.models import Team
@@ -145,13 +147,17 @@ def test_the_installers_are_idempotent():
     assert_every_default_once()
 
 
-def test_an_empty_database_gets_every_default_once_and_only_once():
+def delete_every_default() -> None:
     Workflow.objects.all().delete()
     Pipeline.objects.all().delete()  # and their stages and SLA policies
     for model in (Calendar, Team, PropertyDefinition, Product, Plan, TaskCategory):
         model.objects.all().delete()
     PortalSettings.objects.all().delete()
     InstalledDefault.objects.all().delete()
+
+
+def test_an_empty_database_gets_every_default_once_and_only_once():
+    delete_every_default()
 
     install_defaults()
     assert_every_default_once()
@@ -321,3 +327,57 @@ def test_blank_keys_never_collide_and_set_keys_are_unique():
         Stage.objects.create(pipeline=email, name="Newer", key="new")
     with pytest.raises(IntegrityError), transaction.atomic():
         Workflow.objects.create(name="Copy", key="email-lost", trigger="deal_stage_entered")
+
+
+# ---------------------------------------------------------------- PostgreSQL: real races
+
+
+def _together(count: int, work) -> list[Exception]:
+    """Run ``work(i)`` in ``count`` threads (own connections) started at the same instant."""
+    errors: list[Exception] = []
+    started = threading.Barrier(count)
+
+    def worker(i: int) -> None:
+        try:
+            started.wait()
+            work(i)
+        except Exception as exc:  # pragma: no cover - reported by the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_installs_of_one_key_create_it_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers from threads: PostgreSQL")
+
+    def create(i: int):
+        time.sleep(0.3)  # the others reach the ledger while this install is uncommitted
+        return Team.objects.create(name=f"Racer {i}")
+
+    errors = _together(4, lambda i: install_once("test.race", lambda: create(i)))
+
+    assert errors == []
+    assert Team.objects.filter(name__startswith="Racer").count() == 1
+    assert InstalledDefault.objects.filter(key="test.race").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_migrates_at_once_install_every_default_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers from threads: PostgreSQL")
+    delete_every_default()
+
+    assert _together(2, lambda i: install_defaults()) == []
+
+    assert_every_default_once()
