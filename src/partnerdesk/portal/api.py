@@ -137,7 +137,7 @@ class EstimateIn(Strict):
     reason: str = Field(..., min_length=1, max_length=2000)
 
 
-class NoteIn(Strict):
+class DeliveryNoteIn(Strict):
     note: str = Field("", max_length=20_000)
 
 
@@ -350,7 +350,7 @@ def adjust_estimate(request, payload: EstimateIn, task_id: int = Id):
 
 
 @router.post("/tasks/{task_id}/deliver", response={200: TaskOut, **ERRORS})
-def deliver_task(request, payload: NoteIn, task_id: int = Id):
+def deliver_task(request, payload: DeliveryNoteIn, task_id: int = Id):
     return _transition(
         request,
         task_id,

@@ -154,7 +154,7 @@ class TicketMove(Strict):
     )
 
 
-class NoteIn(Strict):
+class TicketNoteIn(Strict):
     body: str = Field(..., min_length=1, max_length=20_000)
     is_public: bool = False
     is_delay_cause: bool = False
@@ -275,7 +275,7 @@ def list_notes(request, ticket_id: int = Id):
 @router.post(
     "/tickets/{ticket_id}/notes", response={201: NoteOut, 403: Problem, 404: Problem, 422: Problem}
 )
-def add_note(request, payload: NoteIn, ticket_id: int = Id):
+def add_note(request, payload: TicketNoteIn, ticket_id: int = Id):
     ticket = _ticket(request, ticket_id)
     note = services.ticket_note_add(
         ticket=ticket,
