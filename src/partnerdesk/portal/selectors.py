@@ -51,9 +51,10 @@ def current_plan(company_id: int) -> Plan | None:
 
 
 def queue_of(company_id: int) -> QuerySet[Task]:
+    """The company's accepted tasks in queue order, with what a task's page or API row shows."""
     return (
         Task.objects.filter(company_id=company_id, status=Status.ACCEPTED)
-        .select_related("category", "assignee")
+        .select_related("company", "category", "assignee", "requested_by")
         .order_by("queue_position", "accepted_at", "id")
     )
 
