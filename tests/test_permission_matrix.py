@@ -410,6 +410,8 @@ MATRIX: dict[str, Route] = {
         kwargs={"pk": Ref("workflow_run")},
     ),
     "automation:integrations": Route(checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM))),
+    # Settings → Workers: a read-only health page (heartbeats, the task queue); GET only.
+    "core:workers": Route(checks=(get(ADMIN_ONLY), post(E(LOGIN, 404, 404, 403, 405)))),
     # Public (GitHub calls it, CSRF-exempt) but refused without a valid signature, whoever asks;
     # the JSON body is checked in test_github_webhook_refuses_a_bad_signature.
     "github_webhook": Route(checks=(get(ALL(405)), post(ALL(403)))),

@@ -179,6 +179,8 @@ BUDGETS: dict[str, Budget] = {
     "GET /api/task-categories": B(2, "Category 0"),
     "GET /api/tasks/{task_id}/slots": B(11, Fewer('"starts_at"'), task_id="booking_task"),
     "GET /api/sessions": B(3, "Consult 0"),
+    # Settings → Workers (as admin): the workers' heartbeats and their running task rows
+    "core:workers": B(5, ("qc-worker-0", "worker_tasks.nap")),
 }
 
 # Web pages that answer GET but list no rows that grow with the data, and why.

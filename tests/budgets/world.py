@@ -28,6 +28,7 @@ from partnerdesk.portal.models import TaskCategory
 from partnerdesk.sla import services as sla_services
 from partnerdesk.tickets import services as ticket_services
 from tests.conftest import make_user
+from tests.core import budget_world as core_world
 
 
 class World:
@@ -308,6 +309,7 @@ class World:
         if i % 2 == 0:
             api_token_create(user=admin, name=f"Token {i:03}")
         self._portal_unit(i, company)
+        core_world.unit(self, i)
 
     # ------------------------------------------------------------ client tasks and sessions
 

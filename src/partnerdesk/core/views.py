@@ -3,6 +3,9 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from .access import admin_required
+from .workers import worker_status
+
 
 @require_GET
 def home(request):
@@ -18,6 +21,24 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@admin_required
+@require_GET
+def workers(request):
+    """Settings → Workers: the background workers' heartbeats and the task queue."""
+    status = worker_status()
+    oldest = status.oldest_waiting
+    return render(
+        request,
+        "core/workers.html",
+        {
+            "status": status,
+            "oldest_since": status.now - oldest if oldest is not None else None,
+            "seen_within_seconds": int(status.seen_within.total_seconds()),
+            "stale_after_minutes": int(status.stale_after.total_seconds() // 60),
+        },
+    )
 
 
 def _wants_json(request) -> bool:
