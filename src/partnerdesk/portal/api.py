@@ -450,7 +450,7 @@ def upload_attachment(request, file: File[UploadedFile], task_id: int = Id):
 def get_queue(request, company_id: int = Id):
     company = _company(request, company_id)
     taken, limit = selectors.slot_usage(company.pk)
-    plan = services.current_plan(company.pk)
+    plan = selectors.current_plan(company.pk)
     forecast = selectors.queue_forecast(company.pk)
     return {
         "plan": {"id": plan.pk, "name": plan.name} if plan else None,

@@ -2,7 +2,7 @@
 
 Both sides share the same page: the free slots grouped by day in the viewer's time zone, one
 button per slot (a plain form: it works without JavaScript). Booking, rescheduling and
-cancelling go through the services in booking.py.
+cancelling go through the services of the booking package.
 """
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ def _detail(request, task, status=200, **forms_):
     tz = _user_tz(request.user)
     context = {
         "task": task,
-        "plan": services.current_plan(task.company_id),
+        "plan": selectors.current_plan(task.company_id),
         "taken": taken,
         "limit": limit,
         "thread": task.messages.select_related("author").prefetch_related("attachments"),

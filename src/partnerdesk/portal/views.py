@@ -66,7 +66,7 @@ def home(request):
             "colleagues": company.users.filter(is_active=True),
             "counts": counts,
             "in_progress": sum(counts.get(status, 0) for status in SLOT_STATUSES),
-            "plan": services.current_plan(user.company_id),
+            "plan": selectors.current_plan(user.company_id),
             "attention": selectors.waiting_on_client(user)[:10],
         },
     )
@@ -88,7 +88,7 @@ def task_list(request):
         "working": [t for t in open_tasks if t.status == Status.WORKING],
         "pending": [t for t in open_tasks if t.status == Status.PENDING_APPROVAL],
         "closed": closed,
-        "plan": services.current_plan(user.company_id),
+        "plan": selectors.current_plan(user.company_id),
         "taken": taken,
         "limit": limit,
         "now": clock.now(),

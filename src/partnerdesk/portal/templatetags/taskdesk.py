@@ -3,7 +3,7 @@
 
 from django import template
 
-from partnerdesk.portal.services import current_plan
+from partnerdesk.portal.selectors import current_plan
 
 register = template.Library()
 
