@@ -33,7 +33,6 @@ from ..recipients import client_recipients
 from .slots import BOOKED, SESSION_MINUTES
 
 log = logging.getLogger(__name__)
-
 MAX_EMAIL_ATTEMPTS = 5
 
 

@@ -22,19 +22,11 @@ from partnerdesk.sla.clock import agency_calendar
 from ..models import ConsultationSession, PortalSettings, SessionStatus
 
 SESSION_MINUTES = 45
-
-
 SESSION_LENGTH = dt.timedelta(minutes=SESSION_MINUTES)
-
-
 LEAD_TIME = dt.timedelta(hours=2)  # the earliest slot offered, from now
-
-
 HORIZON = dt.timedelta(days=21)  # the latest slot offered, from now
 
 BOOKED = SessionStatus.BOOKED
-
-
 CANCELLED = SessionStatus.CANCELLED
 
 
