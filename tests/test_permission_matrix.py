@@ -119,6 +119,14 @@ WORKFLOW_PAYLOAD = {
 }
 
 
+# A webhook endpoint as the API takes it.
+WEBHOOK_PAYLOAD = {
+    "name": "Matrix webhook (API)",
+    "url": "https://hooks.example.com/partnerdesk",
+    "event_kinds": ["deal.stage_changed"],
+}
+
+
 @dataclass(frozen=True)
 class Check:
     method: str
@@ -872,6 +880,53 @@ MATRIX: dict[str, Route] = {
     # Every signed-in user has their own (test_notifications_are_private checks "own").
     "GET /api/notifications": op(API_READ),
     "POST /api/notifications/read": op(API_READ, {}),
+    # [anchor: WEBHOOKS routes]
+    # ------------------------------------------------------------ webhooks (admin configuration)
+    "webhooks:endpoint_list": Route(checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM))),
+    # Posted without a name or URL: the edit form is invalid, the page comes back with 400.
+    "webhooks:endpoint_detail": Route(
+        checks=(get(ADMIN_ONLY), post_form(ADMIN_INVALID_FORM)),
+        kwargs={"pk": Ref("webhook_endpoint")},
+    ),
+    "webhooks:endpoint_delete": Route(
+        checks=(
+            get(E(LOGIN, 404, 404, 403, 405)),
+            post(E(LOGIN, 404, 404, 403, Redirect("/app/settings/webhooks/", exact=True))),
+        ),
+        kwargs={"pk": Ref("webhook_endpoint")},
+    ),
+    "webhooks:delivery_list": Route(checks=(get(ADMIN_ONLY),)),
+    "webhooks:delivery_detail": Route(
+        checks=(get(ADMIN_ONLY),), kwargs={"pk": Ref("webhook_delivery")}
+    ),
+    # The delivery failed: the admin's replay queues it again and shows the delivery.
+    "webhooks:delivery_replay": Route(
+        checks=(
+            get(E(LOGIN, 404, 404, 403, 405)),
+            post(E(LOGIN, 404, 404, 403, Redirect("/app/settings/webhooks/deliveries/"))),
+        ),
+        kwargs={"pk": Ref("webhook_delivery")},
+    ),
+    # Staff-only resources (404 for clients); changing them is for admins (403 for agents).
+    "GET /api/webhooks": op(API_STAFF_READ),
+    "POST /api/webhooks": op(API_ADMIN_CREATE, WEBHOOK_PAYLOAD),
+    "GET /api/webhooks/{endpoint_id}": op(API_STAFF_READ, endpoint_id=Ref("webhook_endpoint")),
+    "PATCH /api/webhooks/{endpoint_id}": op(
+        API_ADMIN_WRITE, {"name": "Renamed"}, endpoint_id=Ref("webhook_endpoint")
+    ),
+    "DELETE /api/webhooks/{endpoint_id}": op(
+        E(401, 404, 404, 403, 204), endpoint_id=Ref("webhook_endpoint")
+    ),
+    "POST /api/webhooks/{endpoint_id}/rotate-secret": op(
+        API_ADMIN_WRITE, endpoint_id=Ref("webhook_endpoint")
+    ),
+    "GET /api/webhook-deliveries": op(API_STAFF_READ),
+    "GET /api/webhook-deliveries/{delivery_id}": op(
+        API_STAFF_READ, delivery_id=Ref("webhook_delivery")
+    ),
+    "POST /api/webhook-deliveries/{delivery_id}/replay": op(
+        E(401, 404, 404, 403, 202), delivery_id=Ref("webhook_delivery")
+    ),
 }
 
 
@@ -1138,6 +1193,38 @@ def portal_category(db):
     from partnerdesk.portal.models import TaskCategory
 
     return TaskCategory.objects.get(name="HubSpot Administration")
+
+
+# [anchor: WEBHOOKS fixtures]
+
+
+@pytest.fixture
+def webhook_endpoint(admin):
+    from partnerdesk.webhooks import services as webhook_services
+
+    endpoint, _secret = webhook_services.endpoint_create(
+        by=admin, name="Matrix webhook", url="https://hooks.example.com/matrix", all_events=True
+    )
+    return endpoint
+
+
+@pytest.fixture
+def webhook_delivery(webhook_endpoint, deal):
+    """A failed delivery of ``deal``'s creation (replaying it queues it again)."""
+    from partnerdesk.core.models import Event
+    from partnerdesk.webhooks.models import Delivery, DeliveryStatus
+    from partnerdesk.webhooks.services import body_of
+
+    event = Event.objects.get(kind="deal.created", subject_id=deal.pk)
+    return Delivery.objects.create(
+        endpoint=webhook_endpoint,
+        event=event,
+        kind=event.kind,
+        body=body_of(event),
+        status=DeliveryStatus.FAILED,
+        attempts=8,
+        last_error="HTTP 500",
+    )
 
 
 def _notification(user, title: str) -> Notification:

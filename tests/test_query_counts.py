@@ -179,6 +179,13 @@ BUDGETS: dict[str, Budget] = {
     "GET /api/task-categories": B(2, "Category 0"),
     "GET /api/tasks/{task_id}/slots": B(11, Fewer('"starts_at"'), task_id="booking_task"),
     "GET /api/sessions": B(3, "Consult 0"),
+    # webhooks (Settings → Webhooks, as admin)
+    "webhooks:endpoint_list": B(4, "Webhook 0"),  # + the failed deliveries' count
+    "webhooks:endpoint_detail": B(5, "budget.unit", pk="webhook_endpoint"),  # its deliveries
+    "webhooks:delivery_list": B(4, "budget.unit"),  # with each delivery's endpoint
+    "webhooks:delivery_detail": B(4, "Attempt 0", pk="webhook_delivery"),  # its attempts
+    "GET /api/webhooks": B(3, "Webhook 0"),
+    "GET /api/webhook-deliveries": B(3, "budget.unit"),
     # Settings → Workers (as admin): the workers' heartbeats and their running task rows
     "core:workers": B(5, ("qc-worker-0", "worker_tasks.nap")),
 }

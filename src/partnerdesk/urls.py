@@ -18,6 +18,7 @@ urlpatterns = [
     path("app/tasks/", include("partnerdesk.portal.staff_urls")),
     path("app/settings/sla/", include("partnerdesk.sla.urls")),
     path("app/settings/automations/", include("partnerdesk.automation.urls")),
+    path("app/settings/webhooks/", include("partnerdesk.webhooks.urls")),
     path("app/settings/workers/", include("partnerdesk.core.urls")),
     path("notifications/", include("partnerdesk.notifications.urls")),
     path("hooks/github/", automation_views.github_webhook, name="github_webhook"),

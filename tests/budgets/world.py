@@ -28,6 +28,7 @@ from partnerdesk.portal.models import TaskCategory
 from partnerdesk.sla import services as sla_services
 from partnerdesk.tickets import services as ticket_services
 from tests.conftest import make_user
+from tests.webhooks import world as webhooks_world
 from tests.core import budget_world as core_world
 
 
@@ -84,6 +85,7 @@ class World:
             company=self.company,
         )
         self._portal_setup()
+        webhooks_world.setup(self)
         self.units = 0
 
     def grow(self, n: int) -> None:
@@ -309,6 +311,7 @@ class World:
         if i % 2 == 0:
             api_token_create(user=admin, name=f"Token {i:03}")
         self._portal_unit(i, company)
+        webhooks_world.unit(self, i)
         core_world.unit(self, i)
 
     # ------------------------------------------------------------ client tasks and sessions

@@ -175,22 +175,26 @@ def _record(
     return Outcome(status, retry_at)
 
 
-def due_for_sweep(*, older_than: dt.timedelta, limit: int = 1000) -> list[int]:
-    """Deliveries whose task seems lost: pending or due for a retry for longer than
-    ``older_than``, or "sending" for longer than STUCK_AFTER (handed back as retrying)."""
-    now = timezone.now()
-    ids = []
-    stuck = Delivery.objects.filter(
-        status=DeliveryStatus.SENDING, claimed_at__lt=now - STUCK_AFTER
-    ).values_list("pk", flat=True)[:limit]
-    for pk in list(stuck):
-        if Delivery.objects.filter(pk=pk, status=DeliveryStatus.SENDING).update(
+def _hand_back(pk: int, now: dt.datetime) -> bool:
+    """A delivery left "sending" by a worker that died is to send again."""
+    return bool(
+        Delivery.objects.filter(pk=pk, status=DeliveryStatus.SENDING).update(
             status=DeliveryStatus.RETRYING,
             claimed_at=None,
             next_attempt_at=now,
             last_error="The worker sending it stopped; sending again.",
-        ):
-            ids.append(pk)
+        )
+    )
+
+
+def due_for_sweep(*, older_than: dt.timedelta, limit: int = 1000) -> list[int]:
+    """Deliveries whose task seems lost: pending or due for a retry for longer than
+    ``older_than``, or "sending" for longer than STUCK_AFTER (handed back as retrying)."""
+    now = timezone.now()
+    stuck = Delivery.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - STUCK_AFTER
+    ).values_list("pk", flat=True)[:limit]
+    ids = [pk for pk in list(stuck) if _hand_back(pk, now)]
     cutoff = now - older_than
     pending = Delivery.objects.filter(status=DeliveryStatus.PENDING, created_at__lt=cutoff)
     due = Delivery.objects.filter(status=DeliveryStatus.RETRYING, next_attempt_at__lte=cutoff)
