@@ -28,8 +28,8 @@ from partnerdesk.portal.models import TaskCategory
 from partnerdesk.sla import services as sla_services
 from partnerdesk.tickets import services as ticket_services
 from tests.conftest import make_user
-from tests.webhooks import world as webhooks_world
 from tests.core import budget_world as core_world
+from tests.webhooks import world as webhooks_world
 
 
 class World:
