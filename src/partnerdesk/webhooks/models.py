@@ -96,6 +96,12 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} → {self.endpoint_id}"
 
+    @property
+    def replayable(self) -> bool:
+        """Not while it is queued or being sent; a delivery waiting for its retry may be sent
+        again at once."""
+        return self.status not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+
 
 class Attempt(models.Model):
     """One HTTP POST of a delivery and what came back (or why nothing did)."""

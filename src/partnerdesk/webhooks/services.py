@@ -234,7 +234,7 @@ def delivery_replay(*, by: Actor, delivery: Delivery) -> Delivery:
     delivery = Delivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
     if not delivery.endpoint.enabled:
         raise conflict("endpoint_disabled", _("The endpoint is disabled: enable it, then replay."))
-    if delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
+    if not delivery.replayable:
         raise conflict(
             "already_queued", _("This delivery is being sent already; wait for its outcome.")
         )

@@ -19,7 +19,7 @@ from partnerdesk.core.forms import DomainErrorFormMixin, submit
 from partnerdesk.core.pagination import CappedPaginator, capped_count
 
 from . import kinds, selectors, services, signing
-from .models import OPEN_STATUSES, Delivery, DeliveryStatus, Endpoint
+from .models import Delivery, DeliveryStatus, Endpoint
 
 
 class EndpointForm(DomainErrorFormMixin, forms.Form):
@@ -163,7 +163,7 @@ def delivery_detail(request, pk):
             "delivery": delivery,
             "payload": json.dumps(json.loads(delivery.body), indent=2, ensure_ascii=False),
             "attempts": list(delivery.attempt_log.all()),
-            "can_replay": delivery.status not in OPEN_STATUSES and delivery.endpoint.enabled,
+            "can_replay": delivery.replayable and delivery.endpoint.enabled,
         },
     )
 
