@@ -168,6 +168,21 @@ AXES_USERNAME_CALLABLE = "partnerdesk.accounts.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# The client's address for that lockout (see accounts.auth.client_ip). Behind reverse proxies
+# set PARTNERDESK_PROXY_COUNT to how many there are (each appending to the header below), or
+# everyone shares the proxy's address and one person's failures lock an account for all.
+# (django-ipware, which axes' AXES_IPWARE_* settings configure, is not installed.)
+PARTNERDESK_PROXY_COUNT = int(os.environ.get("PARTNERDESK_PROXY_COUNT", "0"))
+PARTNERDESK_CLIENT_IP_HEADER = "HTTP_" + os.environ.get(
+    "PARTNERDESK_CLIENT_IP_HEADER", "X-Forwarded-For"
+).strip().upper().replace("-", "_")
+AXES_CLIENT_IP_CALLABLE = "partnerdesk.accounts.auth.client_ip"
+# And per account, from any address: after this many failures each further attempt waits
+# 1, 2, 4, ... seconds, up to the cap; never a lockout (see accounts.throttle).
+PARTNERDESK_LOGIN_THROTTLE_AFTER = int(os.environ.get("PARTNERDESK_LOGIN_THROTTLE_AFTER", "10"))
+PARTNERDESK_LOGIN_THROTTLE_MAX_DELAY = int(
+    os.environ.get("PARTNERDESK_LOGIN_THROTTLE_MAX_DELAY", "300")
+)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("it", _("Italian")), ("ar", _("Arabic"))]

@@ -210,3 +210,17 @@ class ApiToken(models.Model):
         return self.revoked_at is None and (
             self.expires_at is None or self.expires_at > dj_timezone.now()
         )
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-ins for one address, from any IP, and until when the next attempt for it
+    must wait. Rows exist for any address typed in, an account's or not (so the answer never
+    tells whether an account exists). See ``accounts.throttle``."""
+
+    username = models.CharField(max_length=254, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(db_index=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.failures} failures"

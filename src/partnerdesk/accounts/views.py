@@ -9,6 +9,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from partnerdesk.core.access import admin_required
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.forms import DomainErrorFormMixin
 
-from . import services
+from . import services, throttle
 from .models import ApiToken, ClientRole, Invitation, Role, Team, User
 
 
@@ -28,12 +29,36 @@ class EmailAuthenticationForm(AuthenticationForm):
         label=gettext_lazy("Email"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+    throttle_wait = 0  # seconds this attempt was told to wait (see accounts.throttle)
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username is None or not self.cleaned_data.get("password"):
+            return super().clean()
+        self.throttle_wait = throttle.login_attempt_wait(username)
+        if self.throttle_wait:
+            raise ValidationError(throttle.wait_message(self.throttle_wait), code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError as exc:
+            if exc.code == "invalid_login":
+                throttle.login_failed(username)
+            raise
+        throttle.login_succeeded(username)
+        return cleaned
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttle_wait:
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttle_wait)
+        return response
 
     def form_valid(self, form):
         response = super().form_valid(form)

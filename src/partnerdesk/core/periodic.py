@@ -37,6 +37,12 @@ JOBS: list[Job] = [
     Job(
         "reclaim_stale_tasks", dt.timedelta(minutes=5), "partnerdesk.core.tasks.reclaim_stale_tasks"
     ),
+    # Sign-in failure counts that have expired (accounts.throttle).
+    Job(
+        "prune_login_throttles",
+        dt.timedelta(hours=1),
+        "partnerdesk.accounts.tasks.prune_login_throttles",
+    ),
 ]
 
 
