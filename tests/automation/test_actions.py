@@ -99,7 +99,10 @@ def test_assigning_from_an_empty_team_fails_with_a_message(admin, agent, company
 
     run = WorkflowRun.objects.get(workflow=wf)
     assert run.status == RunStatus.FAILED
-    assert run.error == "Step 1 (Assign an owner): Team “Nobody” has no active member to assign."
+    assert run.error == (
+        "Step 1 (Assign an owner): Team “Nobody” has no active members: "
+        "add someone to the team, or change this step."
+    )
     assert reload(ticket).owner is None
 
 

@@ -8,13 +8,20 @@ from abc import ABC, abstractmethod
 import httpx
 from django.db import transaction
 from django.template import Context, Template, TemplateSyntaxError
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from partnerdesk.accounts.models import Team, User
 from partnerdesk.core import crypto
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.permissions import SYSTEM
+from partnerdesk.crm import services as crm
 from partnerdesk.crm.models import Deal, Pipeline, Stage
+from partnerdesk.notifications.models import Kind
+from partnerdesk.notifications.services import notify
+from partnerdesk.portal.models import Task
+from partnerdesk.tickets import services as tickets
+from partnerdesk.tickets.models import Ticket
 
 from .models import IntegrationSettings, WorkflowRun
 
@@ -32,21 +39,33 @@ def render(text: str, context: dict) -> str:
 
 def _target(run, subject):
     """The record an action works on: a ticket an earlier action created, else the event's record."""
-    from partnerdesk.tickets.models import Ticket
-
     ticket_id = run.context.get("ticket_id")
     if ticket_id:
         return Ticket.objects.get(pk=ticket_id)
     return type(subject)._default_manager.get(pk=subject.pk)
 
 
-def _url_of(record) -> str:
-    from partnerdesk.tickets.models import Ticket
+def _deal_or_ticket(run, subject) -> Deal | Ticket:
+    """The target of a step that changes a deal or a ticket (owner, stage, property)."""
+    record = _target(run, subject)
+    if not isinstance(record, Deal | Ticket):
+        raise DomainError(
+            code="not_applicable",
+            message=_(
+                "This step changes a deal or a ticket; the event is about neither. "
+                "Create a ticket first, or remove the step."
+            ),
+        )
+    return record
 
+
+def _url_of(record) -> str:
     if isinstance(record, Ticket):
         return f"/app/tickets/{record.pk}/"
     if isinstance(record, Deal):
         return f"/app/deals/{record.pk}/"
+    if isinstance(record, Task):
+        return reverse("taskdesk:detail", kwargs={"pk": record.pk})
     return ""
 
 
@@ -74,8 +93,6 @@ class Handler(ABC):
 
 class CreateTicket(Handler):
     def apply(self, *, action, run, subject, context, prepared):
-        from partnerdesk.tickets import services as tickets
-
         config = action.config
         pipeline = _get(Pipeline, config.get("pipeline_id"), _("pipeline"))
         stage = _get(Stage, config.get("stage_id"), _("stage")) if config.get("stage_id") else None
@@ -104,15 +121,23 @@ class CreateTicket(Handler):
         }
 
 
+def empty_team(team: Team) -> DomainError:
+    """The run's error when a step's team has nobody in it (a fresh install's teams are empty)."""
+    return DomainError(
+        code="empty_team",
+        message=_(
+            "Team “%(t)s” has no active members: add someone to the team, or change this step."
+        )
+        % {"t": team.name},
+    )
+
+
 def round_robin(team: Team) -> User:
     """The next active member after the last one assigned (the team row is locked)."""
     team = Team.objects.select_for_update().get(pk=team.pk)
     members = list(team.members.filter(is_active=True).order_by("pk"))
     if not members:
-        raise DomainError(
-            code="empty_team",
-            message=_("Team “%(t)s” has no active member to assign.") % {"t": team.name},
-        )
+        raise empty_team(team)
     later = [m for m in members if m.pk > (team.last_assigned_id or 0)]
     chosen = later[0] if later else members[0]
     team.last_assigned = chosen
@@ -122,13 +147,8 @@ def round_robin(team: Team) -> User:
 
 class AssignOwner(Handler):
     def apply(self, *, action, run, subject, context, prepared):
-        from partnerdesk.crm import services as crm
-        from partnerdesk.notifications.models import Kind
-        from partnerdesk.notifications.services import notify
-        from partnerdesk.tickets import services as tickets
-        from partnerdesk.tickets.models import Ticket
-
         config = action.config
+        record = _deal_or_ticket(run, subject)
         if config.get("user_id"):
             owner = User.objects.agency_staff().filter(pk=config["user_id"]).first()
             if owner is None:
@@ -137,10 +157,8 @@ class AssignOwner(Handler):
                 )
         else:
             team = _get(Team, config.get("team_id"), _("team"))
-            owner = (
-                team.lead if config.get("mode") == "lead" and team.lead_id else round_robin(team)
-            )
-        record = _target(run, subject)
+            lead = team.lead if team.lead_id and team.lead.is_active else None
+            owner = lead if config.get("mode") == "lead" and lead else round_robin(team)
         if isinstance(record, Ticket):
             tickets.ticket_update(ticket=record, by=SYSTEM, owner=owner)
         else:
@@ -157,12 +175,8 @@ class AssignOwner(Handler):
 
 class MoveStage(Handler):
     def apply(self, *, action, run, subject, context, prepared):
-        from partnerdesk.crm import services as crm
-        from partnerdesk.tickets import services as tickets
-        from partnerdesk.tickets.models import Ticket
-
         stage = _get(Stage, action.config.get("stage_id"), _("stage"))
-        record = _target(run, subject)
+        record = _deal_or_ticket(run, subject)
         if isinstance(record, Ticket):
             tickets.ticket_move(ticket=record, stage=stage, by=SYSTEM)
         else:
@@ -172,13 +186,9 @@ class MoveStage(Handler):
 
 class SetProperty(Handler):
     def apply(self, *, action, run, subject, context, prepared):
-        from partnerdesk.crm import services as crm
-        from partnerdesk.tickets import services as tickets
-        from partnerdesk.tickets.models import Ticket
-
         name = action.config.get("name", "")
         value = render(str(action.config.get("value", "")), context)
-        record = _target(run, subject)
+        record = _deal_or_ticket(run, subject)
         if isinstance(record, Ticket):
             tickets.ticket_update(ticket=record, by=SYSTEM, properties={name: value})
         else:
@@ -188,13 +198,14 @@ class SetProperty(Handler):
 
 class Notify(Handler):
     def apply(self, *, action, run, subject, context, prepared):
-        from partnerdesk.notifications.models import Kind
-        from partnerdesk.notifications.services import notify
-
         config = action.config
         users = list(User.objects.agency_staff().filter(pk__in=config.get("user_ids") or []))
         if config.get("team_id"):
-            users += list(_get(Team, config["team_id"], _("team")).members.filter(is_active=True))
+            team = _get(Team, config["team_id"], _("team"))
+            members = list(team.members.filter(is_active=True))
+            if not members:
+                raise empty_team(team)
+            users += members
         record = _target(run, subject)
         if config.get("include_owner") and getattr(record, "owner", None):
             users.append(record.owner)
@@ -277,9 +288,6 @@ class GithubIssue(Handler):
         return number
 
     def apply(self, *, action, run, subject, context, prepared):
-        from partnerdesk.tickets import services as tickets
-        from partnerdesk.tickets.models import Ticket
-
         record = _target(run, subject)
         if isinstance(record, Ticket):
             tickets.ticket_update(

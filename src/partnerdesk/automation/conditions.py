@@ -12,6 +12,9 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.errors import DomainError
+from partnerdesk.crm.models import Deal, StageKind
+from partnerdesk.portal.models import Task
+from partnerdesk.tickets.models import Ticket
 
 OPERATORS = {
     "is_set": _("is set"),
@@ -32,6 +35,7 @@ BASE_FIELDS = {
     "deal": ["name", "amount", "currency", "pipeline", "stage", "stage_kind", "owner", "products"],
     "company": ["name", "domain", "country", "lifecycle", "won_deals_before"],
     "ticket": ["name", "priority", "pipeline", "stage", "owner", "sla_target"],
+    "task": ["title", "status", "category", "assignee"],
 }
 
 
@@ -45,10 +49,8 @@ def _record(obj, fields) -> dict:
 
 
 def build_context(*, event, subject) -> dict:
-    """Plain data about the event's record, its deal and company, for conditions and texts."""
-    from partnerdesk.crm.models import Deal, StageKind
-    from partnerdesk.tickets.models import Ticket
-
+    """Plain data about the event's record, its deal and company, for conditions and texts.
+    A task request's state change also gives ``event.from`` and ``event.to`` (the statuses)."""
     # The event's data may hold its own "kind" (a stage kind): event.kind stays the event's.
     context: dict = {"event": {**event.data, "kind": event.kind}}
     deal = company = ticket = None
@@ -56,6 +58,10 @@ def build_context(*, event, subject) -> dict:
         deal, company = subject, subject.company
     elif isinstance(subject, Ticket):
         ticket, deal, company = subject, subject.deal, subject.company
+    elif isinstance(subject, Task):
+        company = subject.company
+        context["task"] = _record(subject, ["title", "status", "category", "assignee"])
+        context["task"]["id"] = subject.pk
     if deal is not None:
         context["deal"] = _record(
             deal, ["name", "amount", "currency", "pipeline", "stage", "owner"]
@@ -163,7 +169,8 @@ def validate(tree, *, depth: int = 0) -> dict:
         raise bad(_("Each condition names a field such as deal.properties.domain_name."))
     if field.split(".")[0] not in BASE_FIELDS and field.split(".")[0] != "event":
         raise bad(
-            _("“%(f)s” does not start with deal., company., ticket. or event.") % {"f": field}
+            _("“%(f)s” does not start with deal., company., ticket., task. or event.")
+            % {"f": field}
         )
     if op not in OPERATORS:
         raise bad(_("Unknown operator “%(op)s”.") % {"op": op})

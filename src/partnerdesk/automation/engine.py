@@ -9,6 +9,10 @@ Guarantees:
   who can replay it;
 - an event whose processing was lost (process killed) is picked up again by the periodic
   outbox sweep.
+
+The worker's tasks live here, next to what they run: a failing run schedules its own retry
+(``retry_run``) and the sweep re-enqueues lost work, so the tasks and the engine are one module
+and ``tasks.py`` only hands committed events over.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ import logging
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError
@@ -28,15 +32,13 @@ from partnerdesk.core.events import record_event, run_handlers
 from partnerdesk.core.models import Event
 from partnerdesk.core.queue import enqueue_later, pending
 
-from . import actions, conditions
-from .models import TRIGGER_EVENTS, RunStatus, Trigger, Workflow, WorkflowRun
+from . import actions, conditions, triggers
+from .events import AutomationEvent
+from .models import RunStatus, WorkflowRun
+from .selectors import workflows_with_actions
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-EVENT_TRIGGERS: dict[str, list[str]] = {}
-for _trigger, _kinds in TRIGGER_EVENTS.items():
-    for _kind in _kinds:
-        EVENT_TRIGGERS.setdefault(_kind, []).append(_trigger)
 
 
 def dispatch_enabled() -> bool:
@@ -53,37 +55,6 @@ def subject_of(event: Event):
     return model._default_manager.filter(pk=event.subject_id).first() if model else None
 
 
-def trigger_matches(workflow: Workflow, event: Event) -> bool:
-    config, data = workflow.trigger_config or {}, event.data
-    if config.get("pipeline_id") and data.get("pipeline_id") != config["pipeline_id"]:
-        return False
-    if workflow.trigger in (
-        Trigger.DEAL_STAGE_ENTERED,
-        Trigger.TICKET_STAGE_ENTERED,
-        Trigger.TICKET_CREATED,
-    ):
-        stage_id = data.get("to_stage_id", data.get("stage_id"))
-        if config.get("stage_id") and stage_id != config["stage_id"]:
-            return False
-    if (
-        workflow.trigger == Trigger.DEAL_STAGE_ENTERED
-        and config.get("stage_kind")
-        and data.get("kind") != config["stage_kind"]
-    ):
-        return False
-    if workflow.trigger in (Trigger.SLA_DUE_SOON, Trigger.SLA_BREACHED) and config.get("target"):
-        return data.get("target") == config["target"]
-    return True
-
-
-def _has_product(workflow: Workflow, subject) -> bool:
-    """ "Only when the deal has a given product" (deal triggers with a product_id)."""
-    product_id = workflow.trigger_config.get("product_id")
-    if workflow.trigger != Trigger.DEAL_STAGE_ENTERED or not product_id:
-        return True
-    return subject.line_items.filter(product_id=product_id).exists()
-
-
 def process_event(event_id: int) -> int:
     """Run everything an event triggers; returns how many workflow runs it touched."""
     event = Event.objects.filter(pk=event_id).first()
@@ -92,13 +63,11 @@ def process_event(event_id: int) -> int:
     subject = subject_of(event)
     run_handlers(event, subject)
     touched = 0
-    triggers = EVENT_TRIGGERS.get(event.kind, [])
-    if triggers and subject is not None:
-        workflows = Workflow.objects.filter(enabled=True, trigger__in=triggers).prefetch_related(
-            "actions"
-        )
+    listening = triggers.EVENT_TRIGGERS.get(event.kind, [])
+    if listening and subject is not None:
+        workflows = workflows_with_actions().filter(enabled=True, trigger__in=listening)
         for workflow in workflows:
-            if not trigger_matches(workflow, event) or not _has_product(workflow, subject):
+            if not triggers.matches(workflow, event, subject):
                 continue
             run, _created = WorkflowRun.objects.get_or_create(workflow=workflow, event=event)
             if run.status in (RunStatus.PENDING, RunStatus.RUNNING):
@@ -203,7 +172,7 @@ def _record_outcome(run: WorkflowRun, subject, *, failed: bool) -> None:
     """The run's entry on the affected record's timeline."""
     with transaction.atomic():
         record_event(
-            kind="workflow.failed" if failed else "workflow.ran",
+            kind=AutomationEvent.WORKFLOW_FAILED if failed else AutomationEvent.WORKFLOW_RAN,
             subject=subject,
             company_id=getattr(subject, "company_id", None),
             data={
@@ -217,32 +186,12 @@ def _record_outcome(run: WorkflowRun, subject, *, failed: bool) -> None:
 
 
 def _schedule_retry(run: WorkflowRun) -> None:
-    from .tasks import retry_run
-
-    enqueue_later(retry_run, run.next_attempt_at, run_id=run.pk)
-
-
-def replay(run: WorkflowRun, *, by) -> WorkflowRun:
-    """An admin runs a failed run again from the step that failed."""
-    if not by.is_admin:
-        raise DomainError(
-            code="forbidden", message=_("Only an admin can replay a run."), status=403
-        )
-    if run.status != RunStatus.FAILED:
-        raise DomainError(
-            code="not_failed", message=_("Only a failed run can be replayed."), status=409
-        )
-    WorkflowRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.RETRYING, attempts=0, error="", finished_at=None
-    )
-    run.refresh_from_db()
-    return execute_run(run)
+    if run.next_attempt_at is not None:
+        enqueue_later(retry_run, run.next_attempt_at, run_id=run.pk)
 
 
 def sweep_outbox(*, older_than: dt.timedelta = dt.timedelta(seconds=60), limit: int = 1000) -> int:
     """Re-enqueue events not processed after ``older_than`` (their task was lost)."""
-    from .tasks import process_event_task, retry_run
-
     cutoff = clock.now() - older_than
     ids = list(
         Event.objects.filter(processed_at__isnull=True, occurred_at__lt=cutoff)
@@ -264,3 +213,24 @@ def sweep_outbox(*, older_than: dt.timedelta = dt.timedelta(seconds=60), limit: 
         if run_id not in queued:
             retry_run.enqueue(run_id=run_id)
     return len(ids)
+
+
+# ---------------------------------------------------------------- the worker's tasks
+
+
+@task
+def process_event_task(event_id: int) -> int:
+    return process_event(event_id)
+
+
+@task
+def retry_run(run_id: int) -> str:
+    run = WorkflowRun.objects.select_related("workflow", "event").filter(pk=run_id).first()
+    if run is None or run.status not in (RunStatus.RETRYING, RunStatus.RUNNING, RunStatus.PENDING):
+        return "skipped"
+    return execute_run(run).status
+
+
+@task
+def outbox_sweep() -> int:
+    return sweep_outbox()

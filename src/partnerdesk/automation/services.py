@@ -1,23 +1,37 @@
-"""Writes to workflows, their actions and integrations; the GitHub webhook."""
+"""Writes to workflows, their conditions and actions, runs and integrations; the GitHub webhook.
+
+Every write to a workflow (the page and the API call the same functions) takes the workflow's
+row with ``select_for_update`` first and works on what it reads there, so two admins editing
+the same workflow at once never lose each other's changes.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from partnerdesk.accounts.models import Team, User
 from partnerdesk.core import crypto
 from partnerdesk.core.converters import parse_id
-from partnerdesk.core.errors import DomainError
+from partnerdesk.core.errors import DomainError, conflict
 from partnerdesk.core.events import record_event
-from partnerdesk.core.permissions import require_admin
+from partnerdesk.core.permissions import Actor, person, require_admin
+from partnerdesk.crm.models import Pipeline, Stage
+from partnerdesk.tickets.models import Ticket
 
-from . import conditions
-from .models import Action, ActionType, IntegrationSettings, Trigger, Workflow
+from . import conditions, engine, triggers
+from .actions import render
+from .events import AutomationEvent
+from .models import Action, ActionType, IntegrationSettings, RunStatus, Workflow, WorkflowRun
 
-SECRET_FIELDS = {"slack": ("webhook_url",)}
+SECRET_FIELDS = {ActionType.SLACK: ("webhook_url",)}
 CONFIG_FIELDS = {
     ActionType.CREATE_TICKET: ("pipeline_id", "stage_id", "owner_id", "priority"),
     ActionType.ASSIGN_OWNER: ("user_id", "team_id", "mode"),
@@ -27,108 +41,254 @@ CONFIG_FIELDS = {
     ActionType.SLACK: ("text",),
     ActionType.GITHUB_ISSUE: ("title", "body"),
 }
-TRIGGER_FIELDS = ("pipeline_id", "stage_id", "stage_kind", "product_id", "target")
+TRIGGER_FIELDS = triggers.ALL_CONFIG_FIELDS
+REFUSED = gettext_lazy("Only an admin can change automations.")
+
+Match = Literal["all", "any"]
 
 
-def _clean_trigger_config(trigger: str, config: dict) -> dict:
-    from partnerdesk.crm.models import Pipeline, Product, Stage
+@dataclass(frozen=True)
+class ActionSpec:
+    """One step of a workflow as a client describes it (``secrets`` are stored encrypted)."""
 
-    if trigger not in Trigger.values:
-        raise DomainError(code="invalid_trigger", message=_("Choose a trigger."), field="trigger")
-    clean = {k: v for k, v in (config or {}).items() if k in TRIGGER_FIELDS and v not in (None, "")}
-    pipeline = (
-        Pipeline.objects.filter(pk=clean.get("pipeline_id")).first()
-        if clean.get("pipeline_id")
-        else None
+    type: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+
+
+def _locked(workflow: Workflow) -> Workflow:
+    """The workflow's row, read again and locked until the transaction ends."""
+    return Workflow.objects.select_for_update().get(pk=workflow.pk)
+
+
+def _changed(workflow: Workflow, by: Actor, data: dict[str, Any]) -> None:
+    record_event(
+        kind=AutomationEvent.WORKFLOW_UPDATED, subject=workflow, actor=person(by), data=data
     )
-    if clean.get("pipeline_id") and pipeline is None:
-        raise DomainError(
-            code="not_found", message=_("That pipeline does not exist."), field="pipeline_id"
-        )
-    if clean.get("stage_id"):
-        stage = Stage.objects.filter(pk=clean["stage_id"]).first()
-        if stage is None or (pipeline is not None and stage.pipeline_id != pipeline.pk):
-            raise DomainError(
-                code="invalid_stage",
-                message=_("Choose a stage of the chosen pipeline."),
-                field="stage_id",
-            )
-    if clean.get("product_id") and not Product.objects.filter(pk=clean["product_id"]).exists():
-        raise DomainError(
-            code="not_found", message=_("That product does not exist."), field="product_id"
-        )
-    if clean.get("stage_kind") not in (None, "won", "lost", "open"):
-        raise DomainError(
-            code="invalid_choice", message=_("Stage kind is won, lost or open."), field="stage_kind"
-        )
-    if clean.get("target") not in (None, "first_response", "resolution"):
-        raise DomainError(
-            code="invalid_choice",
-            message=_("Target is first_response or resolution."),
-            field="target",
-        )
-    return clean
 
 
-@transaction.atomic
-def workflow_save(
-    *,
-    by,
-    workflow: Workflow | None = None,
-    name: str,
-    trigger: str,
-    trigger_config: dict | None = None,
-    conditions_tree: dict | None = None,
-    enabled: bool = True,
-) -> Workflow:
-    require_admin(by, _("Only an admin can change automations."))
+def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise DomainError(code="required", message=_("A workflow needs a name."), field="name")
-    creating = workflow is None
-    workflow = workflow or Workflow(created_by=by)
-    workflow.name, workflow.trigger, workflow.enabled = name[:150], trigger, enabled
-    workflow.trigger_config = _clean_trigger_config(trigger, trigger_config or {})
-    workflow.conditions = conditions.validate(conditions_tree or {})
+    return name[:150]
+
+
+def _top_group(tree: Mapping[str, Any] | None) -> tuple[Match, list[dict[str, Any]]]:
+    """The top group of a condition tree as (all/any, children); a lone condition is a group
+    of one."""
+    if not tree:
+        return "all", []
+    if "any" in tree:
+        return "any", list(tree["any"])
+    if "all" in tree:
+        return "all", list(tree["all"])
+    return "all", [dict(tree)]
+
+
+def _same_leaf(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """The same condition, whether its value came as a number (API) or as text (a form)."""
+    return (a.get("field"), a.get("op"), str(a.get("value", ""))) == (
+        b.get("field"),
+        b.get("op"),
+        str(b.get("value", "")),
+    )
+
+
+# ---------------------------------------------------------------- workflows
+
+
+@transaction.atomic
+def workflow_create(
+    *,
+    by: Actor,
+    name: str,
+    trigger: str,
+    trigger_config: Mapping[str, Any] | None = None,
+    conditions_tree: Mapping[str, Any] | None = None,
+    enabled: bool = True,
+    actions: Sequence[ActionSpec] = (),
+) -> Workflow:
+    require_admin(by, REFUSED)
+    workflow = Workflow(
+        name=_clean_name(name),
+        trigger=trigger,
+        enabled=enabled,
+        trigger_config=triggers.clean_config(trigger, trigger_config),
+        conditions=conditions.validate(conditions_tree or {}),
+        created_by=person(by),
+    )
     workflow.save()
     record_event(
-        kind="workflow.created" if creating else "workflow.updated",
+        kind=AutomationEvent.WORKFLOW_CREATED,
         subject=workflow,
-        actor=by,
+        actor=person(by),
         data={"name": workflow.name, "enabled": workflow.enabled},
     )
+    for spec in actions:
+        _add_action(workflow, spec)
     return workflow
 
 
 @transaction.atomic
-def workflow_set_conditions(*, by, workflow: Workflow, tree: dict) -> Workflow:
-    require_admin(by, _("Only an admin can change automations."))
-    workflow.conditions = conditions.validate(tree or {})
-    workflow.save(update_fields=["conditions", "updated_at"])
-    record_event(
-        kind="workflow.updated",
-        subject=workflow,
-        actor=by,
-        data={"conditions": workflow.conditions},
+def workflow_update(
+    *,
+    by: Actor,
+    workflow: Workflow,
+    name: str,
+    trigger: str,
+    trigger_config: Mapping[str, Any] | None = None,
+    enabled: bool = True,
+    match: Match | None = None,
+) -> Workflow:
+    """The page's "Save": name, trigger and enabled; the conditions stay as they are in the
+    database (``match`` switches their top group between all and any)."""
+    require_admin(by, REFUSED)
+    workflow = _locked(workflow)
+    workflow.name, workflow.trigger, workflow.enabled = _clean_name(name), trigger, enabled
+    workflow.trigger_config = triggers.clean_config(trigger, trigger_config)
+    key, children = _top_group(workflow.conditions)
+    if match is not None and children and match != key:
+        workflow.conditions = {match: children}
+    workflow.save()
+    _changed(workflow, by, {"name": workflow.name, "enabled": workflow.enabled})
+    return workflow
+
+
+@transaction.atomic
+def workflow_replace(
+    *,
+    by: Actor,
+    workflow: Workflow,
+    name: str,
+    trigger: str,
+    trigger_config: Mapping[str, Any] | None = None,
+    conditions_tree: Mapping[str, Any] | None = None,
+    enabled: bool = True,
+    actions: Sequence[ActionSpec] | None = None,
+) -> Workflow:
+    """Everything at once (the API's PUT): the actions too, when given."""
+    require_admin(by, REFUSED)
+    workflow = _locked(workflow)
+    workflow.name, workflow.trigger, workflow.enabled = _clean_name(name), trigger, enabled
+    workflow.trigger_config = triggers.clean_config(trigger, trigger_config)
+    workflow.conditions = conditions.validate(conditions_tree or {})
+    workflow.save()
+    _changed(workflow, by, {"name": workflow.name, "enabled": workflow.enabled})
+    if actions is not None:
+        cleaned = [_clean_action(spec) for spec in actions]  # all refused before any is gone
+        workflow.actions.all().delete()
+        for order, (spec, (config, secrets)) in enumerate(zip(actions, cleaned, strict=True)):
+            Action.objects.create(
+                workflow=workflow, order=order, type=spec.type, config=config, secrets=secrets
+            )
+    return workflow
+
+
+def workflow_save(
+    *,
+    by: Actor,
+    workflow: Workflow | None = None,
+    name: str,
+    trigger: str,
+    trigger_config: Mapping[str, Any] | None = None,
+    conditions_tree: Mapping[str, Any] | None = None,
+    enabled: bool = True,
+) -> Workflow:
+    """Create or replace (without touching the actions). Kept for older callers: new code
+    calls :func:`workflow_create` or :func:`workflow_replace`."""
+    if workflow is None:
+        return workflow_create(
+            by=by,
+            name=name,
+            trigger=trigger,
+            trigger_config=trigger_config,
+            conditions_tree=conditions_tree,
+            enabled=enabled,
+        )
+    return workflow_replace(
+        by=by,
+        workflow=workflow,
+        name=name,
+        trigger=trigger,
+        trigger_config=trigger_config,
+        conditions_tree=conditions_tree,
+        enabled=enabled,
     )
-    return workflow
 
 
 @transaction.atomic
-def workflow_set_enabled(*, by, workflow: Workflow, enabled: bool) -> Workflow:
-    require_admin(by, _("Only an admin can change automations."))
+def workflow_set_enabled(*, by: Actor, workflow: Workflow, enabled: bool) -> Workflow:
+    require_admin(by, REFUSED)
+    workflow = _locked(workflow)
     if workflow.enabled != enabled:
         workflow.enabled = enabled
         workflow.save(update_fields=["enabled", "updated_at"])
-        record_event(kind="workflow.updated", subject=workflow, actor=by, data={"enabled": enabled})
+        _changed(workflow, by, {"enabled": enabled})
     return workflow
+
+
+# ---------------------------------------------------------------- conditions
+
+
+@transaction.atomic
+def workflow_condition_add(
+    *, by: Actor, workflow: Workflow, condition: Mapping[str, Any]
+) -> Workflow:
+    """Add a condition to the top group of the workflow's conditions (all, unless it is any)."""
+    require_admin(by, REFUSED)
+    leaf = conditions.validate(dict(condition))
+    if not leaf:
+        raise DomainError(
+            code="invalid_conditions", message=_("Describe the condition."), field="conditions"
+        )
+    workflow = _locked(workflow)
+    key, children = _top_group(workflow.conditions)
+    workflow.conditions = conditions.validate({key: [*children, leaf]})
+    workflow.save(update_fields=["conditions", "updated_at"])
+    _changed(workflow, by, {"conditions": workflow.conditions})
+    return workflow
+
+
+@transaction.atomic
+def workflow_condition_remove(
+    *,
+    by: Actor,
+    workflow: Workflow,
+    index: int,
+    condition: Mapping[str, Any] | None = None,
+) -> Workflow:
+    """Remove the ``index``-th plain condition of the top group (nested groups are not counted).
+    With ``condition`` (what the admin saw there), the one removed is that condition even if
+    another admin's change moved it; if it is gone, nothing is removed and the admin is told."""
+    require_admin(by, REFUSED)
+    workflow = _locked(workflow)
+    key, children = _top_group(workflow.conditions)
+    plain = [child for child in children if "field" in child]
+    target = plain[index] if 0 <= index < len(plain) else None
+    if condition is not None:
+        wanted = conditions.validate(dict(condition))
+        if target is None or not _same_leaf(target, wanted):
+            target = next((child for child in plain if _same_leaf(child, wanted)), None)
+    if target is None:
+        raise conflict(
+            "condition_gone",
+            _("That condition is no longer there: someone changed the conditions meanwhile."),
+            "conditions",
+        )
+    kept = [child for child in children if child is not target]
+    workflow.conditions = {key: kept} if kept else {}
+    workflow.save(update_fields=["conditions", "updated_at"])
+    _changed(workflow, by, {"conditions": workflow.conditions})
+    return workflow
+
+
+# ---------------------------------------------------------------- actions
 
 
 def _check_references(type_: str, clean: dict) -> None:
     """An action naming a pipeline, stage, team or user that does not exist could never run:
     refuse it when it is saved, as a trigger's stage is, rather than fail every run later."""
-    from partnerdesk.accounts.models import Team, User
-    from partnerdesk.crm.models import Pipeline, Stage
 
     def missing(queryset, value) -> bool:
         pk = parse_id(value)
@@ -145,12 +305,12 @@ def _check_references(type_: str, clean: dict) -> None:
     if clean.get("stage_id") is not None:
         stages = Stage.objects.all()
         if type_ == ActionType.CREATE_TICKET:
-            stages = stages.filter(pipeline_id=parse_id(pipeline_id))
+            stages = stages.filter(pipeline_id=parse_id(pipeline_id) or 0)
         if missing(stages, clean["stage_id"]):
             refuse("invalid_stage", _("Choose a stage of the chosen pipeline."), "stage_id")
-    for field in ("owner_id", "user_id"):
-        if clean.get(field) is not None and missing(User.objects.agency_staff(), clean[field]):
-            refuse("not_found", _("That user is not on the agency's staff."), field)
+    for name in ("owner_id", "user_id"):
+        if clean.get(name) is not None and missing(User.objects.agency_staff(), clean[name]):
+            refuse("not_found", _("That user is not on the agency's staff."), name)
     if clean.get("team_id") is not None and missing(Team.objects.all(), clean["team_id"]):
         refuse("not_found", _("That team does not exist."), "team_id")
     user_ids = clean.get("user_ids")
@@ -161,16 +321,20 @@ def _check_references(type_: str, clean: dict) -> None:
         clean["user_ids"] = sorted(ids)
 
 
-def _clean_action(type_: str, config: dict, secrets: dict) -> tuple[dict, dict]:
+def _clean_action(spec: ActionSpec) -> tuple[dict[str, Any], dict[str, str]]:
+    """(config, encrypted secrets) of a step, or the DomainError saying what to fix."""
+    type_ = spec.type
     if type_ not in ActionType.values:
         raise DomainError(code="invalid_action", message=_("Choose an action."), field="type")
-    allowed = CONFIG_FIELDS[type_]
-    clean = {k: v for k, v in (config or {}).items() if k in allowed and v not in (None, "", [])}
+    allowed = CONFIG_FIELDS[ActionType(type_)]
+    clean = {
+        k: v for k, v in (spec.config or {}).items() if k in allowed and v not in (None, "", [])
+    }
     required = {
         ActionType.CREATE_TICKET: ("pipeline_id",),
         ActionType.MOVE_STAGE: ("stage_id",),
         ActionType.SET_PROPERTY: ("name",),
-    }.get(type_, ())
+    }.get(ActionType(type_), ())
     for name in required:
         if not clean.get(name):
             raise DomainError(
@@ -185,15 +349,13 @@ def _clean_action(type_: str, config: dict, secrets: dict) -> tuple[dict, dict]:
     ):
         raise DomainError(code="required", message=_("Choose who is notified."), field="user_ids")
     _check_references(type_, clean)
-    for field in ("title", "message", "text", "body", "value"):
-        if field in clean:
-            clean[field] = str(clean[field])[:4000]
-            from .actions import render
-
-            render(clean[field], {})  # template syntax errors are refused now, not at run time
+    for name in ("title", "message", "text", "body", "value"):
+        if name in clean:
+            clean[name] = str(clean[name])[:4000]
+            render(clean[name], {})  # template syntax errors are refused now, not at run time
     encrypted = {}
-    for name in SECRET_FIELDS.get(type_, ()):
-        value = (secrets or {}).get(name)
+    for name in SECRET_FIELDS.get(ActionType(type_), ()):
+        value = (spec.secrets or {}).get(name)
         if value:
             if name == "webhook_url" and not str(value).startswith(("https://", "http://")):
                 raise DomainError(
@@ -205,61 +367,97 @@ def _clean_action(type_: str, config: dict, secrets: dict) -> tuple[dict, dict]:
     return clean, encrypted
 
 
-@transaction.atomic
-def action_add(
-    *, by, workflow: Workflow, type: str, config: dict | None = None, secrets: dict | None = None
-) -> Action:
-    require_admin(by, _("Only an admin can change automations."))
-    clean, encrypted = _clean_action(type, config or {}, secrets or {})
+def _add_action(workflow: Workflow, spec: ActionSpec) -> Action:
+    """Append a step to a workflow whose row the caller holds locked."""
+    config, secrets = _clean_action(spec)
     last = workflow.actions.order_by("-order").first()
-    action = Action.objects.create(
+    return Action.objects.create(
         workflow=workflow,
-        type=type,
-        config=clean,
-        secrets=encrypted,
+        type=spec.type,
+        config=config,
+        secrets=secrets,
         order=(last.order + 1) if last else 0,
     )
-    record_event(kind="workflow.updated", subject=workflow, actor=by, data={"added_action": type})
+
+
+@transaction.atomic
+def action_add(
+    *,
+    by: Actor,
+    workflow: Workflow,
+    type: str,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+) -> Action:
+    require_admin(by, REFUSED)
+    workflow = _locked(workflow)
+    action = _add_action(
+        workflow, ActionSpec(type=type, config=config or {}, secrets=secrets or {})
+    )
+    _changed(workflow, by, {"added_action": type})
     return action
 
 
 @transaction.atomic
-def action_remove(*, by, action: Action) -> None:
-    require_admin(by, _("Only an admin can change automations."))
-    record_event(
-        kind="workflow.updated",
-        subject=action.workflow,
-        actor=by,
-        data={"removed_action": action.type},
-    )
-    action.delete()
+def action_remove(*, by: Actor, action: Action) -> None:
+    require_admin(by, REFUSED)
+    workflow = _locked(action.workflow)
+    _changed(workflow, by, {"removed_action": action.type})
+    Action.objects.filter(pk=action.pk, workflow=workflow).delete()
 
 
 @transaction.atomic
-def action_move(*, by, action: Action, up: bool) -> None:
-    require_admin(by, _("Only an admin can change automations."))
-    actions = list(action.workflow.actions.order_by("order", "id"))
-    index = actions.index(action)
+def action_move(*, by: Actor, action: Action, up: bool) -> None:
+    """Swap a step with the one before (``up``) or after it."""
+    require_admin(by, REFUSED)
+    workflow = _locked(action.workflow)
+    steps = list(workflow.actions.order_by("order", "id"))
+    index = next((i for i, step in enumerate(steps) if step.pk == action.pk), None)
+    if index is None:
+        return  # removed meanwhile
     other = index - 1 if up else index + 1
-    if 0 <= other < len(actions):
-        actions[index], actions[other] = actions[other], actions[index]
-        for order, item in enumerate(actions):
+    if 0 <= other < len(steps):
+        steps[index], steps[other] = steps[other], steps[index]
+        for order, item in enumerate(steps):
             item.order = order
-        Action.objects.bulk_update(actions, ["order"])
+        Action.objects.bulk_update(steps, ["order"])
+
+
+# ---------------------------------------------------------------- runs
+
+
+def run_replay(*, by: Actor, run: WorkflowRun) -> WorkflowRun:
+    """An admin runs a failed run again, from the step that failed. Only one replay of a failed
+    run starts: the status moves from failed to retrying in one conditional UPDATE."""
+    require_admin(by, gettext_lazy("Only an admin can replay a run."))
+    started = WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.FAILED).update(
+        status=RunStatus.RETRYING, attempts=0, error="", finished_at=None
+    )
+    if not started:
+        raise DomainError(
+            code="not_failed", message=_("Only a failed run can be replayed."), status=409
+        )
+    run.refresh_from_db()
+    return engine.execute_run(run)
+
+
+# ---------------------------------------------------------------- integrations
 
 
 @transaction.atomic
 def integrations_save(
     *,
-    by,
+    by: Actor,
     github_api_url: str,
     github_repository: str,
     github_token: str = "",
     github_webhook_secret: str = "",
     slack_webhook_url: str = "",
 ) -> IntegrationSettings:
-    require_admin(by, _("Only an admin can change automations."))
-    integration = IntegrationSettings.load()
+    """Blank secrets keep the stored ones."""
+    require_admin(by, REFUSED)
+    IntegrationSettings.load()  # the one row exists
+    integration = IntegrationSettings.objects.select_for_update().get(pk=1)
     repo = (github_repository or "").strip()
     if repo and (repo.count("/") != 1 or " " in repo):
         raise DomainError(
@@ -275,7 +473,7 @@ def integrations_save(
         ("github_webhook_secret", github_webhook_secret),
         ("slack_webhook_url", slack_webhook_url),
     ):
-        if value:  # blank keeps the stored value
+        if value:
             secrets[name] = crypto.encrypt(value.strip())
     integration.secrets = secrets
     integration.save()
@@ -293,8 +491,6 @@ def verify_github_signature(body: bytes, header: str) -> bool:
 @transaction.atomic
 def github_issue_closed(*, number: int, repository: str) -> int:
     """Record "tracker issue closed" on every open ticket carrying that issue number."""
-    from partnerdesk.tickets.models import Ticket
-
     integration = IntegrationSettings.load()
     if (
         integration.github_repository
@@ -308,7 +504,7 @@ def github_issue_closed(*, number: int, repository: str) -> int:
     count = 0
     for ticket in tickets:
         record_event(
-            kind="ticket.tracker_issue_closed",
+            kind=AutomationEvent.TRACKER_ISSUE_CLOSED,
             subject=ticket,
             company_id=ticket.company_id,
             data={"number": number, "repository": repository, "pipeline_id": ticket.pipeline_id},

@@ -1,25 +1,13 @@
-from django.tasks import task
+"""The hand-off of committed events to the workers.
+
+The tasks themselves are defined in ``engine`` (a failing run schedules its own retry there);
+they are named here too, under the paths the periodic jobs and queued rows already use.
+"""
 
 from . import engine
-from .models import RunStatus, WorkflowRun
+from .engine import outbox_sweep, process_event_task, retry_run
 
-
-@task
-def process_event_task(event_id: int) -> int:
-    return engine.process_event(event_id)
-
-
-@task
-def retry_run(run_id: int) -> str:
-    run = WorkflowRun.objects.select_related("workflow", "event").filter(pk=run_id).first()
-    if run is None or run.status not in (RunStatus.RETRYING, RunStatus.RUNNING, RunStatus.PENDING):
-        return "skipped"
-    return engine.execute_run(run).status
-
-
-@task
-def outbox_sweep() -> int:
-    return engine.sweep_outbox()
+__all__ = ["dispatch", "outbox_sweep", "process_event_task", "retry_run"]
 
 
 def dispatch(event_id: int) -> None:

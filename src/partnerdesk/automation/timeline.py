@@ -1,6 +1,10 @@
+"""Sentences for the automation app's timeline entries (one per AutomationEvent)."""
+
 from django.utils.translation import gettext as _
 
 from partnerdesk.core.events import register_describer
+
+from .events import AutomationEvent
 
 
 def _ran(event) -> str:
@@ -9,15 +13,33 @@ def _ran(event) -> str:
     return f"{text}: {'; '.join(steps)}" if steps else text
 
 
-register_describer("workflow.ran", _ran)
+def _updated(event) -> str:
+    data = event.data
+    if "added_action" in data:
+        return _("Workflow step added: %(a)s") % {"a": data["added_action"]}
+    if "removed_action" in data:
+        return _("Workflow step removed: %(a)s") % {"a": data["removed_action"]}
+    if "conditions" in data:
+        return _("Workflow conditions changed")
+    if "name" not in data and "enabled" in data:
+        return _("Workflow enabled") if data["enabled"] else _("Workflow disabled")
+    return _("Workflow updated")
+
+
 register_describer(
-    "workflow.failed",
+    AutomationEvent.WORKFLOW_CREATED,
+    lambda e: _("Workflow “%(w)s” created") % {"w": e.data.get("name", "")},
+)
+register_describer(AutomationEvent.WORKFLOW_UPDATED, _updated)
+register_describer(AutomationEvent.WORKFLOW_RAN, _ran)
+register_describer(
+    AutomationEvent.WORKFLOW_FAILED,
     lambda e: (
         _("Workflow “%(w)s” failed: %(error)s")
         % {"w": e.data.get("workflow", ""), "error": e.data.get("error", "")}
     ),
 )
 register_describer(
-    "ticket.tracker_issue_closed",
+    AutomationEvent.TRACKER_ISSUE_CLOSED,
     lambda e: _("Issue #%(n)s was closed in the issue tracker") % {"n": e.data.get("number", "")},
 )

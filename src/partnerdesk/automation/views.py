@@ -19,19 +19,13 @@ from partnerdesk.accounts.models import Team, User
 from partnerdesk.core.access import admin_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
-from partnerdesk.core.forms import DomainErrorFormMixin
+from partnerdesk.core.forms import DomainErrorFormMixin, submit
 from partnerdesk.crm.models import Pipeline, Product, PropertyDefinition, Stage
+from partnerdesk.portal.models import Status as TaskStatus
 
-from . import conditions, engine, services
-from .models import (
-    Action,
-    ActionType,
-    IntegrationSettings,
-    RunStatus,
-    Trigger,
-    Workflow,
-    WorkflowRun,
-)
+from . import conditions, services, triggers
+from .models import Action, ActionType, IntegrationSettings, RunStatus, Workflow, WorkflowRun
+from .selectors import empty_team_steps, empty_team_steps_of, workflows_with_actions
 
 
 def _stage_choices():
@@ -57,7 +51,7 @@ def _pipeline_choices():
 class WorkflowForm(DomainErrorFormMixin, forms.Form):
     name = forms.CharField(max_length=150, label=gettext_lazy("Name"))
     enabled = forms.BooleanField(required=False, initial=True, label=gettext_lazy("Enabled"))
-    trigger = forms.ChoiceField(choices=Trigger.choices, label=gettext_lazy("When"))
+    trigger = forms.ChoiceField(choices=triggers.offered_choices, label=gettext_lazy("When"))
     pipeline_id = forms.TypedChoiceField(
         coerce=int, empty_value=None, required=False, label=gettext_lazy("in pipeline")
     )
@@ -84,6 +78,11 @@ class WorkflowForm(DomainErrorFormMixin, forms.Form):
             ("resolution", gettext_lazy("Resolution")),
         ],
     )
+    to_status = forms.ChoiceField(
+        required=False,
+        label=gettext_lazy("task moved to"),
+        choices=[("", gettext_lazy("Any")), *TaskStatus.choices],
+    )
     match = forms.ChoiceField(
         choices=[
             ("all", gettext_lazy("all conditions hold")),
@@ -102,7 +101,7 @@ class WorkflowForm(DomainErrorFormMixin, forms.Form):
         ]
 
     def trigger_config(self) -> dict:
-        return {k: self.cleaned_data.get(k) for k in services.TRIGGER_FIELDS}
+        return {k: self.cleaned_data.get(k) for k in triggers.ALL_CONFIG_FIELDS}
 
 
 def _condition_fields():
@@ -215,36 +214,54 @@ class ActionForm(DomainErrorFormMixin, forms.Form):
 @require_http_methods(["GET", "POST"])
 def workflow_list(request):
     form = WorkflowForm(request.POST or None, initial={"enabled": True, "match": "all"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            workflow = services.workflow_save(
+    if request.method == "POST":
+        created = submit(
+            form,
+            lambda data: services.workflow_create(
                 by=request.user,
-                name=form.cleaned_data["name"],
-                trigger=form.cleaned_data["trigger"],
+                name=data["name"],
+                trigger=data["trigger"],
                 trigger_config=form.trigger_config(),
-                enabled=form.cleaned_data["enabled"],
-            )
+                enabled=data["enabled"],
+            ),
+        )
+        if created.ok:
             messages.success(request, _("Workflow created. Now add its conditions and actions."))
-            return redirect("automation:workflow_edit", pk=workflow.pk)
-        except DomainError as exc:
-            form.add_domain_error(exc)
-    workflows = Workflow.objects.prefetch_related("actions").order_by("name")
+            return redirect("automation:workflow_edit", pk=created.value.pk)
+    workflows = list(workflows_with_actions().order_by("name"))
+    empty = {step.workflow_id for step in empty_team_steps_of(workflows)}
     failed = WorkflowRun.objects.filter(status=RunStatus.FAILED).count()
     return render(
         request,
         "automation/workflow_list.html",
-        {"workflows": workflows, "form": form, "failed": failed},
+        {
+            "workflows": [(w, w.pk in empty) for w in workflows],
+            "form": form,
+            "failed": failed,
+        },
         status=400 if form.errors else 200,
     )
 
 
-def _describe_tree(tree) -> list[str]:
-    key = "all" if "all" in (tree or {}) else "any"
-    return [
-        f"{leaf.get('field')} {conditions.OPERATORS.get(leaf.get('op'), leaf.get('op'))} {leaf.get('value', '')}".strip()
-        for leaf in (tree or {}).get(key, [])
-        if "field" in leaf
-    ]
+def _plain_leaves(tree) -> list[dict]:
+    """The plain conditions of the top group, in order (nested groups made through the API are
+    kept as they are and not listed); the page numbers them."""
+    key = "any" if "any" in (tree or {}) else "all"
+    children = (tree or {}).get(key, []) if tree and ("all" in tree or "any" in tree) else []
+    if tree and not children and "field" in tree:
+        children = [tree]
+    return [leaf for leaf in children if "field" in leaf]
+
+
+def _describe(leaf: dict) -> str:
+    op = conditions.OPERATORS.get(str(leaf.get("op")), leaf.get("op"))
+    return f"{leaf.get('field')} {op} {leaf.get('value', '')}".strip()
+
+
+def _warn_if_empty_team(request, action: Action) -> None:
+    for step in empty_team_steps([action]):
+        # Styled as an error: the step is saved, but it will fail until the team has someone.
+        messages.warning(request, step.message, extra_tags="error")
 
 
 @admin_required
@@ -253,7 +270,6 @@ def workflow_edit(request, pk):
     workflow = get_object_or_404(Workflow, pk=pk)
     tree = workflow.conditions or {}
     key = "any" if "any" in tree else "all"
-    leaves = list(tree.get(key, []))
     action_name = request.POST.get("action")
     form = WorkflowForm(
         request.POST if action_name == "save" else None,
@@ -275,68 +291,11 @@ def workflow_edit(request, pk):
         auto_id="step_%s",
     )
     if request.method == "POST":
-        try:
-            if action_name == "save" and form.is_valid():
-                data = form.cleaned_data
-                services.workflow_save(
-                    by=request.user,
-                    workflow=workflow,
-                    name=data["name"],
-                    trigger=data["trigger"],
-                    trigger_config=form.trigger_config(),
-                    conditions_tree={data["match"]: leaves},
-                    enabled=data["enabled"],
-                )
-                messages.success(request, _("Workflow saved."))
-                return redirect("automation:workflow_edit", pk=pk)
-            if action_name == "add_condition" and condition_form.is_valid():
-                services.workflow_set_conditions(
-                    by=request.user,
-                    workflow=workflow,
-                    tree={key: [*leaves, condition_form.cleaned_data]},
-                )
-                messages.success(request, _("Condition added."))
-                return redirect("automation:workflow_edit", pk=pk)
-            if action_name == "remove_condition":
-                # The page numbers only the plain conditions (nested groups made through the
-                # API are kept as they are), so the index counts among those.
-                index = parse_id(request.POST.get("index"))
-                plain = [item for item in leaves if "field" in item]
-                target = plain[index] if index is not None and index < len(plain) else None
-                kept = [item for item in leaves if item is not target]
-                services.workflow_set_conditions(
-                    by=request.user, workflow=workflow, tree={key: kept} if kept else {}
-                )
-                return redirect("automation:workflow_edit", pk=pk)
-            if action_name == "add_action" and action_form.is_valid():
-                services.action_add(
-                    by=request.user,
-                    workflow=workflow,
-                    type=action_form.cleaned_data["type"],
-                    config=action_form.config(),
-                    secrets={"webhook_url": action_form.cleaned_data["webhook_url"]},
-                )
-                messages.success(request, _("Action added."))
-                return redirect("automation:workflow_edit", pk=pk)
-            if action_name in ("remove_action", "up", "down"):
-                target = get_object_or_404(
-                    Action, pk=parse_id(request.POST.get("action_id")), workflow=workflow
-                )
-                if action_name == "remove_action":
-                    services.action_remove(by=request.user, action=target)
-                else:
-                    services.action_move(by=request.user, action=target, up=action_name == "up")
-                return redirect("automation:workflow_edit", pk=pk)
-            if action_name in ("enable", "disable"):
-                services.workflow_set_enabled(
-                    by=request.user, workflow=workflow, enabled=action_name == "enable"
-                )
-                return redirect("automation:workflow_edit", pk=pk)
-        except DomainError as exc:
-            {"add_condition": condition_form, "add_action": action_form}.get(
-                action_name, form
-            ).add_domain_error(exc)
-    runs = workflow.runs.select_related("event")[:25]
+        done = _post(request, workflow, action_name, form, condition_form, action_form)
+        if done:
+            return redirect("automation:workflow_edit", pk=pk)
+    steps = list(workflow.actions.order_by("order", "id"))
+    empty = {step.action_id: step.message for step in empty_team_steps(steps)}
     return render(
         request,
         "automation/workflow_edit.html",
@@ -345,13 +304,85 @@ def workflow_edit(request, pk):
             "form": form,
             "condition_form": condition_form,
             "action_form": action_form,
-            "leaves": [(i, text) for i, text in enumerate(_describe_tree(tree))],
+            "leaves": [(i, _describe(leaf), leaf) for i, leaf in enumerate(_plain_leaves(tree))],
             "match": key,
-            "actions": workflow.actions.order_by("order", "id"),
-            "runs": runs,
+            "actions": [(a, empty.get(a.pk)) for a in steps],
+            "runs": workflow.runs.select_related("event")[:25],
         },
         status=400 if (form.errors or condition_form.errors or action_form.errors) else 200,
     )
+
+
+def _post(request, workflow, action_name, form, condition_form, action_form) -> bool:
+    """Do what the page's button asked; True when done (the page is then reloaded)."""
+    by = request.user
+    if action_name == "save":
+        saved = submit(
+            form,
+            lambda data: services.workflow_update(
+                by=by,
+                workflow=workflow,
+                name=data["name"],
+                trigger=data["trigger"],
+                trigger_config=form.trigger_config(),
+                enabled=data["enabled"],
+                match=data["match"],
+            ),
+        )
+        if saved.ok:
+            messages.success(request, _("Workflow saved."))
+        return saved.ok
+    if action_name == "add_condition":
+        added = submit(
+            condition_form,
+            lambda data: services.workflow_condition_add(by=by, workflow=workflow, condition=data),
+        )
+        if added.ok:
+            messages.success(request, _("Condition added."))
+        return added.ok
+    if action_name == "add_action":
+        step = submit(
+            action_form,
+            lambda data: services.action_add(
+                by=by,
+                workflow=workflow,
+                type=data["type"],
+                config=action_form.config(),
+                secrets={"webhook_url": data["webhook_url"]},
+            ),
+        )
+        if step.ok and step.value is not None:
+            messages.success(request, _("Action added."))
+            _warn_if_empty_team(request, step.value)
+        return step.ok
+    try:
+        if action_name == "remove_condition":
+            services.workflow_condition_remove(
+                by=by,
+                workflow=workflow,
+                index=parse_id(request.POST.get("index")) or 0,
+                # What the admin saw at that place, so a concurrent change cannot redirect it.
+                condition=(
+                    {k: request.POST.get(k, "") for k in ("field", "op", "value")}
+                    if request.POST.get("field")
+                    else None
+                ),
+            )
+        elif action_name in ("remove_action", "up", "down"):
+            target = get_object_or_404(
+                Action, pk=parse_id(request.POST.get("action_id")), workflow=workflow
+            )
+            if action_name == "remove_action":
+                services.action_remove(by=by, action=target)
+            else:
+                services.action_move(by=by, action=target, up=action_name == "up")
+        elif action_name in ("enable", "disable"):
+            services.workflow_set_enabled(by=by, workflow=workflow, enabled=action_name == "enable")
+        else:
+            return False
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return True
 
 
 @admin_required
@@ -385,7 +416,7 @@ def run_detail(request, pk):
 def run_replay(request, pk):
     run = get_object_or_404(WorkflowRun, pk=pk)
     try:
-        run = engine.replay(run, by=request.user)
+        run = services.run_replay(by=request.user, run=run)
         messages.success(request, _("Replayed: %(status)s.") % {"status": run.get_status_display()})
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -426,13 +457,21 @@ def integrations(request):
             "github_repository": integration.github_repository,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.integrations_save(by=request.user, **form.cleaned_data)
+    if request.method == "POST":
+        saved = submit(
+            form,
+            lambda data: services.integrations_save(
+                by=request.user,
+                github_api_url=data["github_api_url"],
+                github_repository=data["github_repository"],
+                github_token=data["github_token"],
+                github_webhook_secret=data["github_webhook_secret"],
+                slack_webhook_url=data["slack_webhook_url"],
+            ),
+        )
+        if saved.ok:
             messages.success(request, _("Integrations saved."))
             return redirect("automation:integrations")
-        except DomainError as exc:
-            form.add_domain_error(exc)
     return render(
         request,
         "automation/integrations.html",
