@@ -12,8 +12,11 @@ class AutomationConfig(AppConfig):
 
         from . import timeline  # noqa: F401
         from .defaults import install_after_migrate
+        from .health import warn_after_migrate
         from .tasks import dispatch
 
         register_dispatcher(dispatch)
 
         post_migrate.connect(install_after_migrate, sender=self)
+        # After the installer: a default step whose team is still empty is said at install.
+        post_migrate.connect(warn_after_migrate, sender=self)
