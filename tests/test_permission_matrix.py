@@ -14,7 +14,8 @@ House conventions (ARCHITECTURE.md rule 3):
 - admin-only pages for agents -> 403;
 - a client reading another company's object -> 404, exactly like a missing id;
 - staff-only API resources (pipelines, products, properties) -> 404 for client users;
-- client writes to the CRM API -> 403 on their own company's objects, 404 on others'.
+- client writes to the CRM API (and other staff actions) -> 403, refused for the role before any
+  lookup, so a foreign id and a missing one get the same answer.
 """
 
 from __future__ import annotations
@@ -105,7 +106,9 @@ STAFF_POST_ONLY_GET = E(LOGIN, 404, 404, 405, 405)
 API_READ = E(401, 200, 200, 200, 200)
 API_OWNED_READ = E(401, 200, 404, 200, 200)
 API_CRM_CREATE = E(401, 403, 403, 201, 201)
-API_OWNED_WRITE = E(401, 403, 404, 200, 200)
+# Staff actions on records a client may read: refused for the role (403) before any lookup,
+# so a foreign id and a missing one get the same 403.
+API_OWNED_WRITE = E(401, 403, 403, 200, 200)
 API_STAFF_READ = E(401, 404, 404, 200, 200)
 API_ADMIN_CREATE = E(401, 404, 404, 403, 201)
 API_ADMIN_WRITE = E(401, 404, 404, 403, 200)
@@ -616,16 +619,16 @@ MATRIX: dict[str, Route] = {
     ),
     # Staff-only transitions on a task still in triage: refused for its status (409).
     "POST /api/tasks/{task_id}/start": op(
-        E(401, 403, 404, 409, 409), task_id=Ref("portal_task"), owned="task_id"
+        E(401, 403, 403, 409, 409), task_id=Ref("portal_task"), owned="task_id"
     ),
     "POST /api/tasks/{task_id}/estimate": op(
-        E(401, 403, 404, 409, 409),
+        E(401, 403, 403, 409, 409),
         {"estimated_completion": "2030-01-01T10:00:00Z", "reason": "Matrix"},
         task_id=Ref("portal_task"),
         owned="task_id",
     ),
     "POST /api/tasks/{task_id}/deliver": op(
-        E(401, 403, 404, 409, 409), {}, task_id=Ref("portal_task"), owned="task_id"
+        E(401, 403, 403, 409, 409), {}, task_id=Ref("portal_task"), owned="task_id"
     ),
     # Client-only transitions: the client's own task is not pending approval (409).
     "POST /api/tasks/{task_id}/approve": op(
@@ -669,7 +672,7 @@ MATRIX: dict[str, Route] = {
         API_OWNED_READ, company_id=Ref("company"), owned="company_id"
     ),
     "PUT /api/companies/{company_id}/subscription": op(
-        E(401, 403, 404, 403, 200),
+        E(401, 403, 403, 403, 200),
         {"plan_id": Ref("portal_plan")},
         company_id=Ref("company"),
         owned="company_id",
@@ -733,13 +736,13 @@ MATRIX: dict[str, Route] = {
         API_OWNED_WRITE, {"stage_id": Ref("target_stage")}, deal_id=Ref("deal"), owned="deal_id"
     ),
     "POST /api/deals/{deal_id}/line-items": op(
-        E(401, 403, 404, 201, 201),
+        E(401, 403, 403, 201, 201),
         {"product_id": Ref("product")},
         deal_id=Ref("deal"),
         owned="deal_id",
     ),
     "DELETE /api/deals/{deal_id}/line-items/{item_id}": op(
-        E(401, 403, 404, 204, 204),
+        E(401, 403, 403, 204, 204),
         deal_id=Ref("deal"),
         item_id=Ref("line_item"),
         owned="deal_id",
@@ -1375,11 +1378,15 @@ def test_other_company_object_looks_like_a_missing_one(key, check_index, request
     _m, missing_url, missing = _request(
         key, route, check, OTHER, request, kwargs_override={route.owned: MISSING_ID}
     )
-    assert existing.status_code == 404, f"{url}: {_describe(existing)}"
-    assert missing.status_code == 404, f"{missing_url}: {_describe(missing)}"
+    # 404 for records the client's own company may use; 403 where the role is refused first
+    # (a staff action): either way the same answer for a foreign id and a missing one.
+    expected = check.expect[OTHER]
+    assert expected in (403, 404), f"{key}: a foreign object must be refused"
+    assert existing.status_code == expected, f"{url}: {_describe(existing)}"
+    assert missing.status_code == expected, f"{missing_url}: {_describe(missing)}"
     assert _shape(existing, api_op=api_op) == _shape(missing, api_op=api_op)
     if api_op:
-        assert existing.json()["code"] == "not_found"
+        assert existing.json()["code"] == ("not_found" if expected == 404 else "forbidden")
 
 
 # ---------------------------------------------------------------- exports and lists
@@ -1723,3 +1730,56 @@ def test_github_webhook_accepts_a_signed_call_without_csrf(webhook_secret):
         headers={"X-GitHub-Event": "issues", "X-Hub-Signature-256": _signature(ISSUE_CLOSED)},
     )
     assert (response.status_code, response.json()) == (200, {"ok": True, "tickets": 0})
+
+
+# ---------------------------------------------------------------- authorise first, always
+# (issue 9, point 10) An actor the API refuses because of who they are (anonymous, a client
+# on a staff resource, an agent on an admin write) gets that refusal whatever the body says: a
+# malformed body must not turn a 401/403/404 into a 422, or a caller learns what the operation
+# would accept (and, for lookups in the body, which ids exist) without the right to call it.
+# Refusals that depend on the object (a client of another company on a record their own
+# company may change) are the tenancy 404 checked above.
+
+UNKNOWN_FIELD = "field_nobody_sends"
+
+
+def _denied(status) -> bool:
+    return not isinstance(status, Redirect) and status in (401, 403, 404)
+
+
+def _role_denials(route, check):
+    """Actors refused for their role: anonymous, or a client when both clients are refused."""
+    expect = check.expect
+    clients_refused = _denied(expect[OWN]) and _denied(expect[OTHER])
+    for actor in ACTORS:
+        if not _denied(expect[actor]):
+            continue
+        if actor in (OWN, OTHER) and not clients_refused:
+            continue  # the other client's 404 is about the object, not the role
+        yield actor
+
+
+CASES = [
+    pytest.param(key, index, actor, id=f"{key} {actor}")
+    for key, route in MATRIX.items()
+    if route.is_api_operation
+    for index, check in enumerate(route.checks)
+    if isinstance(check.data, dict)
+    for actor in _role_denials(route, check)
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "check_index", "actor"), CASES)
+def test_refusal_comes_before_validation(key, check_index, actor, request):
+    route = MATRIX[key]
+    check = route.checks[check_index]
+    bad = type(check)(check.method, check.expect, {**check.data, UNKNOWN_FIELD: 1})
+    method, url, response = _request(key, route, bad, actor, request)
+    _assert_expected(
+        check.expect[actor], response, api_op=True, context=f"{actor} {method} {url} (bad body)"
+    )
+
+
+def test_the_walk_finds_operations():
+    assert len(CASES) > 50

@@ -604,8 +604,9 @@ class TestClientUsers:
         api = api_for(client_user)
         assert api.get(f"/companies/{other_company.pk}")[0] == 404
         assert api.get(f"/deals/{other_deal.pk}")[0] == 404
-        assert api.patch(f"/companies/{other_company.pk}", {"name": "Hacked"})[0] == 404
-        assert api.post(f"/deals/{other_deal.pk}/move", {"stage_id": won_stage_id()})[0] == 404
+        # Writes are refused for the role first (403 for any id, foreign or missing).
+        assert api.patch(f"/companies/{other_company.pk}", {"name": "Hacked"})[0] == 403
+        assert api.post(f"/deals/{other_deal.pk}/move", {"stage_id": won_stage_id()})[0] == 403
         other_company.refresh_from_db()
         assert other_company.name == "Other Co"
 

@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from partnerdesk.accounts.api import router as accounts_router
+from partnerdesk.accounts.api_auth import ANY_USER
 from partnerdesk.automation.api import router as automation_router
 from partnerdesk.core.errors import DomainError
 from partnerdesk.crm.api import router as crm_router
@@ -17,8 +18,6 @@ from partnerdesk.sla.api import router as sla_router
 from partnerdesk.tickets.api import router as tickets_router
 from partnerdesk.webhooks.api import router as webhooks_router
 
-from .auth import SessionAuth, TokenAuth
-
 api = NinjaAPI(
     title="Partnerdesk API",
     version="1",
@@ -27,7 +26,7 @@ api = NinjaAPI(
         "(`Authorization: Bearer pd_…`, created under Profile → API tokens). Errors are JSON "
         "objects with a stable `code`, a `message`, the `field` and a list of `errors`."
     ),
-    auth=[TokenAuth(), SessionAuth()],
+    auth=ANY_USER,
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

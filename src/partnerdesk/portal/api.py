@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
+from partnerdesk.accounts.api_auth import ADMIN_WRITE, CLIENT, MANAGER_WRITE, STAFF_WRITE
 from partnerdesk.accounts.models import User
 from partnerdesk.core import clock
 from partnerdesk.core.api import (
@@ -295,7 +296,7 @@ def _transition(request, task_id: int, call) -> dict:
     return _fresh(task)
 
 
-@router.post("/tasks/{task_id}/accept", response={200: TaskOut, **ERRORS})
+@router.post("/tasks/{task_id}/accept", auth=STAFF_WRITE, response={200: TaskOut, **ERRORS})
 def accept_task(request, payload: AcceptIn, task_id: int = Id):
     assignee = None
     if payload.assignee_id is not None:
@@ -315,7 +316,7 @@ def accept_task(request, payload: AcceptIn, task_id: int = Id):
     )
 
 
-@router.post("/tasks/{task_id}/decline", response={200: TaskOut, **ERRORS})
+@router.post("/tasks/{task_id}/decline", auth=STAFF_WRITE, response={200: TaskOut, **ERRORS})
 def decline_task(request, payload: ReasonIn, task_id: int = Id):
     return _transition(
         request,
@@ -326,6 +327,7 @@ def decline_task(request, payload: ReasonIn, task_id: int = Id):
 
 @router.post(
     "/tasks/{task_id}/start",
+    auth=STAFF_WRITE,
     response={200: TaskOut, **ERRORS},
     summary="Start work (409 no_free_slot when the plan's tasks in progress are at its limit)",
 )
@@ -335,7 +337,7 @@ def start_task(request, task_id: int = Id):
     )
 
 
-@router.post("/tasks/{task_id}/estimate", response={200: TaskOut, **ERRORS})
+@router.post("/tasks/{task_id}/estimate", auth=STAFF_WRITE, response={200: TaskOut, **ERRORS})
 def adjust_estimate(request, payload: EstimateIn, task_id: int = Id):
     return _transition(
         request,
@@ -349,7 +351,7 @@ def adjust_estimate(request, payload: EstimateIn, task_id: int = Id):
     )
 
 
-@router.post("/tasks/{task_id}/deliver", response={200: TaskOut, **ERRORS})
+@router.post("/tasks/{task_id}/deliver", auth=STAFF_WRITE, response={200: TaskOut, **ERRORS})
 def deliver_task(request, payload: DeliveryNoteIn, task_id: int = Id):
     return _transition(
         request,
@@ -358,14 +360,14 @@ def deliver_task(request, payload: DeliveryNoteIn, task_id: int = Id):
     )
 
 
-@router.post("/tasks/{task_id}/approve", response={200: TaskOut, **ERRORS})
+@router.post("/tasks/{task_id}/approve", auth=CLIENT, response={200: TaskOut, **ERRORS})
 def approve_task(request, task_id: int = Id):
     return _transition(
         request, task_id, lambda task: services.task_approve(by=request.auth, task=task)
     )
 
 
-@router.post("/tasks/{task_id}/request-changes", response={200: TaskOut, **ERRORS})
+@router.post("/tasks/{task_id}/request-changes", auth=CLIENT, response={200: TaskOut, **ERRORS})
 def request_changes(request, payload: MessageIn, task_id: int = Id):
     return _transition(
         request,
@@ -486,14 +488,14 @@ def list_plans(request):
     return list(Plan.objects.all())
 
 
-@router.post("/plans", response={201: PlanOut, **ERRORS})
+@router.post("/plans", auth=ADMIN_WRITE, response={201: PlanOut, **ERRORS})
 def create_plan(request, payload: PlanIn):
     if not request.auth.is_admin:
         raise forbidden("Only an admin can change plans.")
     return Status(201, services.plan_save(by=request.auth, **payload.model_dump()))
 
 
-@router.put("/plans/{plan_id}", response={200: PlanOut, **ERRORS})
+@router.put("/plans/{plan_id}", auth=ADMIN_WRITE, response={200: PlanOut, **ERRORS})
 def update_plan(request, payload: PlanIn, plan_id: int = Id):
     if not request.auth.is_admin:
         raise forbidden("Only an admin can change plans.")
@@ -519,7 +521,11 @@ def get_subscription(request, company_id: int = Id):
     return _subscription(_company(request, company_id))
 
 
-@router.put("/companies/{company_id}/subscription", response={200: SubscriptionOut, **ERRORS})
+@router.put(
+    "/companies/{company_id}/subscription",
+    auth=MANAGER_WRITE,
+    response={200: SubscriptionOut, **ERRORS},
+)
 def set_subscription(request, payload: SubscriptionIn, company_id: int = Id):
     company = _company(request, company_id)
     plan = Plan.objects.filter(pk=payload.plan_id).first()

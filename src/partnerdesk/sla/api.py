@@ -8,6 +8,7 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.core.api import (
     MAX_ID,
     Id,
@@ -100,7 +101,7 @@ def _save_policy(request, payload: PolicyIn, policy=None):
     )
 
 
-@router.get("/sla-policies", response=PolicyPage)
+@router.get("/sla-policies", auth=STAFF, response=PolicyPage)
 def list_policies(request, page: Query[PageParams]):
     require_staff(request)
     qs = SlaPolicy.objects.order_by("pipeline_id", "id")
@@ -114,6 +115,7 @@ def list_policies(request, page: Query[PageParams]):
 
 @router.post(
     "/sla-policies",
+    auth=ADMIN,
     response={201: PolicyOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
 )
 def create_policy(request, payload: PolicyIn):
@@ -121,7 +123,7 @@ def create_policy(request, payload: PolicyIn):
     return Status(201, _save_policy(request, payload))
 
 
-@router.get("/sla-policies/{policy_id}", response={200: PolicyOut, 404: Problem})
+@router.get("/sla-policies/{policy_id}", auth=STAFF, response={200: PolicyOut, 404: Problem})
 def get_policy(request, policy_id: int = Id):
     require_staff(request)
     return get_object_or_404(SlaPolicy, pk=policy_id)
@@ -129,6 +131,7 @@ def get_policy(request, policy_id: int = Id):
 
 @router.put(
     "/sla-policies/{policy_id}",
+    auth=ADMIN,
     response={200: PolicyOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
 )
 def replace_policy(request, payload: PolicyIn, policy_id: int = Id):
@@ -136,7 +139,9 @@ def replace_policy(request, payload: PolicyIn, policy_id: int = Id):
     return _save_policy(request, payload, get_object_or_404(SlaPolicy, pk=policy_id))
 
 
-@router.delete("/sla-policies/{policy_id}", response={204: None, 403: Problem, 404: Problem})
+@router.delete(
+    "/sla-policies/{policy_id}", auth=ADMIN, response={204: None, 403: Problem, 404: Problem}
+)
 def delete_policy(request, policy_id: int = Id):
     require_staff(request)
     services.policy_delete(by=request.auth, policy=get_object_or_404(SlaPolicy, pk=policy_id))
@@ -217,7 +222,7 @@ def _week(payload: CalendarIn) -> dict:
     }
 
 
-@router.get("/calendars", response=CalendarPage)
+@router.get("/calendars", auth=STAFF, response=CalendarPage)
 def list_calendars(request, page: Query[PageParams]):
     require_staff(request)
     qs = _calendars()
@@ -229,7 +234,9 @@ def list_calendars(request, page: Query[PageParams]):
     }
 
 
-@router.post("/calendars", response={201: CalendarOut, 403: Problem, 409: Problem, 422: Problem})
+@router.post(
+    "/calendars", auth=ADMIN, response={201: CalendarOut, 403: Problem, 409: Problem, 422: Problem}
+)
 def create_calendar(request, payload: CalendarIn):
     require_staff(request)
     calendar = services.calendar_save(
@@ -244,7 +251,7 @@ def create_calendar(request, payload: CalendarIn):
     return Status(201, _calendars().get(pk=calendar.pk))
 
 
-@router.get("/calendars/{calendar_id}", response={200: CalendarOut, 404: Problem})
+@router.get("/calendars/{calendar_id}", auth=STAFF, response={200: CalendarOut, 404: Problem})
 def get_calendar(request, calendar_id: int = Id):
     require_staff(request)
     return get_object_or_404(_calendars(), pk=calendar_id)
@@ -252,6 +259,7 @@ def get_calendar(request, calendar_id: int = Id):
 
 @router.put(
     "/calendars/{calendar_id}",
+    auth=ADMIN,
     response={200: CalendarOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
 )
 def replace_calendar(request, payload: CalendarIn, calendar_id: int = Id):
@@ -272,6 +280,7 @@ def replace_calendar(request, payload: CalendarIn, calendar_id: int = Id):
 
 @router.post(
     "/calendars/{calendar_id}/holidays",
+    auth=ADMIN,
     response={201: HolidayOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
 )
 def add_holiday(request, payload: HolidayIn, calendar_id: int = Id):
@@ -285,6 +294,7 @@ def add_holiday(request, payload: HolidayIn, calendar_id: int = Id):
 
 @router.delete(
     "/calendars/{calendar_id}/holidays/{holiday_id}",
+    auth=ADMIN,
     response={204: None, 403: Problem, 404: Problem},
 )
 def remove_holiday(request, calendar_id: int = Id, holiday_id: int = Id):
@@ -297,6 +307,7 @@ def remove_holiday(request, calendar_id: int = Id, holiday_id: int = Id):
 
 @router.post(
     "/calendars/{calendar_id}/due",
+    auth=STAFF,
     response={200: DueOut, 404: Problem, 422: Problem},
     summary="When would a target that starts at `start` be due on this calendar?",
 )

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from partnerdesk.accounts.api_auth import STAFF
 from partnerdesk.core import clock
 from partnerdesk.core.api import (
     MAX_ID,
@@ -179,7 +180,10 @@ def _ticket(request, ticket_id: int) -> Ticket:
 
 
 @router.get(
-    "/tickets", response=TicketPage, summary="List tickets (filters as on the ticket list page)"
+    "/tickets",
+    auth=STAFF,
+    response=TicketPage,
+    summary="List tickets (filters as on the ticket list page)",
 )
 def list_tickets(request, filters: Query[TicketFilters], page: Query[PageParams]):
     require_staff(request)
@@ -197,7 +201,9 @@ def list_tickets(request, filters: Query[TicketFilters], page: Query[PageParams]
 
 
 @router.post(
-    "/tickets", response={201: TicketOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+    "/tickets",
+    auth=STAFF,
+    response={201: TicketOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
 )
 def create_ticket(request, payload: TicketIn):
     require_staff(request)
@@ -231,13 +237,15 @@ def create_ticket(request, payload: TicketIn):
     return Status(201, ticket_out(_tickets(request).get(pk=ticket.pk), request.auth))
 
 
-@router.get("/tickets/{ticket_id}", response={200: TicketOut, 404: Problem})
+@router.get("/tickets/{ticket_id}", auth=STAFF, response={200: TicketOut, 404: Problem})
 def get_ticket(request, ticket_id: int = Id):
     return ticket_out(_ticket(request, ticket_id), request.auth)
 
 
 @router.patch(
-    "/tickets/{ticket_id}", response={200: TicketOut, 403: Problem, 404: Problem, 422: Problem}
+    "/tickets/{ticket_id}",
+    auth=STAFF,
+    response={200: TicketOut, 403: Problem, 404: Problem, 422: Problem},
 )
 def update_ticket(request, payload: TicketPatch, ticket_id: int = Id):
     ticket = _ticket(request, ticket_id)
@@ -255,6 +263,7 @@ def update_ticket(request, payload: TicketPatch, ticket_id: int = Id):
 
 @router.post(
     "/tickets/{ticket_id}/move",
+    auth=STAFF,
     response={200: TicketOut, 403: Problem, 404: Problem, 422: Problem},
     summary="Move a ticket (required properties checked; SLA clocks pause and resume)",
 )
@@ -266,14 +275,16 @@ def move_ticket(request, payload: TicketMove, ticket_id: int = Id):
     return ticket_out(_tickets(request).get(pk=ticket.pk), request.auth)
 
 
-@router.get("/tickets/{ticket_id}/notes", response={200: list[NoteOut], 404: Problem})
+@router.get("/tickets/{ticket_id}/notes", auth=STAFF, response={200: list[NoteOut], 404: Problem})
 def list_notes(request, ticket_id: int = Id):
     ticket = _ticket(request, ticket_id)
     return list(ticket.notes.select_related("author")[:500])
 
 
 @router.post(
-    "/tickets/{ticket_id}/notes", response={201: NoteOut, 403: Problem, 404: Problem, 422: Problem}
+    "/tickets/{ticket_id}/notes",
+    auth=STAFF,
+    response={201: NoteOut, 403: Problem, 404: Problem, 422: Problem},
 )
 def add_note(request, payload: TicketNoteIn, ticket_id: int = Id):
     ticket = _ticket(request, ticket_id)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
+from partnerdesk.accounts.api_auth import STAFF_WRITE
 from partnerdesk.core.api import (
     Id,
     OptionalId,
@@ -123,6 +124,7 @@ def list_companies(request, filters: Query[CompanyFilters], page: Query[PagePara
 
 @router.post(
     "/companies",
+    auth=STAFF_WRITE,
     response={201: CompanyOut, 422: Problem, 403: Problem, 409: Problem},
     tags=["companies"],
     operation_id="partnerdesk_crm_api_create_company",
@@ -156,6 +158,7 @@ def get_company(request, company_id: int = Id):
 
 @router.patch(
     "/companies/{company_id}",
+    auth=STAFF_WRITE,
     response={200: CompanyOut, 404: Problem, 403: Problem, 409: Problem, 422: Problem},
     tags=["companies"],
     operation_id="partnerdesk_crm_api_update_company",

@@ -7,6 +7,7 @@ from typing import Any
 
 from ninja import Field, Query, Router, Schema, Status
 
+from partnerdesk.accounts.api_auth import STAFF_WRITE
 from partnerdesk.core.api import (
     Id,
     OptionalId,
@@ -118,6 +119,7 @@ def list_contacts(request, filters: Query[ContactFilters], page: Query[PageParam
 
 @router.post(
     "/contacts",
+    auth=STAFF_WRITE,
     response={201: ContactOut, 422: Problem, 403: Problem, 409: Problem},
     tags=["contacts"],
     operation_id="partnerdesk_crm_api_create_contact",
@@ -151,6 +153,7 @@ def get_contact(request, contact_id: int = Id):
 
 @router.patch(
     "/contacts/{contact_id}",
+    auth=STAFF_WRITE,
     response={200: ContactOut, 404: Problem, 403: Problem, 409: Problem, 422: Problem},
     tags=["contacts"],
     operation_id="partnerdesk_crm_api_update_contact",

@@ -10,6 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from partnerdesk.accounts.api_auth import STAFF_WRITE
 from partnerdesk.core.api import (
     MAX_ID,
     Id,
@@ -189,6 +190,7 @@ def list_deals(request, filters: Query[DealFilters], page: Query[PageParams]):
 
 @router.post(
     "/deals",
+    auth=STAFF_WRITE,
     response={201: DealOut, 422: Problem, 403: Problem, 409: Problem},
     tags=["deals"],
     operation_id="partnerdesk_crm_api_create_deal",
@@ -237,6 +239,7 @@ def get_deal(request, deal_id: int = Id):
 
 @router.patch(
     "/deals/{deal_id}",
+    auth=STAFF_WRITE,
     response={200: DealOut, 404: Problem, 403: Problem, 409: Problem, 422: Problem},
     tags=["deals"],
     operation_id="partnerdesk_crm_api_update_deal",
@@ -258,6 +261,7 @@ def update_deal(request, payload: DealPatch, deal_id: int = Id):
 
 @router.post(
     "/deals/{deal_id}/move",
+    auth=STAFF_WRITE,
     response={200: DealOut, 404: Problem, 403: Problem, 422: Problem},
     tags=["deals"],
     summary="Move a deal to another stage (required properties are checked)",
@@ -273,6 +277,7 @@ def move_deal(request, payload: DealMove, deal_id: int = Id):
 
 @router.post(
     "/deals/{deal_id}/line-items",
+    auth=STAFF_WRITE,
     response={201: LineItemOut, 404: Problem, 403: Problem, 422: Problem},
     tags=["deals"],
     operation_id="partnerdesk_crm_api_add_line_item",
@@ -292,6 +297,7 @@ def add_line_item(request, payload: LineItemIn, deal_id: int = Id):
 
 @router.delete(
     "/deals/{deal_id}/line-items/{item_id}",
+    auth=STAFF_WRITE,
     response={204: None, 404: Problem, 403: Problem},
     tags=["deals"],
     operation_id="partnerdesk_crm_api_remove_line_item",

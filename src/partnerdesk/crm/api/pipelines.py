@@ -8,6 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.accounts.models import Team
 from partnerdesk.core.api import (
     Id,
@@ -122,6 +123,7 @@ class PipelineFilters(Schema):
 
 @router.get(
     "/pipelines",
+    auth=STAFF,
     response=PipelinePage,
     tags=["pipelines"],
     operation_id="partnerdesk_crm_api_list_pipelines",
@@ -136,6 +138,7 @@ def list_pipelines(request, filters: Query[PipelineFilters], page: Query[PagePar
 
 @router.post(
     "/pipelines",
+    auth=ADMIN,
     response={201: PipelineOut, 422: Problem, 403: Problem, 409: Problem},
     tags=["pipelines"],
     operation_id="partnerdesk_crm_api_create_pipeline",
@@ -162,6 +165,7 @@ def create_pipeline(request, payload: PipelineIn):
 
 @router.get(
     "/pipelines/{pipeline_id}",
+    auth=STAFF,
     response={200: PipelineOut, 404: Problem},
     tags=["pipelines"],
     operation_id="partnerdesk_crm_api_get_pipeline",
@@ -173,6 +177,7 @@ def get_pipeline(request, pipeline_id: int = Id):
 
 @router.patch(
     "/pipelines/{pipeline_id}",
+    auth=ADMIN,
     response={200: PipelineOut, 404: Problem, 403: Problem, 409: Problem, 422: Problem},
     tags=["pipelines"],
     operation_id="partnerdesk_crm_api_update_pipeline",
@@ -193,6 +198,7 @@ def update_pipeline(request, payload: PipelinePatch, pipeline_id: int = Id):
 
 @router.post(
     "/pipelines/{pipeline_id}/stages",
+    auth=ADMIN,
     response={201: StageOut, 404: Problem, 403: Problem, 409: Problem, 422: Problem},
     tags=["pipelines"],
     operation_id="partnerdesk_crm_api_add_stage",
@@ -234,6 +240,7 @@ def _required_properties(stage: Stage, names: list[str]) -> list[PropertyDefinit
 
 @router.patch(
     "/stages/{stage_id}",
+    auth=ADMIN,
     response={200: StageOut, 404: Problem, 403: Problem, 409: Problem, 422: Problem},
     tags=["pipelines"],
     operation_id="partnerdesk_crm_api_update_stage",

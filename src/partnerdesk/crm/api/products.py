@@ -8,6 +8,7 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.core.api import (
     Id,
     Page,
@@ -71,6 +72,7 @@ class ProductFilters(Schema):
 
 @router.get(
     "/products",
+    auth=STAFF,
     response=ProductPage,
     tags=["products"],
     operation_id="partnerdesk_crm_api_list_products",
@@ -87,6 +89,7 @@ def list_products(request, filters: Query[ProductFilters], page: Query[PageParam
 
 @router.post(
     "/products",
+    auth=ADMIN,
     response={201: ProductOut, 422: Problem, 403: Problem, 409: Problem},
     tags=["products"],
     operation_id="partnerdesk_crm_api_create_product",
@@ -109,6 +112,7 @@ def create_product(request, payload: ProductIn):
 
 @router.get(
     "/products/{product_id}",
+    auth=STAFF,
     response={200: ProductOut, 404: Problem},
     tags=["products"],
     operation_id="partnerdesk_crm_api_get_product",
@@ -120,6 +124,7 @@ def get_product(request, product_id: int = Id):
 
 @router.patch(
     "/products/{product_id}",
+    auth=ADMIN,
     response={200: ProductOut, 404: Problem, 403: Problem, 409: Problem, 422: Problem},
     tags=["products"],
     operation_id="partnerdesk_crm_api_update_product",

@@ -7,6 +7,7 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.core.api import Id, Page, PageParams, Problem, Strict, paginate, require_staff
 
 from .. import services
@@ -62,6 +63,7 @@ class PropertyFilters(Schema):
 
 @router.get(
     "/properties",
+    auth=STAFF,
     response=PropertyPage,
     tags=["properties"],
     operation_id="partnerdesk_crm_api_list_properties",
@@ -78,6 +80,7 @@ def list_properties(request, filters: Query[PropertyFilters], page: Query[PagePa
 
 @router.post(
     "/properties",
+    auth=ADMIN,
     response={201: PropertyOut, 422: Problem, 403: Problem, 409: Problem},
     tags=["properties"],
     operation_id="partnerdesk_crm_api_create_property",
@@ -99,6 +102,7 @@ def create_property(request, payload: PropertyIn):
 
 @router.get(
     "/properties/{property_id}",
+    auth=STAFF,
     response={200: PropertyOut, 404: Problem},
     tags=["properties"],
     operation_id="partnerdesk_crm_api_get_property",
@@ -110,6 +114,7 @@ def get_property(request, property_id: int = Id):
 
 @router.patch(
     "/properties/{property_id}",
+    auth=ADMIN,
     response={200: PropertyOut, 404: Problem, 403: Problem, 422: Problem},
     tags=["properties"],
     operation_id="partnerdesk_crm_api_update_property",
