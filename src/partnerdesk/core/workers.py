@@ -167,12 +167,15 @@ def reclaim_stale_tasks(*, now: dt.datetime | None = None) -> int:
     reclaimed = 0
     for row in rows:
         worker = row["worker_ids"][-1] if row["worker_ids"] else None
-        if _worker_alive(beats.get(worker), row["started_at"], cutoff):
+        started = row["started_at"]
+        if started is None:  # never: filtered on it above (for the type checker)
+            continue
+        if _worker_alive(beats.get(worker) if worker else None, started, cutoff):
             continue  # a long task on a live worker
         # Conditional on the row still being this RUNNING claim: a second sweep at the same
         # time (or the worker finishing after all) finds nothing to change.
         changed = DBTaskResult.objects.filter(
-            id=row["id"], status=TaskResultStatus.RUNNING, started_at=row["started_at"]
+            id=row["id"], status=TaskResultStatus.RUNNING, started_at=started
         ).update(
             status=TaskResultStatus.FAILED,
             finished_at=now,
@@ -180,7 +183,7 @@ def reclaim_stale_tasks(*, now: dt.datetime | None = None) -> int:
             exception_class_path=WORKER_LOST,
             traceback=(
                 f"worker stopped while running; reclaimed at {now.isoformat()} "
-                f"(worker {worker or 'unknown'}, started at {row['started_at'].isoformat()}, "
+                f"(worker {worker or 'unknown'}, started at {started.isoformat()}, "
                 f"no heartbeat for {int(stale_after().total_seconds())} s)"
             ),
         )
@@ -279,16 +282,16 @@ def worker_status(*, now: dt.datetime | None = None) -> WorkerStatus:
     for row in rows:
         worker = row["worker_ids"][-1] if row["worker_ids"] else None
         beat = beats.get(worker) if worker else None
+        started = row["started_at"] or now  # django-tasks-db sets it with RUNNING
         per_worker[worker] = per_worker.get(worker, 0) + 1
         running_tasks.append(
             RunningTask(
                 id=str(row["id"]),
                 task_path=row["task_path"],
-                started_at=row["started_at"],
+                started_at=started,
                 worker_id=worker,
-                worker_alive=_worker_alive(beat, row["started_at"], recently),
-                reclaimable=row["started_at"] < cutoff
-                and not _worker_alive(beat, row["started_at"], cutoff),
+                worker_alive=_worker_alive(beat, started, recently),
+                reclaimable=started < cutoff and not _worker_alive(beat, started, cutoff),
             )
         )
     workers = [
