@@ -9,6 +9,7 @@ from typing import Any, Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.core.api import (
     MAX_ID,
     Id,
@@ -131,7 +132,7 @@ def _get_endpoint(endpoint_id: int) -> Endpoint:
     return get_object_or_404(Endpoint, pk=endpoint_id)
 
 
-@router.get("/webhooks", response=EndpointPage, summary="Webhook endpoints")
+@router.get("/webhooks", auth=STAFF, response=EndpointPage, summary="Webhook endpoints")
 def list_endpoints(request, page: Query[PageParams]):
     require_staff(request)
     return paginate(selectors.endpoints(), page, _endpoint)
@@ -139,6 +140,7 @@ def list_endpoints(request, page: Query[PageParams]):
 
 @router.post(
     "/webhooks",
+    auth=ADMIN,
     response={201: EndpointWithSecret, 403: Problem, 404: Problem, 422: Problem},
     summary="Register a webhook endpoint",
     description=SIGNING,
@@ -149,7 +151,7 @@ def create_endpoint(request, payload: EndpointIn):
     return Status(201, {**EndpointOut.model_validate(endpoint).model_dump(), "secret": secret})
 
 
-@router.get("/webhooks/{endpoint_id}", response={200: EndpointOut, 404: Problem})
+@router.get("/webhooks/{endpoint_id}", auth=STAFF, response={200: EndpointOut, 404: Problem})
 def get_endpoint(request, endpoint_id: int = Id):
     require_staff(request)
     return _get_endpoint(endpoint_id)
@@ -157,6 +159,7 @@ def get_endpoint(request, endpoint_id: int = Id):
 
 @router.patch(
     "/webhooks/{endpoint_id}",
+    auth=ADMIN,
     response={200: EndpointOut, 403: Problem, 404: Problem, 422: Problem},
     summary="Change a webhook endpoint (only the fields sent)",
 )
@@ -169,6 +172,7 @@ def update_endpoint(request, payload: EndpointPatch, endpoint_id: int = Id):
 
 @router.delete(
     "/webhooks/{endpoint_id}",
+    auth=ADMIN,
     response={204: None, 403: Problem, 404: Problem},
     summary="Delete a webhook endpoint with its deliveries",
 )
@@ -180,6 +184,7 @@ def delete_endpoint(request, endpoint_id: int = Id):
 
 @router.post(
     "/webhooks/{endpoint_id}/rotate-secret",
+    auth=ADMIN,
     response={200: EndpointWithSecret, 403: Problem, 404: Problem},
     summary="Replace the signing secret (the new one is shown this once)",
 )
@@ -191,7 +196,9 @@ def rotate_secret(request, endpoint_id: int = Id):
     return {**EndpointOut.model_validate(endpoint).model_dump(), "secret": secret}
 
 
-@router.get("/webhook-deliveries", response=DeliveryPage, summary="Deliveries, newest first")
+@router.get(
+    "/webhook-deliveries", auth=STAFF, response=DeliveryPage, summary="Deliveries, newest first"
+)
 def list_deliveries(request, filters: Query[DeliveryFilters], page: Query[PageParams]):
     require_staff(request)
     qs = selectors.deliveries(
@@ -202,6 +209,7 @@ def list_deliveries(request, filters: Query[DeliveryFilters], page: Query[PagePa
 
 @router.get(
     "/webhook-deliveries/{delivery_id}",
+    auth=STAFF,
     response={200: DeliveryDetail, 404: Problem},
     summary="A delivery with its payload and every attempt's response",
 )
@@ -212,6 +220,7 @@ def get_delivery(request, delivery_id: int = Id):
 
 @router.post(
     "/webhook-deliveries/{delivery_id}/replay",
+    auth=ADMIN,
     response={202: DeliveryOut, 403: Problem, 404: Problem, 409: Problem},
     summary="Send a delivery again (a new round of attempts)",
 )
