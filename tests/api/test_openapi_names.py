@@ -56,3 +56,15 @@ def test_each_operation_documents_the_body_its_handler_takes():
                         ), f"{operation.methods} {path}: the document's {name} is another schema"
                         checked += 1
     assert checked > 20
+
+
+def test_every_operation_documents_400_and_422_as_problems():
+    document = api.get_openapi_schema()
+    assert "Problem" in document["components"]["schemas"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status in ("400", "422"):
+                response = operation["responses"].get(status)
+                assert response, f"{method.upper()} {path} does not document {status}"
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Problem"}, (method, path, status)

@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from partnerdesk.accounts.api import router as accounts_router
 from partnerdesk.accounts.api_auth import ANY_USER
 from partnerdesk.automation.api import router as automation_router
+from partnerdesk.core.api import Problem
 from partnerdesk.core.errors import DomainError
 from partnerdesk.crm.api import router as crm_router
 from partnerdesk.notifications.api import router as notifications_router
@@ -18,7 +19,36 @@ from partnerdesk.sla.api import router as sla_router
 from partnerdesk.tickets.api import router as tickets_router
 from partnerdesk.webhooks.api import router as webhooks_router
 
-api = NinjaAPI(
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# Every operation can answer these, whatever its own responses say: a body that cannot be
+# parsed (400) and input that breaks the schema or a rule (422), both as a JSON problem.
+COMMON_RESPONSES = {
+    "400": "The request body could not be parsed (code bad_request).",
+    "422": "The input breaks the schema or a rule; `errors` names each field.",
+}
+
+
+class PartnerdeskAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        schema["components"].setdefault("schemas", {}).setdefault(
+            "Problem", Problem.model_json_schema()
+        )
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in COMMON_RESPONSES.items():
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": PROBLEM_REF}},
+                        },
+                    )
+        return schema
+
+
+api = PartnerdeskAPI(
     title="Partnerdesk API",
     version="1",
     description=(

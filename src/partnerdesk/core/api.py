@@ -3,6 +3,9 @@ strict request bodies, and the lookups that turn an id into a row or a clear pro
 
 from __future__ import annotations
 
+import datetime as dt
+import types
+import typing
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -10,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from ninja import Field, Path, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, ValidationInfo, field_validator
 
 from .errors import DomainError, forbidden
 from .pagination import COUNT_CAP, capped_count
@@ -47,10 +50,34 @@ class PageParams(Schema):
     )
 
 
+def _plain_types(annotation: Any) -> set:
+    """The types a field accepts: ``bool | None`` -> {bool, NoneType}."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return set().union(*(_plain_types(a) for a in args))
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _plain_types(args[0])
+    return {annotation}
+
+
 class Strict(Schema):
-    """A request body that refuses unknown fields instead of ignoring them."""
+    """A request body taken as written: unknown fields are refused instead of ignored, and
+    values are not coerced into another type (``0``/``1`` are not booleans, a number is not a
+    date): a client that sends them has a bug the API should name, not hide."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _as_written(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or info.field_name is None:
+            return value
+        kinds = _plain_types(cls.model_fields[info.field_name].annotation) - {type(None)}
+        if kinds == {bool} and not isinstance(value, bool):
+            raise ValueError("Send true or false.")
+        if kinds & {dt.date, dt.datetime} and isinstance(value, int | float):
+            raise ValueError("Send the date as text, e.g. 2026-12-31 or 2026-12-31T09:00:00Z.")
+        return value
 
 
 class UserRef(Schema):
