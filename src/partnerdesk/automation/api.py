@@ -8,6 +8,7 @@ from typing import Any, Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.core.api import (
     MAX_ID,
     Id,
@@ -158,7 +159,7 @@ def _config(payload: WorkflowIn) -> dict[str, Any]:
     return payload.trigger_config.model_dump(mode="json", exclude_none=True)
 
 
-@router.get("/workflows", response=WorkflowPage)
+@router.get("/workflows", auth=STAFF, response=WorkflowPage)
 def list_workflows(request, page: Query[PageParams]):
     require_staff(request)
     qs = _workflows().order_by("name", "id")
@@ -170,7 +171,11 @@ def list_workflows(request, page: Query[PageParams]):
     }
 
 
-@router.post("/workflows", response={201: WorkflowOut, 403: Problem, 404: Problem, 422: Problem})
+@router.post(
+    "/workflows",
+    auth=ADMIN,
+    response={201: WorkflowOut, 403: Problem, 404: Problem, 422: Problem},
+)
 def create_workflow(request, payload: WorkflowIn):
     require_staff(request)
     workflow = services.workflow_create(
@@ -185,7 +190,7 @@ def create_workflow(request, payload: WorkflowIn):
     return Status(201, workflow_out(_workflows().get(pk=workflow.pk)))
 
 
-@router.get("/workflows/{workflow_id}", response={200: WorkflowOut, 404: Problem})
+@router.get("/workflows/{workflow_id}", auth=STAFF, response={200: WorkflowOut, 404: Problem})
 def get_workflow(request, workflow_id: int = Id):
     require_staff(request)
     return workflow_out(get_object_or_404(_workflows(), pk=workflow_id))
@@ -193,6 +198,7 @@ def get_workflow(request, workflow_id: int = Id):
 
 @router.put(
     "/workflows/{workflow_id}",
+    auth=ADMIN,
     response={200: WorkflowOut, 403: Problem, 404: Problem, 422: Problem},
 )
 def replace_workflow(request, payload: WorkflowIn, workflow_id: int = Id):
@@ -210,7 +216,7 @@ def replace_workflow(request, payload: WorkflowIn, workflow_id: int = Id):
     return workflow_out(_workflows().get(pk=workflow.pk))
 
 
-@router.get("/workflow-runs", response=RunPage)
+@router.get("/workflow-runs", auth=STAFF, response=RunPage)
 def list_runs(request, filters: Query[RunFilters], page: Query[PageParams]):
     require_staff(request)
     qs = WorkflowRun.objects.order_by("-created_at", "-id")
@@ -226,7 +232,7 @@ def list_runs(request, filters: Query[RunFilters], page: Query[PageParams]):
     }
 
 
-@router.get("/workflow-runs/{run_id}", response={200: RunOut, 404: Problem})
+@router.get("/workflow-runs/{run_id}", auth=STAFF, response={200: RunOut, 404: Problem})
 def get_run(request, run_id: int = Id):
     require_staff(request)
     return get_object_or_404(WorkflowRun, pk=run_id)
@@ -234,6 +240,7 @@ def get_run(request, run_id: int = Id):
 
 @router.post(
     "/workflow-runs/{run_id}/replay",
+    auth=ADMIN,
     response={200: RunOut, 403: Problem, 404: Problem, 409: Problem},
 )
 def replay_run(request, run_id: int = Id):
