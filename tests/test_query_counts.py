@@ -129,7 +129,7 @@ BUDGETS: dict[str, Budget] = {
     "sla:calendar_list": B(3, "Calendar 0"),
     # automations (as admin); the forms' choices (pipelines, stages, products, …) are one
     # query each
-    "automation:workflow_list": B(8, "Workflow 0"),  # + failed-run count, workflows, actions
+    "automation:workflow_list": B(9, "Workflow 0"),  # + failed-run count, workflows, actions
     "automation:run_list?status=succeeded": B(4, "Workflow 0"),  # a run's workflow
     "automation:run_list?status=failed": B(4, "Error 0"),
     # trigger, condition and action forms (stages twice: trigger and action), actions, runs

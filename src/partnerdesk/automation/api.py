@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -12,6 +12,7 @@ from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.core.api import (
     MAX_ID,
     Id,
+    OneOf,
     Page,
     PageParams,
     Problem,
@@ -22,7 +23,7 @@ from partnerdesk.core.api import (
 from partnerdesk.portal.models import Status as TaskStatus
 
 from . import services
-from .models import Workflow, WorkflowRun
+from .models import ActionType, RunStatus, Workflow, WorkflowRun
 from .selectors import workflows_with_actions
 
 router = Router(tags=["automations"])
@@ -38,9 +39,7 @@ TriggerName = Literal[
     "sla_breached",
     "task_state_changed",
 ]
-ActionName = Literal[
-    "create_ticket", "assign_owner", "move_stage", "set_property", "notify", "slack", "github_issue"
-]
+ActionName = Annotated[str, OneOf(ActionType)]
 
 
 class ActionOut(Schema):
@@ -136,9 +135,7 @@ class RunPage(Page):
 
 
 class RunFilters(Schema):
-    status: Literal["pending", "running", "retrying", "succeeded", "skipped", "failed"] | None = (
-        None
-    )
+    status: Annotated[str, OneOf(RunStatus)] | None = None
     workflow_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 

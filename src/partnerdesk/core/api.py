@@ -7,13 +7,15 @@ import datetime as dt
 import types
 import typing
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Choices, Model, Q, QuerySet
 from django.http import Http404
 from ninja import Field, Path, Schema
 from pydantic import ConfigDict, ValidationInfo, field_validator
+from pydantic_core import core_schema
 
 from .errors import DomainError, forbidden
 from .pagination import COUNT_CAP, capped_count
@@ -58,6 +60,18 @@ def _plain_types(annotation: Any) -> set:
     if typing.get_origin(annotation) is typing.Annotated:
         return _plain_types(args[0])
     return {annotation}
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """``Annotated[str, OneOf(Lifecycle)]``: one of a model's choices, as a Literal of them
+    (same validation and OpenAPI enum), generated from the model so the API offers exactly
+    what the model stores."""
+
+    choices: type[Choices]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.literal_schema(list(self.choices.values))
 
 
 class Strict(Schema):

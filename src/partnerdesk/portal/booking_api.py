@@ -8,7 +8,7 @@ see all of them. Refusals are JSON problems with a stable code (``slot_taken`` 4
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated
 
 from ninja import Field, Query, Router, Schema, Status
 
@@ -16,6 +16,7 @@ from partnerdesk.core import clock
 from partnerdesk.core.api import (
     MAX_ID,
     Id,
+    OneOf,
     Page,
     PageParams,
     Problem,
@@ -26,6 +27,7 @@ from partnerdesk.core.api import (
 from partnerdesk.sla.clock import agency_calendar
 
 from . import booking, selectors
+from .models import SessionStatus
 
 router = Router(tags=["consultation sessions"])
 
@@ -68,7 +70,7 @@ class SessionIn(Strict):
 
 
 class SessionFilters(Schema):
-    status: Literal["booked", "cancelled"] | None = None
+    status: Annotated[str, OneOf(SessionStatus)] | None = None
     task_id: int | None = Field(None, ge=1, le=MAX_ID)
     upcoming: bool = Field(False, description="Only sessions that have not ended yet")
 

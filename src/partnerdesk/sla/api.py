@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -12,6 +12,7 @@ from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.core.api import (
     MAX_ID,
     Id,
+    OneOf,
     OptionalId,
     Page,
     PageParams,
@@ -26,11 +27,11 @@ from partnerdesk.crm.models import Pipeline, Stage
 
 from . import services
 from .clock import add_target
-from .models import Calendar, Holiday, SlaPolicy
+from .models import Calendar, FirstResponseBy, Holiday, ResolutionFrom, SlaPolicy, Unit
 
 router = Router(tags=["sla"])
 
-UnitName = Literal["calendar", "working_time", "working_days"]
+UnitName = Annotated[str, OneOf(Unit)]
 
 
 class TargetIn(Strict):
@@ -69,8 +70,8 @@ class PolicyIn(Strict):
     calendar_id: int | None = OptionalId
     first_response: TargetIn | None = None
     resolution: TargetIn | None = None
-    resolution_from: Literal["created", "first_response"] = "created"
-    first_response_by: Literal["reply_or_move", "reply", "move"] = "reply_or_move"
+    resolution_from: Annotated[str, OneOf(ResolutionFrom)] = "created"
+    first_response_by: Annotated[str, OneOf(FirstResponseBy)] = "reply_or_move"
     due_soon_percent: int = Field(25, ge=1, le=99)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -13,6 +13,7 @@ from partnerdesk.core import clock
 from partnerdesk.core.api import (
     MAX_ID,
     Id,
+    OneOf,
     OptionalId,
     Page,
     PageParams,
@@ -29,7 +30,7 @@ from partnerdesk.crm.models import Company, Contact, Deal, Pipeline, Stage
 from partnerdesk.crm.schemas import CompanyRef, PipelineRef, StageRef, property_payload
 
 from . import selectors, services, sla_state
-from .models import Ticket
+from .models import Priority, Ticket
 
 router = Router(tags=["tickets"])
 
@@ -116,7 +117,7 @@ class TicketFilters(Schema):
     team: int | None = OptionalId
     company: int | None = OptionalId
     deal: int | None = OptionalId
-    priority: Literal["low", "medium", "high", "urgent"] | None = None
+    priority: Annotated[str, OneOf(Priority)] | None = None
     sla: Literal["none", "on_track", "due_soon", "breached", "paused", "met"] | None = None
     status: Literal["open", "closed"] | None = None
     breached_without_cause: bool = False
@@ -127,7 +128,7 @@ class TicketIn(Strict):
     stage_id: int | None = OptionalId
     name: str = Field("", max_length=255)
     description: str = Field("", max_length=20_000)
-    priority: Literal["low", "medium", "high", "urgent"] = "medium"
+    priority: Annotated[str, OneOf(Priority)] = "medium"
     owner_id: int | None = OptionalId
     company_id: int | None = OptionalId
     deal_id: int | None = OptionalId
@@ -141,7 +142,7 @@ class TicketIn(Strict):
 class TicketPatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=255)
     description: str | None = Field(None, max_length=20_000)
-    priority: Literal["low", "medium", "high", "urgent"] | None = None
+    priority: Annotated[str, OneOf(Priority)] | None = None
     owner_id: int | None = OptionalId
     company_id: int | None = OptionalId
     contact_id: int | None = OptionalId

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -13,6 +13,7 @@ from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.core.api import (
     MAX_ID,
     Id,
+    OneOf,
     Page,
     PageParams,
     Problem,
@@ -24,12 +25,12 @@ from partnerdesk.core.api import (
 
 from . import selectors, services
 from .kinds import EVENT_KINDS
-from .models import Delivery, Endpoint
+from .models import Delivery, DeliveryStatus, Endpoint
 
 router = Router(tags=["webhooks"])
 
 EventKind = Literal[EVENT_KINDS]  # type: ignore[valid-type]
-StatusName = Literal["pending", "sending", "retrying", "succeeded", "failed"]
+StatusName = Annotated[str, OneOf(DeliveryStatus)]
 SIGNING = (
     "Each delivery is a POST of the event as JSON, signed in the `Partnerdesk-Signature` header "
     '(`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the secret>`); '

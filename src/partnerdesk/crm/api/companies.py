@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from ninja import Field, Query, Router, Schema, Status
 
 from partnerdesk.accounts.api_auth import STAFF_WRITE
 from partnerdesk.core.api import (
     Id,
+    OneOf,
     OptionalId,
     Page,
     PageParams,
@@ -23,7 +24,7 @@ from partnerdesk.core.api import (
 )
 
 from .. import selectors, services
-from ..models import Company
+from ..models import Company, Lifecycle
 from ..schemas import property_payload
 
 router = Router()
@@ -78,7 +79,7 @@ class CompanyIn(Strict):
     country: str = Field("", max_length=2)
     timezone: str = Field("", max_length=64)
     hub_id: str = Field("", max_length=32)
-    lifecycle: Literal["prospect", "client", "former"] = "client"
+    lifecycle: Annotated[str, OneOf(Lifecycle)] = "client"
     owner_id: int | None = OptionalId
     hubspot_record_id: str | None = Field(None, max_length=32)
     properties: dict[str, Any] = {}
@@ -90,14 +91,14 @@ class CompanyPatch(Strict):
     country: str | None = Field(None, max_length=2)
     timezone: str | None = Field(None, max_length=64)
     hub_id: str | None = Field(None, max_length=32)
-    lifecycle: Literal["prospect", "client", "former"] | None = None
+    lifecycle: Annotated[str, OneOf(Lifecycle)] | None = None
     owner_id: int | None = OptionalId
     properties: dict[str, Any] | None = None
 
 
 class CompanyFilters(Schema):
     q: str | None = Field(None, max_length=200)
-    lifecycle: Literal["prospect", "client", "former"] | None = None
+    lifecycle: Annotated[str, OneOf(Lifecycle)] | None = None
     owner_id: int | None = OptionalId
     country: str | None = Field(None, max_length=2)
 

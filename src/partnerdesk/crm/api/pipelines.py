@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
@@ -12,6 +12,7 @@ from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.accounts.models import Team
 from partnerdesk.core.api import (
     Id,
+    OneOf,
     OptionalId,
     Page,
     PageParams,
@@ -24,7 +25,7 @@ from partnerdesk.core.api import (
 from partnerdesk.core.errors import DomainError
 
 from .. import services
-from ..models import Pipeline, PropertyDefinition, Stage
+from ..models import Pipeline, PropertyDefinition, Stage, StageKind
 
 router = Router()
 
@@ -90,7 +91,7 @@ class PipelinePage(Page):
 
 class StageIn(Strict):
     name: str = Field(..., min_length=1, max_length=100)
-    kind: Literal["open", "won", "lost", "closed"] = "open"
+    kind: Annotated[str, OneOf(StageKind)] = "open"
     is_entry: bool = False
     request_name: str = Field("", max_length=100)
     waiting_on_customer: bool = False
@@ -110,7 +111,7 @@ class PipelinePatch(Strict):
 
 class StagePatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=100)
-    kind: Literal["open", "won", "lost", "closed"] | None = None
+    kind: Annotated[str, OneOf(StageKind)] | None = None
     required_properties: list[str] | None = Field(None, max_length=200)
     is_entry: bool | None = None
     request_name: str | None = Field(None, max_length=100)

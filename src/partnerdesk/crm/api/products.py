@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from partnerdesk.accounts.api_auth import ADMIN, STAFF
 from partnerdesk.core.api import (
     Id,
+    OneOf,
     Page,
     PageParams,
     Problem,
@@ -21,7 +22,7 @@ from partnerdesk.core.api import (
 )
 
 from .. import services
-from ..models import Product
+from ..models import Billing, Product, ProductCategory
 
 router = Router()
 
@@ -45,10 +46,10 @@ class ProductPage(Page):
 class ProductIn(Strict):
     name: str = Field(..., min_length=1, max_length=150)
     sku: str = Field(..., min_length=1, max_length=64, pattern=r"^[-a-zA-Z0-9_]+$")
-    category: Literal["email", "storage", "domain", "website", "hubspot", "service"]
+    category: Annotated[str, OneOf(ProductCategory)]
     unit_price: Decimal = Field(..., ge=0, lt=Decimal("1e10"), max_digits=12, decimal_places=2)
     currency: str = Field("USD", min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")
-    billing: Literal["one_off", "monthly", "annual"]
+    billing: Annotated[str, OneOf(Billing)]
     mailbox_gb: int | None = Field(None, ge=0, le=100_000)
     active: bool = True
 
@@ -59,14 +60,14 @@ class ProductPatch(Strict):
         None, ge=0, lt=Decimal("1e10"), max_digits=12, decimal_places=2
     )
     currency: str | None = Field(None, min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")
-    billing: Literal["one_off", "monthly", "annual"] | None = None
+    billing: Annotated[str, OneOf(Billing)] | None = None
     mailbox_gb: int | None = Field(None, ge=0, le=100_000)
     active: bool | None = None
 
 
 class ProductFilters(Schema):
     q: str | None = Field(None, max_length=200)
-    category: Literal["email", "storage", "domain", "website", "hubspot", "service"] | None = None
+    category: Annotated[str, OneOf(ProductCategory)] | None = None
     active: bool | None = None
 
 

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from partnerdesk.accounts.api_auth import ADMIN, STAFF
-from partnerdesk.core.api import Id, Page, PageParams, Problem, Strict, paginate, require_staff
+from partnerdesk.core.api import (
+    Id,
+    OneOf,
+    Page,
+    PageParams,
+    Problem,
+    Strict,
+    paginate,
+    require_staff,
+)
 
 from .. import services
-from ..models import PropertyDefinition
+from ..models import ObjectType, PropertyDefinition
 
 router = Router()
 
@@ -39,7 +48,7 @@ class OptionIn(Strict):
 
 
 class PropertyIn(Strict):
-    object_type: Literal["company", "contact", "deal", "ticket"]
+    object_type: Annotated[str, OneOf(ObjectType)]
     label: str = Field(..., min_length=1, max_length=100)
     name: str = Field("", max_length=64)
     type: Literal["text", "number", "date", "enum", "multi_enum", "user", "url", "email", "secret"]
@@ -57,7 +66,7 @@ class PropertyPatch(Strict):
 
 
 class PropertyFilters(Schema):
-    object_type: Literal["company", "contact", "deal", "ticket"] | None = None
+    object_type: Annotated[str, OneOf(ObjectType)] | None = None
     include_archived: bool = False
 
 
