@@ -19,7 +19,7 @@ One module per responsibility; callers import this package (``services.task_acce
 
 from ..recipients import agency_recipients, client_recipients, portal_url, staff_url
 from ..selectors import current_plan
-from .attachments import validate_upload
+from .attachments import attachment_name, validate_upload
 from .delivery import task_adjust_estimate, task_approve, task_deliver, task_request_changes
 from .messages import message_post
 from .plans import category_save, plan_save, settings_save, subscription_set
@@ -37,6 +37,7 @@ from .triage import (
 __all__ = [
     "MAX_ESTIMATE_MINUTES",
     "agency_recipients",
+    "attachment_name",
     "category_save",
     "client_recipients",
     "current_plan",

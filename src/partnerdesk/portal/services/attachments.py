@@ -4,6 +4,8 @@ the private root, and removed again when the write that stored them fails."""
 from __future__ import annotations
 
 import mimetypes
+import re
+import unicodedata
 from contextlib import contextmanager
 from pathlib import PurePath
 
@@ -14,16 +16,33 @@ from partnerdesk.core.errors import DomainError
 
 from ..models import Attachment, Message, Task
 
+# Attachment.name holds at most this many characters.
+MAX_NAME = 255
 
-def _file_name(upload) -> str:
-    """The upload's own name, without any path and without NUL characters (which PostgreSQL
-    refuses in text)."""
-    return PurePath(str(getattr(upload, "name", "") or "").replace("\x00", "")).name
+
+def attachment_name(upload) -> str:
+    """The name an upload is stored and shown under, and the one the type check judges.
+
+    The last part of any path (``/`` or ``\\``), without NUL, control or format characters
+    (PostgreSQL refuses NUL in text; a right-to-left override would disguise the extension), in
+    NFC, and at most ``MAX_NAME`` characters: a longer name loses the end of its stem, never its
+    extension. The file itself is stored under a name of its own (``models.attachment_path``),
+    so two uploads with the same name never meet."""
+    raw = unicodedata.normalize("NFC", str(getattr(upload, "name", "") or ""))
+    last = re.split(r"[/\\]", raw)[-1]
+    name = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in last).strip()
+    if len(name) <= MAX_NAME:
+        return name
+    suffix = PurePath(name).suffix
+    if not suffix or len(suffix) >= MAX_NAME:
+        return name[:MAX_NAME]
+    stem = name[: -len(suffix)][: MAX_NAME - len(suffix)].rstrip()
+    return stem + suffix
 
 
 def validate_upload(upload) -> None:
     """Refuse a file that is too large or of a type not allowed, naming the file."""
-    name = _file_name(upload)
+    name = attachment_name(upload)
     ext = PurePath(name).suffix.lower().lstrip(".")
     allowed = [t.lower() for t in settings.PARTNERDESK_ATTACHMENT_TYPES]
     if not name or ext not in allowed:
@@ -66,7 +85,7 @@ def _attach(*, by, task: Task, files, stored: list, message: Message | None = No
     """Store validated uploads under the private root and record them on the task."""
     saved = []
     for upload in files:
-        name = _file_name(upload)[:255]
+        name = attachment_name(upload)
         attachment = Attachment(
             task=task,
             message=message,
