@@ -13,7 +13,7 @@ from partnerdesk.crm import services as crm_services
 from partnerdesk.crm.models import Pipeline, Stage
 from partnerdesk.sla.models import FirstResponseBy, SlaPolicy
 from partnerdesk.tickets import services
-from partnerdesk.tickets.models import SlaState, Source, Ticket
+from partnerdesk.tickets.models import SavedView, SlaState, Source, Ticket
 from partnerdesk.tickets.sla_state import ticket_state
 from tests.tickets import (
     ENTRY_VALUES,
@@ -591,3 +591,21 @@ def test_events_are_recorded_with_the_company(agent, company):
     added = events["ticket.note_added"].data
     assert added["note_id"] == note.pk and added["public"] is True
     assert events["ticket.note_added"].actor_id == agent.pk
+
+
+# ---------------------------------------------------------------- saved views
+
+
+def test_saved_views_are_saved_and_deleted_through_the_service(agent, admin):
+    view = services.saved_view_save(by=agent, name="  Mine  ", query="status=open", shared=True)
+    assert (view.name, view.query, view.shared) == ("Mine", "status=open", True)
+    again = services.saved_view_save(by=agent, name="Mine", query="status=closed")
+    assert again.pk == view.pk and again.query == "status=closed"
+    with pytest.raises(DomainError) as exc:
+        services.saved_view_save(by=agent, name=" ", query="")
+    assert exc.value.field == "name"
+    with pytest.raises(DomainError) as exc:
+        services.saved_view_delete(by=admin, view=again)
+    assert exc.value.status == 403
+    services.saved_view_delete(by=agent, view=again)
+    assert not SavedView.objects.filter(pk=view.pk).exists()

@@ -3,14 +3,34 @@ timeline, validate with the model's own rules as a DomainError, check an owner."
 
 from __future__ import annotations
 
+import enum
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from .errors import DomainError, FieldError
+
+
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+# An argument a partial update was not given: leave the field as it is. (None is a value: for
+# an owner or a company it clears the field.)
+UNSET: Final = Unset.UNSET
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The keyword arguments that were given (not UNSET), for a partial update."""
+    return {name: value for name, value in values.items() if value is not UNSET}
 
 
 def display(value: Any) -> Any:

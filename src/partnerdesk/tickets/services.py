@@ -7,17 +7,26 @@ import datetime as dt
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from partnerdesk.accounts.models import User
 from partnerdesk.core import clock, crypto
-from partnerdesk.core.errors import DomainError
+from partnerdesk.core.errors import DomainError, forbidden
 from partnerdesk.core.events import record_event
 from partnerdesk.core.permissions import is_system, require_staff
-from partnerdesk.core.records import check_owner, field_labels, full_clean, set_fields
+from partnerdesk.core.records import (
+    UNSET,
+    Unset,
+    check_owner,
+    field_labels,
+    full_clean,
+    given,
+    set_fields,
+)
 from partnerdesk.crm import properties as props
-from partnerdesk.crm.models import Deal, ObjectType, Pipeline, Stage
+from partnerdesk.crm.models import Company, Contact, Deal, ObjectType, Pipeline, Stage
 from partnerdesk.sla.clock import agency_calendar, target_times
 from partnerdesk.sla.models import FirstResponseBy, ResolutionFrom, SlaPolicy
 
-from .models import Priority, Source, Ticket, TicketNote, TicketPause
+from .models import Priority, SavedView, Source, Ticket, TicketNote, TicketPause
 from .rules import check_request_rules
 from .sla_state import due_soon_q, paused_overdue_q, unpaused_overdue_q
 
@@ -318,20 +327,31 @@ def ticket_create_from_deal(
 
 # ---------------------------------------------------------------- update and move
 
-TICKET_FIELDS = ("name", "description", "owner", "priority", "company", "contact")
-
 
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, by, properties: dict | None = None, **fields) -> Ticket:
+def ticket_update(
+    *,
+    ticket: Ticket,
+    by,
+    properties: dict | None = None,
+    name: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    owner: User | Unset | None = UNSET,
+    priority: str | Unset = UNSET,
+    company: Company | Unset | None = UNSET,
+    contact: Contact | Unset | None = UNSET,
+) -> Ticket:
+    """Change the fields given (UNSET leaves a field as it is) and custom properties."""
     require_staff(by)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    unknown = set(fields) - set(TICKET_FIELDS)
-    if unknown:
-        raise DomainError(
-            code="unknown_field",
-            message=_("Unknown field: %(f)s.") % {"f": ", ".join(sorted(unknown))},
-            field=sorted(unknown)[0],
-        )
+    fields = given(
+        name=name,
+        description=description,
+        owner=owner,
+        priority=priority,
+        company=company,
+        contact=contact,
+    )
     if "name" in fields:
         fields["name"] = (fields["name"] or "").strip()[:255]
         if not fields["name"]:
@@ -556,3 +576,32 @@ def sla_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> dict[str, 
         key = f"{kind}:{target}"
         counts[key] = counts.get(key, 0) + emitted
     return counts
+
+
+# ---------------------------------------------------------------- saved views
+
+
+@transaction.atomic
+def saved_view_save(*, by: User, name: str, query: str, shared: bool = False) -> SavedView:
+    """Save the list's filters under a name (the same name replaces the user's earlier view)."""
+    require_staff(by)
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise DomainError(
+            code="invalid_name",
+            message=_("Give the view a name (at most 80 characters)."),
+            field="name",
+        )
+    view, _created = SavedView.objects.update_or_create(
+        user=by, name=name, defaults={"query": (query or "")[:1000], "shared": shared}
+    )
+    return view
+
+
+@transaction.atomic
+def saved_view_delete(*, by: User, view: SavedView) -> None:
+    """Delete one of the user's own saved views."""
+    require_staff(by)
+    if view.user_id != by.pk:
+        raise forbidden(_("Only the person who saved a view can delete it."))
+    view.delete()

@@ -73,10 +73,11 @@ def saved_view_create(request):
     form = SavedViewForm(request.POST)
     query = request.POST.get("query", "")[:1000]
     if form.is_valid():
-        SavedView.objects.update_or_create(
-            user=request.user,
-            name=form.cleaned_data["name"].strip(),
-            defaults={"query": query, "shared": form.cleaned_data["shared"]},
+        services.saved_view_save(
+            by=request.user,
+            name=form.cleaned_data["name"],
+            query=query,
+            shared=form.cleaned_data["shared"],
         )
         messages.success(request, _("View saved."))
     else:
@@ -88,7 +89,7 @@ def saved_view_create(request):
 @require_POST
 def saved_view_delete(request, pk):
     view = get_object_or_404(SavedView, pk=pk, user=request.user)
-    view.delete()
+    services.saved_view_delete(by=request.user, view=view)
     messages.success(request, _("View deleted."))
     return redirect("tickets:list")
 

@@ -3,8 +3,7 @@ together with its timeline event."""
 
 from __future__ import annotations
 
-import enum
-from typing import Any, Final
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model
@@ -13,20 +12,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.core.errors import conflict
 from partnerdesk.core.events import record_event
 from partnerdesk.core.permissions import Actor
-
-
-class Unset(enum.Enum):
-    """The type of :data:`UNSET`."""
-
-    UNSET = "UNSET"
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-# An argument a partial update was not given: leave the field as it is. (None is a value: for
-# an owner or a company it clears the field.)
-UNSET: Final = Unset.UNSET
+from partnerdesk.core.records import UNSET, Unset  # noqa: F401  (re-exported)
 
 
 def given(**values: Any) -> dict[str, Any]:
