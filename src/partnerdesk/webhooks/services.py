@@ -18,6 +18,7 @@ from partnerdesk.core.errors import DomainError, FieldError, conflict
 from partnerdesk.core.events import record_event
 from partnerdesk.core.models import Event
 from partnerdesk.core.permissions import Actor, person, require_admin
+from partnerdesk.core.records import UNSET, Unset, given
 
 from . import signing, tasks
 from .events import WebhookEvent
@@ -138,12 +139,23 @@ def endpoint_create(
 
 
 @transaction.atomic
-def endpoint_update(*, by: Actor, endpoint: Endpoint, **fields: Any) -> Endpoint:
-    """Change any of name, url, enabled, all_events, event_kinds (the others keep their value)."""
+def endpoint_update(
+    *,
+    by: Actor,
+    endpoint: Endpoint,
+    name: str | Unset = UNSET,
+    url: str | Unset = UNSET,
+    enabled: bool | Unset = UNSET,
+    all_events: bool | Unset = UNSET,
+    event_kinds: Iterable[str] | Unset = UNSET,
+) -> Endpoint:
+    """Change the fields given (UNSET keeps a field's value)."""
     require_admin(by, _("Only an admin can manage webhooks."))
-    unknown = set(fields) - set(EDITABLE)
-    if unknown:
-        raise TypeError(f"endpoint_update() got unexpected fields: {sorted(unknown)}")
+    fields = given(
+        name=name, url=url, enabled=enabled, all_events=all_events, event_kinds=event_kinds
+    )
+    if "event_kinds" in fields:
+        fields["event_kinds"] = list(fields["event_kinds"])
     endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
     current = {name: getattr(endpoint, name) for name in EDITABLE}
     clean = _check({**current, **fields})
