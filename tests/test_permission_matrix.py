@@ -930,6 +930,50 @@ MATRIX: dict[str, Route] = {
     "POST /api/webhook-deliveries/{delivery_id}/replay": op(
         E(401, 404, 404, 403, 202), delivery_id=Ref("webhook_delivery")
     ),
+    # [anchor: IMPORTS-API operations]
+    # ------------------------------------------------------------ API: HubSpot CSV import
+    # Staff only, like the import pages: for clients imports do not exist (404), for every
+    # operation. Posted without a file the upload is invalid (422); the job here has errors,
+    # so confirming it is refused for its state (409).
+    "GET /api/imports": op(API_STAFF_READ),
+    "POST /api/imports": op(E(401, 404, 404, 422, 422), {}),
+    "GET /api/imports/{import_id}": op(API_STAFF_READ, import_id=Ref("import_job")),
+    "POST /api/imports/{import_id}/confirm": op(
+        E(401, 404, 404, 409, 409), import_id=Ref("import_job")
+    ),
+    # [anchor: ACCOUNTS-API operations]
+    # ------------------------------------------------------------ API: users, teams, invitations
+    # Staff read users and teams; admins change them (agents 403, clients 404), as on the
+    # Settings → Users and Teams pages.
+    "GET /api/users": op(API_STAFF_READ),
+    "GET /api/users/{user_id}": op(API_STAFF_READ, user_id=Ref("agent")),
+    "PATCH /api/users/{user_id}": op(
+        API_ADMIN_WRITE, {"full_name": "Renamed agent"}, user_id=Ref("agent")
+    ),
+    "GET /api/teams": op(API_STAFF_READ),
+    "POST /api/teams": op(API_ADMIN_CREATE, {"name": "Matrix API team"}),
+    "GET /api/teams/{team_id}": op(API_STAFF_READ, team_id=Ref("team")),
+    "PATCH /api/teams/{team_id}": op(
+        API_ADMIN_WRITE, {"name": "Renamed team"}, team_id=Ref("team")
+    ),
+    # Invitations are user administration (admins); a client admin may also invite colleagues
+    # of their own company, as on the portal (a client member may not: 403).
+    "GET /api/invitations": op(E(401, 404, 404, 403, 200)),
+    "POST /api/invitations": op(
+        E(401, 201, 403, 403, 201),
+        {
+            "email": "colleague@acme-dental.com",
+            "role": "client",
+            "company_id": Ref("company"),
+            "client_role": "member",
+        },
+    ),
+    "POST /api/invitations/{invitation_id}/revoke": op(
+        API_ADMIN_WRITE, invitation_id=Ref("invitation")
+    ),
+    "POST /api/invitations/{invitation_id}/resend": op(
+        E(401, 404, 404, 403, 201), {}, invitation_id=Ref("invitation")
+    ),
 }
 
 
@@ -1196,6 +1240,21 @@ def portal_category(db):
     from partnerdesk.portal.models import TaskCategory
 
     return TaskCategory.objects.get(name="HubSpot Administration")
+
+
+# [anchor: IMPORTS-API fixtures]
+
+
+@pytest.fixture
+def import_job(admin):
+    """An uploaded file with errors (no Record ID column): nothing to import, no file kept."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from partnerdesk.crm import importing
+
+    return importing.import_create(
+        by=admin, uploaded_file=SimpleUploadedFile("matrix.csv", b"Company name\nAcme\n")
+    )
 
 
 # [anchor: WEBHOOKS fixtures]

@@ -186,6 +186,11 @@ BUDGETS: dict[str, Budget] = {
     "webhooks:delivery_detail": B(4, "Attempt 0", pk="webhook_delivery"),  # its attempts
     "GET /api/webhooks": B(3, "Webhook 0"),
     "GET /api/webhook-deliveries": B(3, "budget.unit"),
+    # users, teams, invitations and imports (as admin)
+    "GET /api/users": B(3, "@company"),  # a client user per unit
+    "GET /api/teams": B(4, "Team 0"),  # + the members (the lead is joined)
+    "GET /api/invitations": B(3, "invitee0"),
+    "GET /api/imports": B(3, "Import 0"),
     # Settings → Workers (as admin): the workers' heartbeats and their running task rows
     "core:workers": B(5, ("qc-worker-0", "worker_tasks.nap")),
 }

@@ -18,7 +18,7 @@ from partnerdesk.accounts.services import api_token_create, invitation_create, t
 from partnerdesk.automation import services as automation_services
 from partnerdesk.automation.models import RunStatus, Trigger, WorkflowRun
 from partnerdesk.core.events import record_event
-from partnerdesk.crm import services
+from partnerdesk.crm import importing, services
 from partnerdesk.crm.models import Pipeline, Product, PropertyType, StageKind
 from partnerdesk.notifications.models import Kind
 from partnerdesk.notifications.services import notify, set_preferences
@@ -310,6 +310,11 @@ class World:
         team_save(by=admin, name=f"Team {i:03}", members=[owner], lead=owner)
         if i % 2 == 0:
             api_token_create(user=admin, name=f"Token {i:03}")
+        # imports: an uploaded file with errors (no Record ID column; no file is kept)
+        importing.import_create(
+            by=owner,
+            uploaded_file=SimpleUploadedFile(f"Import {i:03}.csv", b"Company name\nAcme\n"),
+        )
         self._portal_unit(i, company)
         webhooks_world.unit(self, i)
         core_world.unit(self, i)

@@ -7,10 +7,10 @@ document.
 
 from ninja import Router
 
-from . import companies, contacts, deals, pipelines, products, properties
+from . import companies, contacts, deals, imports, pipelines, products, properties
 
 router = Router()
-for resource in (companies, contacts, deals, pipelines, products, properties):
+for resource in (companies, contacts, deals, pipelines, products, properties, imports):
     router.add_router("", resource.router)
 
 __all__ = ["router"]
