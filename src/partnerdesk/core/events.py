@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .models import Event
 
@@ -79,3 +80,24 @@ def register_handler(kinds: Iterable[str], handler: Callable[[Event, Any], None]
 def run_handlers(event: Event, subject) -> None:
     for handler in (*_HANDLERS.get(event.kind, ()), *_HANDLERS.get(ALL_KINDS, ())):
         handler(event, subject)
+
+
+def describe_changes(event) -> str:
+    """A change list in event data as one line: \"Label: old → new; …\" (secrets redacted)."""
+    parts = []
+    for change in event.data.get("changes", []):
+        if change.get("secret"):
+            parts.append(
+                _("%(label)s changed (%(hidden)s)") % {"label": change["label"], "hidden": REDACTED}
+            )
+        else:
+            old, new = change.get("old"), change.get("new")
+            parts.append(
+                _("%(label)s: %(old)s → %(new)s")
+                % {
+                    "label": change["label"],
+                    "old": "—" if old in (None, "") else old,
+                    "new": "—" if new in (None, "") else new,
+                }
+            )
+    return "; ".join(parts)

@@ -2,33 +2,18 @@
 
 from django.utils.translation import gettext as _
 
-from partnerdesk.core.events import REDACTED, register_describer
+from partnerdesk.core.events import describe_changes, register_describer
 
-
-def _changes(event) -> str:
-    parts = []
-    for change in event.data.get("changes", []):
-        if change.get("secret"):
-            parts.append(
-                _("%(label)s changed (%(hidden)s)") % {"label": change["label"], "hidden": REDACTED}
-            )
-        else:
-            old, new = change.get("old"), change.get("new")
-            parts.append(
-                _("%(label)s: %(old)s → %(new)s")
-                % {
-                    "label": change["label"],
-                    "old": "—" if old in (None, "") else old,
-                    "new": "—" if new in (None, "") else new,
-                }
-            )
-    return "; ".join(parts)
-
+from .events import CrmEvent
 
 register_describer("company.created", lambda e: _("Company created"))
-register_describer("company.updated", lambda e: _("Company updated: %(c)s") % {"c": _changes(e)})
+register_describer(
+    "company.updated", lambda e: _("Company updated: %(c)s") % {"c": describe_changes(e)}
+)
 register_describer("contact.created", lambda e: _("Contact created"))
-register_describer("contact.updated", lambda e: _("Contact updated: %(c)s") % {"c": _changes(e)})
+register_describer(
+    "contact.updated", lambda e: _("Contact updated: %(c)s") % {"c": describe_changes(e)}
+)
 register_describer(
     "deal.created",
     lambda e: (
@@ -36,7 +21,7 @@ register_describer(
         % {"pipeline": e.data.get("pipeline"), "stage": e.data.get("stage")}
     ),
 )
-register_describer("deal.updated", lambda e: _("Deal updated: %(c)s") % {"c": _changes(e)})
+register_describer("deal.updated", lambda e: _("Deal updated: %(c)s") % {"c": describe_changes(e)})
 register_describer(
     "deal.stage_changed",
     lambda e: (
@@ -66,6 +51,26 @@ register_describer(
     "record.import_updated",
     lambda e: (
         _("Updated by a HubSpot CSV import (%(f)s): %(c)s")
-        % {"f": e.data.get("file", ""), "c": _changes(e)}
+        % {"f": e.data.get("file", ""), "c": describe_changes(e)}
     ),
+)
+register_describer(
+    CrmEvent.PIPELINE_CREATED, lambda e: _("Pipeline created: %(n)s") % {"n": e.data.get("name")}
+)
+register_describer(
+    CrmEvent.PIPELINE_UPDATED, lambda e: _("Pipeline updated: %(c)s") % {"c": describe_changes(e)}
+)
+register_describer(
+    CrmEvent.PRODUCT_CREATED, lambda e: _("Product created: %(n)s") % {"n": e.data.get("name")}
+)
+register_describer(
+    CrmEvent.PRODUCT_UPDATED, lambda e: _("Product updated: %(c)s") % {"c": describe_changes(e)}
+)
+register_describer(
+    CrmEvent.PROPERTY_CREATED,
+    lambda e: _("Property created: %(n)s") % {"n": e.data.get("label")},
+)
+register_describer(
+    CrmEvent.PROPERTY_UPDATED,
+    lambda e: _("Property updated: %(c)s") % {"c": describe_changes(e)},
 )

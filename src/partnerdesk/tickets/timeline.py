@@ -3,8 +3,8 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from partnerdesk.core.events import describe_changes as _changes
 from partnerdesk.core.events import register_describer
-from partnerdesk.crm.timeline import _changes
 
 TARGETS = {
     "first_response": gettext_lazy("first response"),
