@@ -18,8 +18,10 @@ import pytest
 from django.db import connection, connections
 
 from partnerdesk.core.errors import DomainError
+from partnerdesk.core.models import Event
 from partnerdesk.notifications.models import Notification
 from partnerdesk.portal import services
+from partnerdesk.portal.events import PortalEvent
 from partnerdesk.portal.models import Status, Task
 from tests.portal.conftest import accepted, submit
 from tests.portal.test_services import at, calendar, private_root  # noqa: F401 (fixtures)
@@ -175,3 +177,31 @@ def test_concurrent_reminder_sweeps_send_each_reminder_once(client_user, agent, 
         Notification.objects.filter(user=client_user, dedupe_key__contains=":reminder:").count()
         == 2
     )
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_messages_racing_the_approval_are_posted_before_it_or_refused(
+    client_user, agent, on_duo, round_
+):
+    """message_post reads the status under a lock on the task: a message either commits before
+    the task closes or is refused with task_closed, never posted on the closed task."""
+    delivered = services.task_deliver(
+        by=agent,
+        task=services.task_start(by=agent, task=accepted(client_user, agent, "Done"), now=NOW),
+        now=NOW,
+    )
+    calls = [lambda: services.task_approve(by=client_user, task=delivered, now=NOW)]
+    calls += [
+        lambda who=(agent, client_user)[i % 2]: services.message_post(
+            by=who, task=delivered, body="One more thing"
+        )
+        for i in range(8)
+    ]
+    random.Random(round_).shuffle(calls)
+    results = race(calls)
+    assert {r[1] for r in results if r[0] == "error"} <= {"task_closed"}
+    events = Event.objects.for_subject(delivered)
+    approved = events.get(kind=PortalEvent.TASK_APPROVED).pk
+    posted = list(events.filter(kind=PortalEvent.TASK_MESSAGE).values_list("pk", flat=True))
+    assert len(posted) == sum(1 for r in results if r[0] == "ok") - 1
+    assert all(pk < approved for pk in posted), (posted, approved)

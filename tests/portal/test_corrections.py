@@ -1,11 +1,14 @@
-"""Issue 9, point 15 (the portal's part): a long file name keeps its extension.
+"""Issue 9, point 15 (the portal's part): a long file name keeps its extension, and a closed task
+takes no more messages (page, API and reply-by-email).
 
 A file's name is cleaned and shortened once, before the type check, so the check judges the
-name that is stored: the stem is cut, the extension kept.
+name that is stored: the stem is cut, the extension kept. A message on a Complete, Declined or
+Withdrawn task is refused with ``task_closed`` (409) wherever it comes from.
 """
 
 from __future__ import annotations
 
+from email.message import EmailMessage
 from pathlib import PurePath
 from types import SimpleNamespace
 
@@ -19,11 +22,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from partnerdesk.core.errors import DomainError
+from partnerdesk.core.models import Event
+from partnerdesk.portal import inbound, mail, services
 from partnerdesk.portal import models as portal_models
-from partnerdesk.portal import services
-from partnerdesk.portal.models import Attachment, Message, Task
+from partnerdesk.portal.models import Attachment, Message, Status, Task
 from tests.conftest import login
-from tests.portal.conftest import submit
+from tests.portal.conftest import accepted, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +169,139 @@ def test_an_api_upload_keeps_the_extension(api_client_for, client_user, original
     assert_kept(body["name"], original)
     # The message that carries the file names it as it is stored.
     assert Message.objects.get(pk=body["message_id"]).body == f"📎 {body['name']}"
+
+
+# ---------------------------------------------------------------- closed tasks take no messages
+
+
+def complete(client_user, agent):
+    task = accepted(client_user, agent, "Done task")
+    task = services.task_start(by=agent, task=task)
+    task = services.task_deliver(by=agent, task=task)
+    return services.task_approve(by=client_user, task=task)
+
+
+def declined(client_user, agent):
+    return services.task_decline(by=agent, task=submit(client_user, "No"), reason="Out of scope")
+
+
+def withdrawn(client_user, agent):
+    return services.task_withdraw(by=client_user, task=submit(client_user, "Never mind"))
+
+
+CLOSE = {"complete": complete, "declined": declined, "withdrawn": withdrawn}
+
+
+@pytest.fixture(params=sorted(CLOSE))
+def closed(request, client_user, agent, on_duo):
+    task = CLOSE[request.param](client_user, agent)
+    assert task.status == request.param and not task.is_open
+    return task
+
+
+def assert_closed_error(error: dict | DomainError) -> None:
+    code, message = (
+        (error.code, str(error.message))
+        if isinstance(error, DomainError)
+        else (error["code"], error["message"])
+    )
+    assert code == "task_closed"
+    assert "closed" in message and "new request" in message
+
+
+def test_the_service_refuses_a_message_on_a_closed_task(closed, client_user, agent, private_root):
+    events = Event.objects.count()
+    for who in (client_user, agent):
+        with pytest.raises(DomainError) as exc:
+            services.message_post(
+                by=who, task=closed, body="One more thing", files=[upload("a.pdf")]
+            )
+        assert_closed_error(exc.value)
+        assert exc.value.status == 409
+    assert not closed.messages.exists() and not closed.attachments.exists()
+    assert files_under(private_root) == [] and Event.objects.count() == events
+
+
+def test_the_status_is_read_under_the_lock(client_user, agent):
+    """A task object read before it was closed (a page opened earlier) is refused too."""
+    task = submit(client_user)
+    stale = Task.objects.get(pk=task.pk)
+    services.task_decline(by=agent, task=task, reason="Out of scope")
+    assert stale.status == Status.TRIAGE
+    with pytest.raises(DomainError) as exc:
+        services.message_post(by=client_user, task=stale, body="Wait!")
+    assert_closed_error(exc.value)
+    assert not Message.objects.filter(task=task).exists()
+
+
+def test_the_pages_hide_the_form_and_refuse_a_stale_post(closed, client_user, agent):
+    for user, page, post in (
+        (client_user, f"/portal/tasks/{closed.pk}/", f"/portal/tasks/{closed.pk}/messages/"),
+        (agent, f"/app/tasks/{closed.pk}/", f"/app/tasks/{closed.pk}/messages/"),
+    ):
+        web = login(user)
+        html = web.get(page).content.decode()
+        assert f'action="{post}"' not in html
+        assert 'id="messages-closed"' in html and "This task is closed" in html
+        response = web.post(post, {"body": "One more thing"})
+        assert response.status_code == 400  # a form error, as every refusal on these pages
+        html = response.content.decode()
+        assert 'role="alert"' in html and "This task is closed" in html
+    assert not closed.messages.exists()
+
+
+def test_open_tasks_still_show_the_form(client_user, agent):
+    task = submit(client_user)
+    assert f'action="/portal/tasks/{task.pk}/messages/"' in (
+        login(client_user).get(f"/portal/tasks/{task.pk}/").content.decode()
+    )
+    assert f'action="/app/tasks/{task.pk}/messages/"' in (
+        login(agent).get(f"/app/tasks/{task.pk}/").content.decode()
+    )
+
+
+def test_the_api_refuses_a_message_or_a_file_on_a_closed_task(closed, api_client_for, client_user):
+    api = api_client_for(client_user)
+    response = api.post(
+        f"/api/tasks/{closed.pk}/messages",
+        data={"body": "One more thing"},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert_closed_error(response.json())
+    response = api.post(f"/api/tasks/{closed.pk}/attachments", {"file": upload("a.pdf")})
+    assert response.status_code == 409
+    assert_closed_error(response.json())
+    assert not closed.messages.exists() and not closed.attachments.exists()
+
+
+def a_reply(task, user, text: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = user.email
+    message["To"] = f"reply+{mail.make_token(task.pk, user.pk)}@reply.localhost"
+    message["Subject"] = f"Re: {task.title}"
+    message["Message-ID"] = f"<late-{task.pk}@client.example>"
+    message.set_content(text)
+    return bytes(message)
+
+
+def test_a_reply_by_email_to_a_closed_task_bounces_with_the_reason(closed, client_user, mailbox):
+    result = inbound.receive(a_reply(closed, client_user, "One more thing, please."))
+    assert (result.status, result.reason) == ("bounced", "closed")
+    assert not closed.messages.exists()
+    (bounce,) = mailbox.to(client_user.email)
+    assert "not posted" in bounce.subject
+    assert "This task is closed" in bounce.text and "submit a new request" in bounce.text
+    assert "write on the task instead" not in bounce.text
+
+
+def test_an_email_posted_before_the_task_closed_is_a_duplicate_not_a_bounce(client_user, mailbox):
+    """The MTA delivers an already posted reply again after the task closed: nothing new, and
+    no bounce saying the reply was not posted (it was)."""
+    task = submit(client_user)
+    raw = a_reply(task, client_user, "Here is the export.")
+    assert inbound.receive(raw).status == "posted"
+    services.task_withdraw(by=client_user, task=task)
+    assert inbound.receive(raw).status == "duplicate"
+    assert task.messages.count() == 1
+    assert not [m for m in mailbox.to(client_user.email) if "not posted" in m.subject]

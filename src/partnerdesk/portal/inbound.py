@@ -6,7 +6,8 @@ answered, and a log line records it. Otherwise a reply is posted only when its r
 carries a valid token (mail.read_token) for a task the named user may still see, the token is
 not too old, and the sender is that user; its text is cleaned by inbound_mail.reply_text
 (quoted history, attribution line, signature and trailing sign-off removed; HTML-only replies
-sanitised). Anything else posts nothing and the sender gets a bounce that says why.
+sanitised). Anything else posts nothing and the sender gets a bounce that says why; so does
+a reply to a task that is closed (it takes no more messages: services.message_post).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from partnerdesk.core.errors import DomainError
 from partnerdesk.notifications import inbound_mail
 
 from . import mail, services
-from .models import Task, Via
+from .models import Status, Task, Via
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ REASONS = {
     "forbidden": _("You can no longer see this task."),
     "empty": _("Your reply had no text we could post (after removing the quoted email)."),
     "refused": _("Your reply could not be posted: %(why)s"),
+    "closed": _(
+        "This task is closed (%(status)s), so it takes no more messages. "
+        "Submit a new request for anything more."
+    ),
 }
 
 
@@ -131,6 +136,11 @@ def receive(raw: bytes, *, envelope_to: list[str] | None = None) -> Result:
     except DomainError as exc:
         if exc.code == "duplicate_email":
             return Result("duplicate")
+        if exc.code == "task_closed":
+            # Read again: the task may have closed after it was read above. The label is said
+            # in the recipient's language (the bounce is written in it).
+            task.refresh_from_db(fields=["status"])
+            return bounce("closed", user, status=Status(task.status).label)
         return bounce("refused", user, why=str(exc.message))
     return Result("posted", message_id=posted.pk)
 
@@ -142,6 +152,7 @@ def _send_bounce(to: str, reason: str, original: EmailMessage, *, user, params: 
         context = {
             "reason": text,
             "subject": str(original.get("Subject", "")),
+            "closed": reason == "closed",
             "agency_name": settings.PARTNERDESK["AGENCY_NAME"],
             "site_url": settings.SITE_URL,
         }
