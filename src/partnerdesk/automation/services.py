@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from partnerdesk.accounts.models import Team, User
 from partnerdesk.core import crypto
 from partnerdesk.core.converters import parse_id
-from partnerdesk.core.errors import DomainError, conflict
+from partnerdesk.core.errors import DomainError, FieldError, conflict
 from partnerdesk.core.events import record_event
 from partnerdesk.core.permissions import Actor, person, require_admin
 from partnerdesk.crm.models import Pipeline, Stage
@@ -444,37 +445,87 @@ def run_replay(*, by: Actor, run: WorkflowRun) -> WorkflowRun:
 # ---------------------------------------------------------------- integrations
 
 
+INTEGRATION_SECRETS = ("github_token", "github_webhook_secret", "slack_webhook_url")
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+URL_MAX = {"github_api_url": 200, "slack_webhook_url": 2000}
+
+
+def _url_error(name: str, url: str) -> FieldError | None:
+    """None for a full http(s) URL of at most URL_MAX[name] characters, else what to fix."""
+    parts = urlsplit(url)
+    if (
+        parts.scheme in ("http", "https")
+        and parts.hostname
+        and len(url) <= URL_MAX[name]
+        and not any(c.isspace() or ord(c) < 32 for c in url)
+    ):
+        return None
+    return FieldError(
+        name,
+        "invalid_url",
+        _("Enter a full http:// or https:// URL (at most %(max)s characters).")
+        % {"max": URL_MAX[name]},
+    )
+
+
 @transaction.atomic
 def integrations_save(
     *,
     by: Actor,
-    github_api_url: str,
-    github_repository: str,
+    github_api_url: str | None,
+    github_repository: str | None,
     github_token: str = "",
     github_webhook_secret: str = "",
     slack_webhook_url: str = "",
+    clear: Collection[str] = (),
 ) -> IntegrationSettings:
-    """Blank secrets keep the stored ones."""
+    """Blank secrets keep the stored ones; the secrets named in ``clear`` are removed (the
+    page never clears one; the API clears a secret sent as ""). A blank API URL is GitHub's;
+    None keeps the stored API URL or repository (the API's PATCH), read under the row lock."""
     require_admin(by, REFUSED)
+    unknown = set(clear) - set(INTEGRATION_SECRETS)
+    if unknown:
+        raise ValueError(f"not an integration secret: {sorted(unknown)}")
+    values = {
+        "github_token": (github_token or "").strip(),
+        "github_webhook_secret": (github_webhook_secret or "").strip(),
+        "slack_webhook_url": (slack_webhook_url or "").strip(),
+    }
+    api_url = None if github_api_url is None else github_api_url.strip() or DEFAULT_GITHUB_API_URL
+    repo = None if github_repository is None else github_repository.strip()
+    errors: list[FieldError] = []  # in the order of the page's fields
+    if api_url is not None and (error := _url_error("github_api_url", api_url)):
+        errors.append(error)
+    if repo and (repo.count("/") != 1 or " " in repo or len(repo) > 200):
+        errors.append(
+            FieldError(
+                "github_repository", "invalid_repository", _("Write the repository as owner/name.")
+            )
+        )
+    slack_url = values["slack_webhook_url"]
+    if slack_url and (error := _url_error("slack_webhook_url", slack_url)):
+        errors.append(error)
+    if len(errors) == 1:
+        raise DomainError(code=errors[0].code, message=errors[0].message, field=errors[0].field)
+    if errors:
+        raise DomainError(
+            code="invalid_integrations",
+            message=_("The integrations were not saved: %(n)s fields need a change.")
+            % {"n": len(errors)},
+            errors=errors,
+        )
     IntegrationSettings.load()  # the one row exists
     integration = IntegrationSettings.objects.select_for_update().get(pk=1)
-    repo = (github_repository or "").strip()
-    if repo and (repo.count("/") != 1 or " " in repo):
-        raise DomainError(
-            code="invalid_repository",
-            message=_("Write the repository as owner/name."),
-            field="github_repository",
-        )
-    integration.github_api_url = (github_api_url or "https://api.github.com").strip()
-    integration.github_repository = repo
+    if api_url is not None:
+        integration.github_api_url = api_url
+    if repo is not None:
+        integration.github_repository = repo
     secrets = dict(integration.secrets or {})
-    for name, value in (
-        ("github_token", github_token),
-        ("github_webhook_secret", github_webhook_secret),
-        ("slack_webhook_url", slack_webhook_url),
-    ):
-        if value:
-            secrets[name] = crypto.encrypt(value.strip())
+    for name in INTEGRATION_SECRETS:
+        if values[name]:
+            secrets[name] = crypto.encrypt(values[name])
+        elif name in clear:
+            secrets.pop(name, None)
     integration.secrets = secrets
     integration.save()
     return integration
