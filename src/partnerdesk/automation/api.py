@@ -1,4 +1,4 @@
-"""JSON API for workflows, their runs (with replay) and notifications."""
+"""JSON API for workflows, their runs (with replay) and the integrations (GitHub, Slack)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from partnerdesk.accounts.api_auth import ADMIN, STAFF
@@ -23,7 +24,7 @@ from partnerdesk.core.api import (
 from partnerdesk.portal.models import Status as TaskStatus
 
 from . import services
-from .models import ActionType, RunStatus, Workflow, WorkflowRun
+from .models import ActionType, IntegrationSettings, RunStatus, Workflow, WorkflowRun
 from .selectors import workflows_with_actions
 
 router = Router(tags=["automations"])
@@ -243,3 +244,109 @@ def get_run(request, run_id: int = Id):
 def replay_run(request, run_id: int = Id):
     require_staff(request)
     return services.run_replay(by=request.auth, run=get_object_or_404(WorkflowRun, pk=run_id))
+
+
+# ---------------------------------------------------------------- integrations
+# Settings → Integrations: the same service as the page. A secret's value is never answered,
+# only whether one is stored.
+
+KEPT_OR_REMOVED = (
+    'Omitted or null: the stored value is kept (as a blank field on the page); "": removed; '
+    "anything else: stored encrypted, never shown again"
+)
+
+
+class IntegrationsOut(Schema):
+    github_api_url: str
+    github_repository: str = Field(description="owner/name; empty when none")
+    github_token_set: bool
+    github_webhook_secret_set: bool
+    slack_webhook_url_set: bool = Field(description="The default Slack incoming-webhook URL")
+    github_webhook_url: str = Field(
+        description="Where GitHub posts its Issues events: add it as the repository's webhook "
+        "(content type application/json, signed with the webhook secret)"
+    )
+
+
+class IntegrationsIn(Strict):
+    github_api_url: str = Field(
+        ...,
+        min_length=1,
+        max_length=200,
+        description="http:// or https://, e.g. the default https://api.github.com",
+    )
+    github_repository: str = Field("", max_length=200, description="owner/name; empty: none")
+    github_token: str | None = Field(None, max_length=2000, description=KEPT_OR_REMOVED)
+    github_webhook_secret: str | None = Field(None, max_length=2000, description=KEPT_OR_REMOVED)
+    slack_webhook_url: str | None = Field(
+        None, max_length=2000, description="https://hooks.slack.com/services/…; " + KEPT_OR_REMOVED
+    )
+
+
+class IntegrationsPatch(Strict):
+    github_api_url: str | None = Field(None, min_length=1, max_length=200)
+    github_repository: str | None = Field(None, max_length=200, description='"": none')
+    github_token: str | None = Field(None, max_length=2000, description=KEPT_OR_REMOVED)
+    github_webhook_secret: str | None = Field(None, max_length=2000, description=KEPT_OR_REMOVED)
+    slack_webhook_url: str | None = Field(None, max_length=2000, description=KEPT_OR_REMOVED)
+
+
+def integrations_out(integration: IntegrationSettings, request) -> dict:
+    stored = integration.secrets or {}
+    return {
+        "github_api_url": integration.github_api_url,
+        "github_repository": integration.github_repository,
+        **{f"{name}_set": name in stored for name in services.INTEGRATION_SECRETS},
+        "github_webhook_url": request.build_absolute_uri(reverse("github_webhook")),
+    }
+
+
+def _integrations_save(request, payload: IntegrationsIn | IntegrationsPatch) -> dict:
+    """A secret sent is stored, sent blank it is removed, omitted (None) it is kept."""
+    sent = {name: getattr(payload, name) for name in services.INTEGRATION_SECRETS}
+    integration = services.integrations_save(
+        by=request.auth,
+        github_api_url=payload.github_api_url,
+        github_repository=payload.github_repository,
+        github_token=payload.github_token or "",
+        github_webhook_secret=payload.github_webhook_secret or "",
+        slack_webhook_url=payload.slack_webhook_url or "",
+        clear=[name for name, value in sent.items() if value is not None and not value.strip()],
+    )
+    return integrations_out(integration, request)
+
+
+INTEGRATION_RESPONSES = {200: IntegrationsOut, 403: Problem, 404: Problem, 422: Problem}
+
+
+@router.get(
+    "/integrations",
+    auth=ADMIN,
+    response={200: IntegrationsOut, 403: Problem, 404: Problem},
+    summary="The integrations (GitHub, Slack): never a secret, only whether it is set",
+)
+def get_integrations(request):
+    require_staff(request)
+    return integrations_out(IntegrationSettings.load(), request)
+
+
+@router.put(
+    "/integrations",
+    auth=ADMIN,
+    response=INTEGRATION_RESPONSES,
+    summary="Replace the integrations (a secret omitted is kept)",
+)
+def replace_integrations(request, payload: IntegrationsIn):
+    require_staff(request)
+    return _integrations_save(request, payload)
+
+
+@router.patch(
+    "/integrations",
+    auth=ADMIN,
+    response=INTEGRATION_RESPONSES,
+    summary="Change the integrations (only the fields sent)",
+)
+def update_integrations(request, payload: IntegrationsPatch):
+    require_staff(request)
+    return _integrations_save(request, payload)
