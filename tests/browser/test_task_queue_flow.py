@@ -96,6 +96,9 @@ def test_client_and_agent_work_through_the_queue(new_page, client_user, agent, m
     expect(client).to_have_url(re.compile(f"/portal/tasks/{ids[0]}/$"))
     client.locator("#approval").get_by_role("button", name="Approve").click()
     expect(client.locator("#task-status")).to_have_text("Complete")
+    # A complete task takes no more messages: its form is gone and the page says why.
+    expect(client.locator("#messages form")).to_have_count(0)
+    expect(client.locator("#messages-closed")).to_contain_text("This task is closed")
 
     # The freed slot went to the top of the queue: Request 3 is being worked on now.
     assert Task.objects.get(pk=ids[2]).status == Status.WORKING
