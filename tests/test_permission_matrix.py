@@ -112,6 +112,7 @@ API_OWNED_WRITE = E(401, 403, 403, 200, 200)
 API_STAFF_READ = E(401, 404, 404, 200, 200)
 API_ADMIN_CREATE = E(401, 404, 404, 403, 201)
 API_ADMIN_WRITE = E(401, 404, 404, 403, 200)
+API_ADMIN_READ = E(401, 404, 404, 403, 200)  # configuration only admins may see
 
 # A workflow as the API takes it (create and replace).
 WORKFLOW_PAYLOAD = {
@@ -879,6 +880,14 @@ MATRIX: dict[str, Route] = {
     "POST /api/workflow-runs/{run_id}/replay": op(
         E(401, 404, 404, 403, 200), run_id=Ref("workflow_run")
     ),
+    # [anchor: INTEGRATIONS-API operations]
+    # Settings → Integrations: configuration, so even reading it is for admins (agents 403,
+    # clients 404), as on the page.
+    "GET /api/integrations": op(API_ADMIN_READ),
+    "PUT /api/integrations": op(
+        API_ADMIN_WRITE, {"github_api_url": "https://api.github.com", "github_repository": "a/b"}
+    ),
+    "PATCH /api/integrations": op(API_ADMIN_WRITE, {"github_repository": "a/b"}),
     # ------------------------------------------------------------ API: notifications
     # Every signed-in user has their own (test_notifications_are_private checks "own").
     "GET /api/notifications": op(API_READ),
