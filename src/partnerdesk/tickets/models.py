@@ -57,13 +57,21 @@ class Ticket(PropertyRecord):
         on_delete=models.PROTECT,
         related_name="tickets",
     )
+    # The deal the ticket was opened from (if any).
     deal = models.ForeignKey(
         "crm.Deal",
         verbose_name=_("deal"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="tickets",
+        related_name="originated_tickets",
+    )
+    # Every deal the ticket is associated with, the originating ``deal`` among them: a website
+    # ticket serves the won website deal and the annual renewal deal. ``deal.tickets`` is the
+    # deal's side. ``services.ticket_create`` adds the originating deal; migration 0005 added
+    # it for the tickets from before.
+    deals = models.ManyToManyField(
+        "crm.Deal", verbose_name=_("associated deals"), blank=True, related_name="tickets"
     )
     contact = models.ForeignKey(
         "crm.Contact",

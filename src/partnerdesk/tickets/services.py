@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from partnerdesk.accounts.models import User
 from partnerdesk.core import clock, crypto
-from partnerdesk.core.errors import DomainError, forbidden
+from partnerdesk.core.errors import DomainError, FieldError, forbidden
 from partnerdesk.core.events import record_event
 from partnerdesk.core.permissions import is_system, require_staff
 from partnerdesk.core.records import (
@@ -22,7 +23,15 @@ from partnerdesk.core.records import (
     set_fields,
 )
 from partnerdesk.crm import properties as props
-from partnerdesk.crm.models import Company, Contact, Deal, ObjectType, Pipeline, Stage
+from partnerdesk.crm.models import (
+    Company,
+    Contact,
+    Deal,
+    ObjectType,
+    Pipeline,
+    PropertyDefinition,
+    Stage,
+)
 from partnerdesk.sla.clock import agency_calendar, target_times
 from partnerdesk.sla.models import FirstResponseBy, ResolutionFrom, SlaPolicy
 
@@ -160,6 +169,60 @@ def _resume(ticket: Ticket, now: dt.datetime) -> None:
         ticket.sla_paused_at = None
 
 
+# ---------------------------------------------------------------- required properties
+
+
+def missing_to_leave(ticket: Ticket, stage: Stage) -> list[PropertyDefinition]:
+    """What the ticket lacks of its entry stage's required properties when it leaves ``stage``.
+
+    A ticket is normally opened with them all (``ticket_create`` refuses otherwise); an
+    automation may open one without them (``if_missing="ask"``), and then the requirement
+    applies to leaving the entry stage: the request cannot be worked on before they are there.
+    """
+    if stage.pk != ticket.entry_stage_id:
+        return []
+    return props.missing_for_stage(ticket, stage)
+
+
+def missing_to_move(ticket: Ticket, stage: Stage) -> list[PropertyDefinition]:
+    """Every property the ticket must have to move to ``stage``: what ``stage`` requires to
+    enter, and what the stage it leaves requires to leave (for the move form's fields)."""
+    missing = props.missing_for_stage(ticket, stage)
+    if stage.pk != ticket.stage_id:
+        missing += [d for d in missing_to_leave(ticket, ticket.stage) if d not in missing]
+    return missing
+
+
+def _ensure_can_leave(ticket: Ticket, stage: Stage) -> None:
+    missing = missing_to_leave(ticket, stage)
+    if not missing:
+        return
+    labels = ", ".join(d.label for d in missing)
+    raise DomainError(
+        code="missing_required_properties",
+        message=_("The request cannot leave “%(stage)s” without: %(labels)s. Fill it in first.")
+        % {"stage": stage.name, "labels": labels},
+        field=missing[0].name,
+        errors=[
+            FieldError(
+                d.name,
+                "required",
+                _("%(label)s is required to leave “%(stage)s”.")
+                % {"label": d.label, "stage": stage.name},
+            )
+            for d in missing
+        ],
+    )
+
+
+def _asking_for(missing: list[PropertyDefinition]) -> str:
+    """The description line of a ticket opened without its entry stage's required properties."""
+    return _(
+        "Needed before this request can be worked on: %(labels)s. Ask the deal owner or the "
+        "customer, then fill it in on the ticket."
+    ) % {"labels": ", ".join(d.label for d in missing)}
+
+
 # ---------------------------------------------------------------- create
 
 
@@ -179,8 +242,14 @@ def ticket_create(
     properties: dict | None = None,
     source: str = Source.MANUAL,
     now: dt.datetime | None = None,
+    if_missing: Literal["refuse", "ask"] = "refuse",
 ) -> Ticket:
-    """Open a ticket in an entry stage of a ticket pipeline, enforcing its required properties."""
+    """Open a ticket in an entry stage of a ticket pipeline, enforcing its required properties.
+
+    ``if_missing="ask"`` (for automations, which cannot ask anyone) opens it even without them:
+    its description then says what is needed, and it cannot leave the entry stage before they
+    are filled in (``missing_to_leave``).
+    """
     require_staff(by)
     now = now or clock.now()
     if pipeline.object_type != ObjectType.TICKET:
@@ -243,7 +312,13 @@ def ticket_create(
     if not ticket.name:
         ticket.name = ticket_name(stage=stage, domain=_domain_of(ticket))[:255]
     ticket.save()
-    props.ensure_can_enter(ticket, stage)
+    if deal is not None:
+        ticket.deals.add(deal)
+    missing = props.missing_for_stage(ticket, stage)
+    if missing and if_missing == "ask":
+        ticket.description = "\n\n".join(filter(None, [ticket.description, _asking_for(missing)]))
+    elif missing:
+        props.ensure_can_enter(ticket, stage)  # refuses, naming them
     check_request_rules(ticket, stage, now=now)
     if stage.waiting_on_customer:
         _pause(ticket, now)
@@ -264,6 +339,7 @@ def ticket_create(
             "stage_id": stage.pk,
             "source": source,
             "deal_id": ticket.deal_id,
+            **({"missing_properties": [d.name for d in missing]} if missing else {}),
         },
     )
     return ticket
@@ -375,6 +451,43 @@ def ticket_update(
 
 
 @transaction.atomic
+def ticket_deal_link(*, ticket: Ticket, deal: Deal, by) -> bool:
+    """Associate ``deal`` with the ticket as well (a website ticket serves the website deal and
+    the annual renewal deal); ``ticket.deal`` stays the deal it was opened from. Returns whether
+    the association is new."""
+    require_staff(by)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.company_id is not None and deal.company_id != ticket.company_id:
+        raise DomainError(
+            code="deal_not_in_company",
+            message=_("The deal belongs to another company than the ticket."),
+            field="deal",
+        )
+    before = list(ticket.deals.order_by("pk"))
+    if deal in before:
+        return False
+    ticket.deals.add(deal)
+    record_event(
+        kind="ticket.updated",
+        subject=ticket,
+        actor=by,
+        company_id=ticket.company_id,
+        data={
+            "changes": [
+                {
+                    "field": "deals",
+                    "label": str(field_labels(Ticket)["deals"]),
+                    "old": ", ".join(d.name for d in before),
+                    "new": ", ".join(d.name for d in [*before, deal]),
+                }
+            ],
+            "deal_id": deal.pk,
+        },
+    )
+    return True
+
+
+@transaction.atomic
 def ticket_move(
     *,
     ticket: Ticket,
@@ -405,6 +518,7 @@ def ticket_move(
     if stage.pk == ticket.stage_id:
         return ticket
     props.ensure_can_enter(ticket, stage)
+    _ensure_can_leave(ticket, ticket.stage)
     previous = ticket.stage
     if previous.pk == ticket.entry_stage_id and not is_system(by):
         _record_first_response(ticket, now=now, by_move=True)
