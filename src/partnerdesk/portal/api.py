@@ -5,7 +5,7 @@ users see and act on their own company only (another company's records are a 404
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -17,6 +17,7 @@ from partnerdesk.core import clock
 from partnerdesk.core.api import (
     MAX_ID,
     Id,
+    OneOf,
     OptionalId,
     Page,
     PageParams,
@@ -29,12 +30,11 @@ from partnerdesk.core.tenancy import get_object_for_user_or_404
 from partnerdesk.crm.models import Company
 
 from . import selectors, services
-from .models import Plan, Subscription, Task, TaskCategory, Via
+from .models import Plan, Subscription, Task, TaskCategory, Via, WaitingOn
+from .models import Status as TaskStatus
 
 router = Router(tags=["tasks"])
-StatusName = Literal[
-    "triage", "accepted", "working", "pending_approval", "complete", "declined", "withdrawn"
-]
+StatusName = Annotated[str, OneOf(TaskStatus)]
 ERRORS = {403: Problem, 404: Problem, 409: Problem, 422: Problem}
 
 
@@ -59,7 +59,7 @@ class TaskOut(Schema):
     company: Ref
     category: Ref
     status: StatusName
-    waiting_on: Literal["agency", "client", ""]
+    waiting_on: Annotated[str, OneOf(WaitingOn)]
     requested_by: PersonRef | None
     assignee: PersonRef | None
     estimate_minutes: int | None
@@ -150,7 +150,7 @@ class MessageOut(Schema):
     id: int
     author: PersonRef | None
     body: str
-    via: Literal["web", "email", "api"]
+    via: Annotated[str, OneOf(Via)]
     from_agency: bool
     created_at: dt.datetime
     attachment_ids: list[int]
