@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "partnerdesk.automation",
     "partnerdesk.webhooks",
     "partnerdesk.portal",
+    "partnerdesk.partner_program",
     "partnerdesk.dashboard",
     "partnerdesk.api",
 ]

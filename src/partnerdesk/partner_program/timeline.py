@@ -1,0 +1,1 @@
+"""Sentences for the partner program's timeline entries."""
