@@ -8,7 +8,7 @@ a client admin invites colleagues of their own company (as the portal page does)
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic_core import core_schema
 
 from partnerdesk.core.api import (
     MAX_ID,
@@ -41,7 +42,16 @@ router = Router()
 
 # The client's company: crm's model, reached through the field (accounts sits below crm).
 Company = User._meta.get_field("company").related_model
-Language = Literal[tuple(code for code, _name in settings.LANGUAGES)]  # type: ignore[valid-type]
+
+
+class _Languages:
+    """The language codes of ``settings.LANGUAGES``, validated and published as an enum."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.literal_schema([code for code, _name in settings.LANGUAGES])
+
+
+Language = Annotated[str, _Languages()]
 RoleName = Annotated[str, OneOf(Role)]
 ClientRoleName = Annotated[str, OneOf(ClientRole)]
 MemberIds = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -395,6 +405,8 @@ def list_invitations(request, page: Query[PageParams]):
 )
 def create_invitation(request, payload: InvitationIn):
     by = request.auth
+    role: str
+    client_role: str
     if by.is_client:
         # The portal page's invitation: a member of the client admin's own company.
         own = by.company_id
