@@ -25,6 +25,7 @@ from partnerdesk.core.models import Event
 from partnerdesk.crm import services as crm
 from partnerdesk.notifications.models import Kind, Notification
 from partnerdesk.sla.clock import agency_calendar
+from partnerdesk.tickets import services as ticket_services
 from partnerdesk.tickets.models import Source, Ticket
 from tests.automation import (
     EMAIL_DEAL_PROPERTIES,
@@ -153,14 +154,37 @@ def test_email_lost_opens_a_cancel_emails_ticket(admin, company, committed):
     assert not runs_of("email-won-new-client").exists()
 
 
-def test_email_lost_without_a_domain_is_skipped(admin, company, committed):
+def test_email_lost_without_a_domain_opens_the_ticket_asking_for_the_domain(
+    admin, agent, company, committed
+):
+    """Every lost deal opens its Cancel Emails ticket (it used to be skipped without a domain):
+    the ticket says the domain is needed and cannot leave Cancel Emails until it is there."""
     deal = email_deal(admin, company, properties={})
 
     with committed():
         move_deal(deal, "Closed Lost", by=admin)
 
-    assert not Ticket.objects.exists()
-    assert runs_of("email-lost").get().status == RunStatus.SKIPPED
+    [ticket] = Ticket.objects.filter(deal=deal)
+    assert (ticket.pipeline.name, ticket.stage.name) == ("Email Related Requests", "Cancel Emails")
+    assert "domain_name" not in ticket.properties
+    assert "Needed before this request can be worked on: Domain name." in ticket.description
+    assert runs_of("email-lost").get().status == RunStatus.SUCCEEDED
+    created = Event.objects.get(kind="ticket.created", subject_id=ticket.pk)
+    assert created.data["missing_properties"] == ["domain_name"]
+
+    done = ticket.pipeline.stages.get(name="Done")
+    with pytest.raises(DomainError) as refused:
+        move(ticket, "Done", by=agent, now=timezone.now())
+    assert refused.value.code == "missing_required_properties"
+    assert refused.value.field == "domain_name"
+    assert "cannot leave “Cancel Emails” without: Domain name" in refused.value.message
+    assert reload(ticket).stage.name == "Cancel Emails"
+
+    with committed():
+        ticket_services.ticket_move(
+            ticket=ticket, stage=done, by=agent, properties={"domain_name": "acme-dental.com"}
+        )
+    assert reload(ticket).stage.name == "Done"
 
 
 # ---------------------------------------------------------------- 5. domain deletion

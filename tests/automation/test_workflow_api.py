@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from partnerdesk.automation.defaults import WORKFLOWS
 from partnerdesk.automation.models import (
     Action,
     IntegrationSettings,
@@ -139,7 +140,7 @@ def test_a_workflow_created_through_the_api_runs(
 def test_list_get_and_put(api, payload, admin):
     created = post(api, "/api/workflows", payload).json()
     listed = api.get("/api/workflows?limit=200").json()
-    assert listed["count"] == Workflow.objects.count() == 11
+    assert listed["count"] == Workflow.objects.count() == len(WORKFLOWS) + 1  # the defaults
     assert {w["key"] for w in listed["items"]} >= {
         "email-won-new-client",
         "website-delivered-slack",

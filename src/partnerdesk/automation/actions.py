@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 
 import httpx
 from django.db import transaction
+from django.db.models import Q
 from django.template import Context, Template, TemplateSyntaxError
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from partnerdesk.core import crypto
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.permissions import SYSTEM
 from partnerdesk.crm import services as crm
-from partnerdesk.crm.models import Deal, Pipeline, Stage
+from partnerdesk.crm.models import Deal, Pipeline, Stage, StageKind
 from partnerdesk.notifications.models import Kind
 from partnerdesk.notifications.services import notify
 from partnerdesk.portal.models import Task
@@ -92,6 +93,10 @@ class Handler(ABC):
 
 
 class CreateTicket(Handler):
+    """Open a ticket for the event's deal. ``if_missing``: "ask" opens it even when the deal
+    lacks what the entry stage requires (the ticket says what is needed and cannot leave that
+    stage before it is filled in); by default the run fails naming what is missing."""
+
     def apply(self, *, action, run, subject, context, prepared):
         config = action.config
         pipeline = _get(Pipeline, config.get("pipeline_id"), _("pipeline"))
@@ -114,6 +119,7 @@ class CreateTicket(Handler):
             owner=owner,
             source="automation",
             priority=config.get("priority") or "medium",
+            if_missing="ask" if config.get("if_missing") == "ask" else "refuse",
         )
         return {
             "context": {"ticket_id": ticket.pk},
@@ -184,16 +190,68 @@ class MoveStage(Handler):
         return {"summary": f"moved to {stage.name}"}
 
 
+def _ticket_deals(ticket: Ticket) -> list[Deal]:
+    """Every deal the ticket is associated with, the one it was opened from first."""
+    deals = Deal.objects.filter(Q(tickets=ticket) | Q(pk=ticket.deal_id or 0)).distinct()
+    return sorted(deals, key=lambda d: (d.pk != ticket.deal_id, d.pk))
+
+
+def _link_latest_open_deal(ticket: Ticket, pipeline_id) -> Deal | None:
+    """Associate the ticket with its company's most recent open deal of the pipeline, if any."""
+    pipeline = _get(Pipeline, pipeline_id, _("pipeline"))
+    if ticket.company_id is None:
+        return None
+    deal = (
+        Deal.objects.filter(
+            company_id=ticket.company_id, pipeline=pipeline, stage__kind=StageKind.OPEN
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if deal is not None:
+        tickets.ticket_deal_link(ticket=ticket, deal=deal, by=SYSTEM)
+    return deal
+
+
 class SetProperty(Handler):
+    """Set a property on the record. Options for a ticket:
+
+    - ``link_deal_pipeline_id``: first associate the ticket with its company's most recent open
+      deal of that pipeline (a delivered website's annual renewal deal), when there is one;
+    - ``on``: "deals" sets the property on every deal of the ticket instead of the ticket (the
+      website domain copied to the website deal and the renewal deal); an empty value is then
+      not copied, so it never blanks what a deal has.
+    """
+
     def apply(self, *, action, run, subject, context, prepared):
-        name = action.config.get("name", "")
-        value = render(str(action.config.get("value", "")), context)
+        config = action.config
+        name = config.get("name", "")
+        value = render(str(config.get("value", "")), context)
         record = _deal_or_ticket(run, subject)
-        if isinstance(record, Ticket):
-            tickets.ticket_update(ticket=record, by=SYSTEM, properties={name: value})
+        if not (config.get("link_deal_pipeline_id") or config.get("on") == "deals"):
+            if isinstance(record, Ticket):
+                tickets.ticket_update(ticket=record, by=SYSTEM, properties={name: value})
+            else:
+                crm.deal_update(deal=record, by=SYSTEM, properties={name: value})
+            return {"summary": f"{name} set"}
+        if not isinstance(record, Ticket):
+            raise DomainError(
+                code="not_applicable",
+                message=_("Linking deals and setting a property on them needs a ticket."),
+            )
+        summary = []
+        if config.get("link_deal_pipeline_id"):
+            linked = _link_latest_open_deal(record, config["link_deal_pipeline_id"])
+            summary.append(f"linked deal #{linked.pk}" if linked else "no open deal to link")
+        if config.get("on") == "deals":
+            deals = _ticket_deals(record) if value else []
+            for deal in deals:
+                crm.deal_update(deal=deal, by=SYSTEM, properties={name: value})
+            summary.append(f"{name} set on {len(deals)} deal(s)")
         else:
-            crm.deal_update(deal=record, by=SYSTEM, properties={name: value})
-        return {"summary": f"{name} set"}
+            tickets.ticket_update(ticket=record, by=SYSTEM, properties={name: value})
+            summary.append(f"{name} set")
+        return {"summary": "; ".join(summary)}
 
 
 class Notify(Handler):

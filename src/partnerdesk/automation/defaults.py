@@ -1,10 +1,17 @@
-"""The default workflows 1–8 of PRODUCT.md part 4 (rule 9 is the deal service's won-stage check).
+"""The default workflows 1–8 of PRODUCT.md part 4 (rule 9 is the deal service's won-stage check),
+and the further steps of the agency's ticket process (seed 002): the email specialist hears of
+every Email Related Requests ticket, hand-opened domain and bug tickets go to the support lead,
+and a delivered website is linked to its annual renewal deal with the domain on both deals.
 
 Each is installed once per key (``core.defaults``): an admin may edit, disable or delete one and
 ``migrate`` leaves it so. They point at default pipelines, stages, teams and products by key
 (``Ref``); a workflow whose records are gone (an admin deleted them) is not installed. The
 Slack and GitHub ones start disabled until Integrations are configured, so a fresh install has
 no failing runs.
+
+A new default gets a new key: ``migrate`` installs it on databases that have the others. A
+change to an existing default reaches those databases only through a data migration that
+updates the workflow if its key still exists (automation/migrations/0003 for "email-lost").
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ def _product(key: str) -> Ref:
 
 EMAIL_DEALS = _pipeline(ObjectType.DEAL, "email-subscription")
 WEBSITE_DEALS = _pipeline(ObjectType.DEAL, "website-creation")
+RENEWAL_DEALS = _pipeline(ObjectType.DEAL, "website-annual-renewal")
 CREATION = _pipeline(ObjectType.TICKET, "email-creation")
 REQUESTS = _pipeline(ObjectType.TICKET, "email-related-requests")
 DOMAINS = _pipeline(ObjectType.TICKET, "domain-related-requests")
@@ -127,18 +135,23 @@ WORKFLOWS = [
         ],
     ),
     (
+        # Every lost deal opens the ticket. Cancel Emails requires the domain name to enter: a
+        # deal without one opens it anyway ("if_missing": "ask"), the ticket's description says
+        # the domain is needed, and the ticket cannot leave Cancel Emails until it is filled in
+        # (tickets.services.missing_to_leave). Skipping it would lose the cancellation.
         "email-lost",
         "Email subscription lost → Cancel Emails ticket",
         True,
         Trigger.DEAL_STAGE_ENTERED,
         {"pipeline_id": EMAIL_DEALS, "stage_kind": "lost"},
-        {"all": [{"field": "deal.properties.domain_name", "op": "is_set"}]},
+        {},
         [
             (
                 "create_ticket",
                 {
                     "pipeline_id": REQUESTS,
                     "stage_id": _stage(REQUESTS, "cancel-emails"),
+                    "if_missing": "ask",
                 },
             )
         ],
@@ -229,6 +242,67 @@ WORKFLOWS = [
         {"pipeline_id": BUGS},
         {},
         [("move_stage", {"stage_id": _stage(BUGS, "resolved-by-dev")})],
+    ),
+    # The further steps of seed 002's ticket process.
+    (
+        "email-request-opened",
+        "Email Related Requests ticket opened → notify email provisioning",
+        True,
+        Trigger.TICKET_CREATED,
+        {"pipeline_id": REQUESTS},
+        {},
+        [
+            (
+                "notify",
+                {
+                    "team_id": _team(EMAIL_PROVISIONING),
+                    "title": "New email request: {{ ticket.name }}",
+                    "message": "A {{ ticket.stage }} request was opened"
+                    "{% if company.name %} for {{ company.name }}{% endif %}. "
+                    "Move the ticket to Done when it is handled.",
+                },
+            )
+        ],
+    ),
+    (
+        "domain-connect-to-support-lead",
+        "Connect External Domain ticket opened without an owner → the support lead",
+        True,
+        Trigger.TICKET_CREATED,
+        {"pipeline_id": DOMAINS, "stage_id": _stage(DOMAINS, "connect-external-domain")},
+        {"all": [{"field": "ticket.owner", "op": "is_not_set"}]},
+        [("assign_owner", {"team_id": _team(SUPPORT), "mode": "lead"})],
+    ),
+    (
+        "bug-to-support-lead",
+        "Bug Investigation ticket opened without an owner → the support lead",
+        True,
+        Trigger.TICKET_CREATED,
+        {"pipeline_id": BUGS},
+        {"all": [{"field": "ticket.owner", "op": "is_not_set"}]},
+        [("assign_owner", {"team_id": _team(SUPPORT), "mode": "lead"})],
+    ),
+    (
+        "website-delivered-renewal-deal",
+        "Website delivered → linked to the renewal deal, domain on both deals",
+        True,
+        Trigger.TICKET_STAGE_ENTERED,
+        {
+            "pipeline_id": WEBSITES,
+            "stage_id": _stage(WEBSITES, "website-delivered"),
+        },
+        {},
+        [
+            (
+                "set_property",
+                {
+                    "name": "website_domain",
+                    "value": "{{ ticket.properties.website_domain }}",
+                    "on": "deals",
+                    "link_deal_pipeline_id": RENEWAL_DEALS,
+                },
+            )
+        ],
     ),
 ]
 
