@@ -98,7 +98,11 @@ def test_secrets_are_in_no_answer_and_no_event(api, saved):
     ]
     for response in answers:
         assert_no_secret_in(response.content.decode())
-    # The timeline and the outbox (events) never carry them either.
+    # The timeline and the outbox (events) never carry them either: each save is recorded
+    # with the names of the settings it changed, not their values.
+    events = list(Event.objects.filter(kind="integrations.updated").values_list("data", flat=True))
+    assert events and all(set(e) == {"changed"} for e in events)
+    assert "github_token" in events[0]["changed"]
     assert_no_secret_in(json.dumps(list(Event.objects.values("kind", "data")), default=str))
 
 

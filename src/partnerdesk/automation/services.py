@@ -516,6 +516,10 @@ def integrations_save(
         )
     IntegrationSettings.load()  # the one row exists
     integration = IntegrationSettings.objects.select_for_update().get(pk=1)
+    before = {
+        "github_api_url": integration.github_api_url,
+        "github_repository": integration.github_repository,
+    }
     if api_url is not None:
         integration.github_api_url = api_url
     if repo is not None:
@@ -526,8 +530,28 @@ def integrations_save(
             secrets[name] = crypto.encrypt(values[name])
         elif name in clear:
             secrets.pop(name, None)
+    changed = sorted(
+        [
+            name
+            for name in INTEGRATION_SECRETS
+            if secrets.get(name) != (integration.secrets or {}).get(name)
+        ]
+        + [
+            name
+            for name, value in (("github_api_url", api_url), ("github_repository", repo))
+            if value is not None and value != before[name]
+        ]
+    )
     integration.secrets = secrets
     integration.save()
+    if changed:
+        # Which settings changed, never their values (secrets and tokens stay out of events).
+        record_event(
+            kind=AutomationEvent.INTEGRATIONS_UPDATED,
+            subject=integration,
+            actor=person(by),
+            data={"changed": changed},
+        )
     return integration
 
 

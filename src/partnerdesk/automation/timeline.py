@@ -43,3 +43,7 @@ register_describer(
     AutomationEvent.TRACKER_ISSUE_CLOSED,
     lambda e: _("Issue #%(n)s was closed in the issue tracker") % {"n": e.data.get("number", "")},
 )
+register_describer(
+    AutomationEvent.INTEGRATIONS_UPDATED,
+    lambda e: _("Integrations changed: %(s)s") % {"s": ", ".join(e.data.get("changed", []))},
+)
