@@ -124,7 +124,8 @@ BUDGETS: dict[str, Budget] = {
     # one query per stage column by design (tickets/selectors.board_columns); 9 stages here
     "tickets:board_pipeline": B(17, "Ticket 0", pipeline_pk="ticket_pipeline"),
     "tickets:new": B(5, "Tickets 0"),  # the ticket pipelines and their request types
-    "tickets:detail": B(9, "Note 0", pk="ticket"),  # + the names of the properties required
+    # + the names of the properties required, the ticket's deals
+    "tickets:detail": B(10, "Note 0", pk="ticket"),
     "sla:policy_list": B(6, "Policy 0"),
     "sla:calendar_list": B(3, "Calendar 0"),
     # automations (as admin); the forms' choices (pipelines, stages, products, …) are one
@@ -161,7 +162,7 @@ BUDGETS: dict[str, Budget] = {
     "GET /api/pipelines": B(5, "Pipeline 0"),
     "GET /api/products": B(3, "Product 0"),
     "GET /api/properties": B(3, "Choice 0"),
-    "GET /api/tickets": B(3, "Ticket 0"),
+    "GET /api/tickets": B(4, "Ticket 0"),  # + the deals of the page's tickets (deal_ids)
     "GET /api/tickets/{ticket_id}/notes": B(3, "Note 0", ticket_id="ticket"),
     "GET /api/sla-policies": B(3, "Policy 0"),
     "GET /api/calendars": B(4, "Calendar 0"),

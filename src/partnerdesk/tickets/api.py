@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
@@ -50,7 +51,10 @@ class TicketOut(Schema):
     priority: str
     owner: UserRef | None
     company: CompanyRef | None
-    deal_id: int | None
+    deal_id: int | None = Field(description="The deal the ticket was opened from")
+    deal_ids: list[int] = Field(
+        description="Every deal the ticket is associated with, the one it was opened from first"
+    )
     contact_id: int | None
     source: str
     properties: dict[str, Any]
@@ -67,6 +71,12 @@ class TicketOut(Schema):
     closed_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+def deal_ids(ticket: Ticket) -> list[int]:
+    """The ticket's deals (prefetched for a list), the one it was opened from first."""
+    others = sorted(d.pk for d in ticket.deals.all() if d.pk != ticket.deal_id)
+    return [ticket.deal_id, *others] if ticket.deal_id else others
 
 
 def ticket_out(ticket: Ticket, user, now: dt.datetime | None = None) -> dict:
@@ -102,6 +112,7 @@ def ticket_out(ticket: Ticket, user, now: dt.datetime | None = None) -> dict:
         }
     data["sla_state"] = sla_state.ticket_state(ticket, now)
     data["sla_paused"] = ticket.sla_paused_at is not None
+    data["deal_ids"] = deal_ids(ticket)
     return {**data, **property_payload(ticket, user)}
 
 
@@ -192,7 +203,8 @@ def list_tickets(request, filters: Query[TicketFilters], page: Query[PageParams]
     params = {k: v for k, v in filters.model_dump().items() if v not in (None, False)}
     qs, _active = selectors.filter_tickets(_tickets(request), params, now=now)
     qs = qs.order_by("-created_at", "-id")
-    items = list(qs[page.offset : page.offset + page.limit])
+    deals = Prefetch("deals", queryset=Deal.objects.only("id"))  # deal_ids: one query a page
+    items = list(qs.prefetch_related(deals)[page.offset : page.offset + page.limit])
     return {
         **page_counts(qs),
         "limit": page.limit,

@@ -17,7 +17,6 @@ from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
 from partnerdesk.core.pagination import CappedPaginator
-from partnerdesk.crm import properties as props
 from partnerdesk.crm import selectors as crm_selectors
 from partnerdesk.crm.models import Pipeline, Stage
 
@@ -243,18 +242,40 @@ def ticket_edit(request, pk):
     )
 
 
-def _pipeline_required(pipeline_id) -> set[str]:
-    """Names of the properties some stage of the pipeline requires (shown even when empty)."""
+def _pipeline_required(pipeline_id) -> set[tuple[int, str]]:
+    """(stage id, property name) of what each stage of the pipeline requires."""
     return set(
         Stage.required_properties.through.objects.filter(
             stage__pipeline_id=pipeline_id
-        ).values_list("propertydefinition__name", flat=True)
+        ).values_list("stage_id", "propertydefinition__name")
     )
+
+
+def _deals_of(ticket) -> list:
+    """Every deal of the ticket, the one it was opened from first."""
+    deals = {d.pk: d for d in ticket.deals.all()}
+    if ticket.deal is not None:
+        deals[ticket.deal.pk] = ticket.deal
+    return sorted(deals.values(), key=lambda d: (d.pk != ticket.deal_id, d.pk))
 
 
 def _detail_context(request, ticket, move_form=None, note_form=None):
     now = clock.now()
-    required = _pipeline_required(ticket.pipeline_id)
+    required_by_stage = _pipeline_required(ticket.pipeline_id)
+    required = {name for _stage, name in required_by_stage}
+    rows = crm_selectors.property_rows(ticket, request.user)
+    # An automation may open a ticket without what its entry stage requires; it cannot leave
+    # that stage before they are filled in (services.missing_to_leave): say so at the top.
+    needed = (
+        [
+            row["definition"]
+            for row in rows
+            if not row["is_set"]
+            and (ticket.entry_stage_id, row["definition"].name) in required_by_stage
+        ]
+        if ticket.stage_id == ticket.entry_stage_id
+        else []
+    )
     targets = []
     for target, label in (("first_response", _("First response")), ("resolution", _("Resolution"))):
         targets.append(
@@ -268,11 +289,9 @@ def _detail_context(request, ticket, move_form=None, note_form=None):
     state = sla_state.ticket_state(ticket, now)
     return {
         "ticket": ticket,
-        "properties": [
-            row
-            for row in crm_selectors.property_rows(ticket, request.user)
-            if row["is_set"] or row["definition"].name in required
-        ],
+        "properties": [row for row in rows if row["is_set"] or row["definition"].name in required],
+        "deals": _deals_of(ticket),
+        "needed": needed,
         "notes": ticket.notes.select_related("author"),
         "targets": targets,
         "sla": state,
@@ -296,7 +315,7 @@ def ticket_detail(request, pk):
 def ticket_move(request, pk):
     ticket = selectors.ticket_detail(request.user, pk)
     stage = ticket.pipeline.stages.filter(pk=parse_id(request.POST.get("stage"))).first()
-    missing = props.missing_for_stage(ticket, stage) if stage else []
+    missing = services.missing_to_move(ticket, stage) if stage else []
     form = TicketMoveForm(request.POST, ticket=ticket, missing=missing)
     if form.is_valid():
         try:
