@@ -80,15 +80,20 @@ def on_domain_error(request, exc: DomainError):
     return api.create_response(request, exc.as_dict(), status=exc.status)
 
 
+LOCATIONS = {"body", "query", "path", "payload", "filters", "form", "file", "page"}
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     errors = []
     for error in exc.errors:
-        loc = [
-            str(p)
-            for p in error.get("loc", ())
-            if p not in ("body", "query", "path", "payload", "filters")
-        ]
+        loc = [str(p) for p in error.get("loc", ())]
+        # Drop where ninja found the value (body/query/path/form/file, then the parameter's
+        # own name for a whole-schema parameter), keeping at least the field's name.
+        while len(loc) > 1 and loc[0] in LOCATIONS:
+            loc = loc[1:]
+        if loc and loc[0] in ("body", "query", "path", "form"):
+            loc = []
         errors.append(
             {
                 "field": ".".join(loc) or None,
