@@ -58,6 +58,17 @@ DATA_MIGRATIONS = [
     "partnerdesk.automation.migrations.0002_default_workflows_installed",
     "partnerdesk.portal.migrations.0004_default_keys",
 ]
+# Defaults added after keys existed: the data migrations' frozen lists do not name them, so the
+# installers record them on the next migrate (taking a row that has the key already).
+NEWER_THAN_KEYS = {
+    f"automation.workflow.{key}"
+    for key in (
+        "email-request-opened",
+        "domain-connect-to-support-lead",
+        "bug-to-support-lead",
+        "website-delivered-renewal-deal",
+    )
+}
 
 
 def install_defaults() -> None:
@@ -249,7 +260,8 @@ def test_an_upgraded_database_gets_keys_and_no_duplicates():
     for module in DATA_MIGRATIONS:
         importlib.import_module(module).forwards(apps, None)
 
-    assert set(InstalledDefault.objects.values_list("key", flat=True)) == expected_ledger()
+    recorded = set(InstalledDefault.objects.values_list("key", flat=True))
+    assert recorded == expected_ledger() - NEWER_THAN_KEYS
     assert Pipeline.objects.get(object_type="ticket", key="bug-investigation") == renamed
     install_defaults()
     assert counts() == {**before, "InstalledDefault": len(expected_ledger())}

@@ -257,7 +257,7 @@ WORKFLOWS = [
                 {
                     "team_id": _team(EMAIL_PROVISIONING),
                     "title": "New email request: {{ ticket.name }}",
-                    "message": "A {{ ticket.stage }} request was opened"
+                    "message": "New {{ ticket.stage }} request"
                     "{% if company.name %} for {{ company.name }}{% endif %}. "
                     "Move the ticket to Done when it is handled.",
                 },
