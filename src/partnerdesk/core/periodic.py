@@ -43,6 +43,12 @@ JOBS: list[Job] = [
         dt.timedelta(hours=1),
         "partnerdesk.accounts.tasks.prune_login_throttles",
     ),
+    # Managed-relationship lifecycle, partner program alerts and the January/June tier review.
+    Job(
+        "partner_program_daily",
+        dt.timedelta(days=1),
+        "partnerdesk.partner_program.tasks.daily_job",
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ class Kind(models.TextChoices):
     ASSIGNED = "assigned", _("A record was assigned to me")
     TASK = "task", _("Client task updates")
     RENEWAL = "renewal", _("Renewal reminders")
+    PARTNER = "partner", _("Partner program alerts")
 
 
 class Notification(models.Model):

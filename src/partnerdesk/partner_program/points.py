@@ -1,0 +1,385 @@
+"""Partner points for a day, computed by the database (PRODUCT.md part 5, seed 003).
+
+For a day D, each HubSpot account earns, per relationship in force on D:
+
+    units  = Σ over its subscriptions (MRR in force on D ÷ amount of its currency worth 100 USD
+             in force on D)                                  -- MRR in units of 100 USD
+    points = units × rate of the relationship in force on D × growth multiplier (growth market)
+    managed points are further ÷ the number of managing partners in force on D
+
+A subscription's MRR in force on D is its latest ``SubscriptionChange`` on or before D (an ended
+subscription has a change to 0 on its end day); the rates, the currency amount and the number
+of managing partners are likewise the latest version on or before D. A relationship is in
+force on D when ``started_on <= D < ended_on`` (or it has no end).
+
+**Managed credit** needs, on D, all of:
+
+1. a managed relationship in force on D (it has not ended: not lapsed, no *end services*);
+2. a qualifying activity on the account within ``relationship_end_days`` (60) of D — the last
+   activity on or before D is on or after D − 60 days. *Boundary*: an activity exactly 60 days
+   before D still gives credit on D; 61 days before does not (the relationship lifecycle ends
+   the relationship on that 61st day, so both rules agree);
+3. at least one active employee correctly connected to the account (all three connection
+   flags).
+
+Everything is one SQL query per call (subqueries per account, no loop over rows in Python), on
+SQLite and PostgreSQL. Arithmetic runs in floating point in the database (SQLite would divide
+two whole decimals as integers) and figures are rounded to 2 places on the way out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
+
+from .models import (
+    CurrencyRate,
+    EmployeeConnection,
+    HubSpotAccount,
+    ManagingPartners,
+    PointRate,
+    ProgramSettings,
+    QualifyingActivity,
+    Relationship,
+    RelationshipKind,
+    Subscription,
+    SubscriptionChange,
+)
+
+CENT = Decimal("0.01")
+ZERO = Value(0.0, output_field=FloatField())
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A figure from the database (float, Decimal or None) rounded to 2 places."""
+    if value is None:
+        return Decimal("0.00")
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Rates:
+    effective_from: dt.date | None
+    sourced: Decimal
+    assisted: Decimal
+    managed: Decimal
+    growth_multiplier: Decimal
+
+    def for_kind(self, kind: str) -> Decimal:
+        return {
+            RelationshipKind.SOURCED: self.sourced,
+            RelationshipKind.ASSISTED: self.assisted,
+            RelationshipKind.MANAGED: self.managed,
+        }[RelationshipKind(kind)]
+
+
+NO_RATES = Rates(None, Decimal(0), Decimal(0), Decimal(0), Decimal(1))
+
+
+def rates_on(day: dt.date) -> Rates:
+    """The point rates in force on ``day`` (all zero before the first version)."""
+    row = PointRate.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
+    if row is None:
+        return NO_RATES
+    return Rates(row.effective_from, row.sourced, row.assisted, row.managed, row.growth_multiplier)
+
+
+def credit_cutoff(day: dt.date, end_days: int) -> dt.date:
+    """The earliest day a last qualifying activity may be on and still give managed credit on
+    ``day``: exactly ``end_days`` before it counts, one day more does not."""
+    return day - dt.timedelta(days=end_days)
+
+
+# ---------------------------------------------------------------- building blocks
+
+
+def _in_force(kind: str, day: dt.date, account_ref: str) -> Exists:
+    return Exists(
+        Relationship.objects.filter(
+            account=OuterRef(account_ref), kind=kind, started_on__lte=day
+        ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+    )
+
+
+def account_conditions(day: dt.date, account_ref: str = "pk") -> dict[str, Any]:
+    """Per account (``account_ref`` names the account's id in the outer query): the
+    relationships in force on ``day``, the managing partners, the last qualifying activity on or
+    before it, and the correctly connected active employees."""
+    connected = (
+        EmployeeConnection.objects.filter(
+            account=OuterRef(account_ref),
+            in_partner_account=True,
+            client_assigned=True,
+            in_client_account=True,
+            employee__is_active=True,
+        )
+        .order_by()
+        .values("account")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return {
+        "is_sourced": _in_force(RelationshipKind.SOURCED, day, account_ref),
+        "is_assisted": _in_force(RelationshipKind.ASSISTED, day, account_ref),
+        "is_managed": _in_force(RelationshipKind.MANAGED, day, account_ref),
+        "split": Coalesce(
+            Subquery(
+                ManagingPartners.objects.filter(
+                    account=OuterRef(account_ref), effective_from__lte=day
+                )
+                .order_by("-effective_from")
+                .values("count")[:1]
+            ),
+            Value(1),
+            output_field=IntegerField(),
+        ),
+        "last_activity_on": Subquery(
+            QualifyingActivity.objects.filter(account=OuterRef(account_ref), occurred_on__lte=day)
+            .order_by("-occurred_on")
+            .values("occurred_on")[:1]
+        ),
+        "connected_employees": Coalesce(
+            Subquery(connected, output_field=IntegerField()), Value(0), output_field=IntegerField()
+        ),
+    }
+
+
+def _mrr_in_force(day: dt.date) -> dict[str, Any]:
+    """Per subscription: its MRR and currency in force on ``day`` and the currency's amount
+    worth 100 USD that day."""
+    change = SubscriptionChange.objects.filter(
+        subscription=OuterRef("pk"), effective_on__lte=day
+    ).order_by("-effective_on", "-id")
+    return {
+        "mrr_on": Subquery(change.values("mrr")[:1]),
+        "currency_on": Subquery(change.values("currency")[:1]),
+    }
+
+
+def _per_100_usd(day: dt.date) -> Subquery:
+    return Subquery(
+        CurrencyRate.objects.filter(currency=OuterRef("currency_on"), effective_from__lte=day)
+        .order_by("-effective_from")
+        .values("amount_per_100_usd")[:1]
+    )
+
+
+def _units() -> Any:
+    """MRR in units of 100 USD (None when no currency amount is in force)."""
+    return Cast(F("mrr_on"), FloatField()) / Cast(F("per_100_usd"), FloatField())
+
+
+def _points(rates: Rates, cutoff: dt.date) -> dict[str, Any]:
+    """The three point figures from ``units``, the conditions and the multiplier."""
+
+    def times(rate: Decimal):
+        return F("units") * Value(float(rate)) * F("multiplier")
+
+    return {
+        "managed_credit": Case(
+            When(
+                is_managed=True,
+                connected_employees__gt=0,
+                last_activity_on__gte=cutoff,
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        "sourced_points": Case(
+            When(is_sourced=True, then=times(rates.sourced)),
+            default=ZERO,
+            output_field=FloatField(),
+        ),
+        "assisted_points": Case(
+            When(is_assisted=True, then=times(rates.assisted)),
+            default=ZERO,
+            output_field=FloatField(),
+        ),
+        "managed_points": Case(
+            When(
+                is_managed=True,
+                connected_employees__gt=0,
+                last_activity_on__gte=cutoff,
+                then=times(rates.managed) / Cast(F("split"), FloatField()),
+            ),
+            default=ZERO,
+            output_field=FloatField(),
+        ),
+    }
+
+
+def _multiplier(rates: Rates, growth_field: str) -> Case:
+    return Case(
+        When(**{growth_field: True}, then=Value(float(rates.growth_multiplier))),
+        default=Value(1.0),
+        output_field=FloatField(),
+    )
+
+
+# ---------------------------------------------------------------- the queries
+
+
+def subscription_points(
+    day: dt.date, *, accounts: QuerySet[HubSpotAccount] | None = None
+) -> QuerySet[Subscription]:
+    """Every subscription started on or before ``day``, annotated with how its points are
+    computed: ``mrr_on``, ``currency_on``, ``per_100_usd``, ``units`` (100-USD units),
+    ``usd`` (MRR in USD), ``multiplier``, ``split``, the relationship flags ``is_sourced`` /
+    ``is_assisted`` / ``is_managed``, ``last_activity_on``, ``connected_employees``,
+    ``managed_credit`` and ``sourced_points`` / ``assisted_points`` / ``managed_points``."""
+    settings = ProgramSettings.load()
+    rates = rates_on(day)
+    cutoff = credit_cutoff(day, settings.relationship_end_days)
+    qs = Subscription.objects.filter(start_date__lte=day)
+    if accounts is not None:
+        qs = qs.filter(account__in=accounts)
+    return (
+        qs.select_related("account")
+        .annotate(**_mrr_in_force(day))
+        .annotate(
+            per_100_usd=_per_100_usd(day),
+            multiplier=_multiplier(rates, "account__growth_market"),
+            **account_conditions(day, "account_id"),
+        )
+        .annotate(units=Coalesce(_units(), ZERO, output_field=FloatField()))
+        .annotate(usd=F("units") * Value(100.0), **_points(rates, cutoff))
+        .order_by("account__name", "account_id", "product", "pk")
+    )
+
+
+def account_points(
+    day: dt.date, *, accounts: QuerySet[HubSpotAccount] | None = None
+) -> QuerySet[HubSpotAccount]:
+    """Every account, annotated with its figures on ``day``: ``units`` and ``usd`` (the MRR
+    of its subscriptions in force that day), ``multiplier``, ``split``, the relationship flags,
+    ``last_activity_on``, ``connected_employees``, ``managed_credit`` and the three point
+    figures, plus ``sold_points`` and ``total_points``. One query."""
+    settings = ProgramSettings.load()
+    rates = rates_on(day)
+    cutoff = credit_cutoff(day, settings.relationship_end_days)
+    per_subscription = (
+        Subscription.objects.filter(account=OuterRef("pk"), start_date__lte=day)
+        .annotate(**_mrr_in_force(day))
+        .annotate(per_100_usd=_per_100_usd(day))
+        .annotate(units=Coalesce(_units(), ZERO, output_field=FloatField()))
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("units"))
+        .values("total")
+    )
+    qs = accounts if accounts is not None else HubSpotAccount.objects.all()
+    return (
+        qs.select_related("company")
+        .annotate(
+            units=Coalesce(Subquery(per_subscription, output_field=FloatField()), ZERO),
+            multiplier=_multiplier(rates, "growth_market"),
+            **account_conditions(day, "pk"),
+        )
+        .annotate(usd=F("units") * Value(100.0), **_points(rates, cutoff))
+        .annotate(
+            sold_points=F("sourced_points") + F("assisted_points"),
+            total_points=F("sourced_points") + F("assisted_points") + F("managed_points"),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Totals:
+    day: dt.date
+    sourced: Decimal
+    assisted: Decimal
+    managed: Decimal
+
+    @property
+    def sold(self) -> Decimal:
+        return self.sourced + self.assisted
+
+    @property
+    def total(self) -> Decimal:
+        return self.sourced + self.assisted + self.managed
+
+
+def totals(day: dt.date, *, accounts: QuerySet[HubSpotAccount] | None = None) -> Totals:
+    """The agency's points on ``day``: sourced, assisted, managed (sold and total derived)."""
+    figures = account_points(day, accounts=accounts).aggregate(
+        sourced=Sum("sourced_points"),
+        assisted=Sum("assisted_points"),
+        managed=Sum("managed_points"),
+    )
+    return Totals(
+        day,
+        to_decimal(figures["sourced"]),
+        to_decimal(figures["assisted"]),
+        to_decimal(figures["managed"]),
+    )
+
+
+def month_ends(until: dt.date, months: int) -> list[dt.date]:
+    """The last day of each of the ``months`` months up to ``until`` (the last is ``until``)."""
+    days = [until]
+    first = until.replace(day=1)
+    for _ in range(months - 1):
+        last = first - dt.timedelta(days=1)
+        days.append(last)
+        first = last.replace(day=1)
+    return list(reversed(days))
+
+
+def series(until: dt.date, *, months: int = 12) -> list[Totals]:
+    """Points over time for a chart: the totals at the end of each month (the current month:
+    ``until``), one aggregate query per month."""
+    return [totals(day) for day in month_ends(until, months)]
+
+
+def breakdown(row: Any) -> dict[str, Any]:
+    """How an annotated account or subscription row's figures were computed, as plain values
+    (for a page, the API or a review's record)."""
+    account = row if isinstance(row, HubSpotAccount) else row.account
+    figures = {
+        "account_id": account.pk,
+        "account": account.name,
+        "hub_id": account.hub_id,
+        "growth_market": account.growth_market,
+        "usd": to_decimal(row.usd),
+        "multiplier": to_decimal(row.multiplier),
+        "split": row.split,
+        "sourced": bool(row.is_sourced),
+        "assisted": bool(row.is_assisted),
+        "managed": bool(row.is_managed),
+        "last_activity_on": row.last_activity_on,
+        "connected_employees": row.connected_employees,
+        "managed_credit": bool(row.managed_credit),
+        "sourced_points": to_decimal(row.sourced_points),
+        "assisted_points": to_decimal(row.assisted_points),
+        "managed_points": to_decimal(row.managed_points),
+    }
+    if isinstance(row, Subscription):
+        figures.update(
+            subscription_id=row.pk,
+            product=row.product,
+            mrr=row.mrr_on,
+            currency=row.currency_on,
+            per_100_usd=row.per_100_usd,
+        )
+    return figures

@@ -1,0 +1,73 @@
+"""Every write of the partner program (re-exported by responsibility)."""
+
+from .accounts import (
+    account_create,
+    account_update,
+    connection_confirm,
+    managing_partners_set,
+    subscription_cancel,
+    subscription_change_mrr,
+    subscription_create,
+    subscription_end,
+    subscription_update,
+)
+from .activities import (
+    activity_delete,
+    activity_record,
+    activity_record_automatic,
+    activity_type_create,
+    activity_type_update,
+    mapping_add,
+    mapping_remove,
+)
+from .config import (
+    certification_add,
+    certification_update,
+    currency_rate_set,
+    program_settings_update,
+    rates_set,
+    tier_create,
+    tier_delete,
+    tier_review_record,
+    tier_update,
+)
+from .relationships import (
+    lapse_relationships,
+    note_activity,
+    relationship_add,
+    relationship_end,
+    services_end,
+)
+
+__all__ = [
+    "account_create",
+    "account_update",
+    "activity_delete",
+    "activity_record",
+    "activity_record_automatic",
+    "activity_type_create",
+    "activity_type_update",
+    "certification_add",
+    "certification_update",
+    "connection_confirm",
+    "currency_rate_set",
+    "lapse_relationships",
+    "managing_partners_set",
+    "mapping_add",
+    "mapping_remove",
+    "note_activity",
+    "program_settings_update",
+    "rates_set",
+    "relationship_add",
+    "relationship_end",
+    "services_end",
+    "subscription_cancel",
+    "subscription_change_mrr",
+    "subscription_create",
+    "subscription_end",
+    "subscription_update",
+    "tier_create",
+    "tier_delete",
+    "tier_review_record",
+    "tier_update",
+]
