@@ -367,3 +367,31 @@ def test_the_data_migration_does_not_bring_back_a_deleted_email_lost():
 
     assert not Workflow.objects.filter(key="email-lost").exists()
     assert Workflow.objects.count() == before
+
+
+# ---------------------------------------------------------------- asking for the domain
+
+
+def test_the_ticket_page_asks_for_the_domain_and_the_move_form_takes_it(admin, company, committed):
+    deal = email_deal(admin, company, properties={})
+    with committed():
+        move_deal(deal, "Closed Lost", by=admin)
+    ticket = Ticket.objects.get(deal=deal)
+    done = ticket.pipeline.stages.get(name="Done")
+    page = login(admin)
+    url = f"/app/tickets/{ticket.pk}/"
+
+    body = page.get(url).content.decode()
+    assert 'id="needed-properties"' in body
+    assert "Needed before this ticket can leave its stage: Domain name." in body
+
+    refused = page.post(f"{url}move/", {"stage": done.pk})
+    assert refused.status_code == 422
+    assert 'name="prop__domain_name"' in refused.content.decode()
+    assert reload(ticket).stage.name == "Cancel Emails"
+
+    moved = page.post(f"{url}move/", {"stage": done.pk, "prop__domain_name": "acme-dental.com"})
+    assert moved.status_code == 302
+    ticket = reload(ticket)
+    assert (ticket.stage.name, ticket.properties["domain_name"]) == ("Done", "acme-dental.com")
+    assert 'id="needed-properties"' not in page.get(url).content.decode()
