@@ -395,3 +395,25 @@ def test_the_ticket_page_asks_for_the_domain_and_the_move_form_takes_it(admin, c
     ticket = reload(ticket)
     assert (ticket.stage.name, ticket.properties["domain_name"]) == ("Done", "acme-dental.com")
     assert 'id="needed-properties"' not in page.get(url).content.decode()
+
+
+def test_tickets_from_before_get_their_deal_as_an_association(agent, company, deal):
+    """Migration tickets 0005: a ticket opened from a deal before ``Ticket.deals`` existed gets
+    that deal in it, so the deal page (which reads the association) still lists it."""
+    ticket = open_ticket(
+        agent,
+        "Email Related Requests",
+        "Cancel Emails",
+        now=timezone.now(),
+        company=company,
+        deal=deal,
+    )
+    assert list(ticket.deals.all()) == [deal]  # a ticket opened now has it at once
+    ticket.deals.clear()  # as a ticket from before the migration
+
+    migration = importlib.import_module("partnerdesk.tickets.migrations.0005_ticket_deals")
+    migration.forwards(apps, None)
+    migration.forwards(apps, None)
+
+    assert list(reload(ticket).deals.all()) == [deal]
+    assert list(deal.tickets.all()) == [ticket]
