@@ -4,7 +4,6 @@ set up subscriptions, relationships, connections and activities through the serv
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -50,7 +49,7 @@ def subscribe(by, account, mrr="1000", currency="USD", start=dt.date(2024, 1, 1)
         by=by,
         account=account,
         product=kw.pop("product", "Marketing Hub Professional"),
-        mrr=Decimal(mrr),
+        mrr=mrr,
         currency=currency,
         start_date=start,
         **kw,
