@@ -15,11 +15,15 @@ user), and a review is one row per review day (unique).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, OuterRef, Subquery
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from partnerdesk.accounts.models import Role, User
 from partnerdesk.core.permissions import SYSTEM
@@ -43,6 +47,11 @@ from .services.relationships import lapse_relationships
 REVIEW_CATCH_UP = dt.timedelta(days=30)
 
 
+def per_recipient(text: Callable[[], str]) -> str:
+    """Text that ``notify`` renders in each recipient's language (a lazy string)."""
+    return lazy(text, str)()
+
+
 def alert_recipients() -> list[User]:
     return list(User.objects.filter(role__in=[Role.ADMIN, Role.MANAGER], is_active=True))
 
@@ -63,6 +72,17 @@ def _open_managed_with_last_activity(day: dt.date):
     )
 
 
+def _text(message: str, **values: Any) -> str:
+    """``message`` translated (in the language active when it is rendered), with ``values``."""
+    return _(message) % values if values else _(message)
+
+
+def translated(message: str, **values: Any) -> str:
+    """A notification text ``notify`` renders in each recipient's language. ``message`` is
+    marked for translation where it is written (``gettext_noop``)."""
+    return per_recipient(partial(_text, message, **values))
+
+
 def alert_lapsing(day: dt.date, settings: ProgramSettings, users: list[User]) -> int:
     """Managed relationships with no qualifying activity for ``lapse_alert_days`` days."""
     threshold = day - dt.timedelta(days=settings.lapse_alert_days)
@@ -71,23 +91,22 @@ def alert_lapsing(day: dt.date, settings: ProgramSettings, users: list[User]) ->
         anchor = max(period.started_on, period.last_activity_on or period.started_on)
         if anchor > threshold:
             continue
-        idle = (day - anchor).days
         ends = anchor + dt.timedelta(days=settings.relationship_end_days + 1)
-        account = period.account
         sent += len(
             notify(
                 users=users,
                 kind=Kind.PARTNER,
-                title=lambda user, a=account, n=idle: (
-                    _("No qualifying activity for %(n)s days: %(account)s")
-                    % {"n": n, "account": a.name}
+                title=translated(
+                    gettext_noop("No qualifying activity for %(n)s days: %(account)s"),
+                    n=(day - anchor).days,
+                    account=period.account.name,
                 ),
-                body=lambda user, e=ends: (
-                    _(
+                body=translated(
+                    gettext_noop(
                         "Record a qualifying activity, or the managed relationship ends on "
                         "%(date)s and its managed points stop."
-                    )
-                    % {"date": e.isoformat()}
+                    ),
+                    date=ends.isoformat(),
                 ),
                 dedupe_key=f"partner:lapsing:{period.pk}:{anchor.isoformat()}",
             )
@@ -97,25 +116,29 @@ def alert_lapsing(day: dt.date, settings: ProgramSettings, users: list[User]) ->
 
 def alert_ended(periods: list[Relationship], users: list[User]) -> int:
     sent = 0
+    end_days = ProgramSettings.load().relationship_end_days
     for period in periods:
-        account = period.account
+        ended_on = period.ended_on.isoformat() if period.ended_on else ""
+        body = (
+            translated(
+                gettext_noop(
+                    "No qualifying activity for %(n)s days; no managed points from %(date)s."
+                ),
+                n=end_days,
+                date=ended_on,
+            )
+            if period.end_reason == EndReason.LAPSED
+            else translated(gettext_noop("No managed points from %(date)s."), date=ended_on)
+        )
         sent += len(
             notify(
                 users=users,
                 kind=Kind.PARTNER,
-                title=lambda user, a=account: (
-                    _("Managed relationship ended: %(account)s") % {"account": a.name}
+                title=translated(
+                    gettext_noop("Managed relationship ended: %(account)s"),
+                    account=period.account.name,
                 ),
-                body=lambda user, p=period: (
-                    _("No qualifying activity for %(n)s days; no managed points from %(date)s.")
-                    % {
-                        "n": ProgramSettings.load().relationship_end_days,
-                        "date": p.ended_on.isoformat() if p.ended_on else "",
-                    }
-                    if p.end_reason == EndReason.LAPSED
-                    else _("No managed points from %(date)s.")
-                    % {"date": p.ended_on.isoformat() if p.ended_on else ""}
-                ),
+                body=body,
                 dedupe_key=f"partner:ended:{period.pk}",
             )
         )
@@ -135,15 +158,19 @@ def alert_certifications(day: dt.date, settings: ProgramSettings, users: list[Us
             notify(
                 users=[*users, certification.employee],
                 kind=Kind.PARTNER,
-                title=lambda user, c=certification: (
-                    _("Certification expiring on %(date)s: %(name)s (%(employee)s)")
-                    % {"date": c.expires_on.isoformat(), "name": c.name, "employee": c.employee}
+                title=translated(
+                    gettext_noop("Certification expiring on %(date)s: %(name)s (%(employee)s)"),
+                    date=str(certification.expires_on),
+                    name=certification.name,
+                    employee=str(certification.employee),
                 ),
-                body=lambda user: _(
-                    "Renew it in HubSpot Academy to keep the Partner Certified status."
+                body=translated(
+                    gettext_noop(
+                        "Renew it in HubSpot Academy to keep the Partner Certified status."
+                    )
                 ),
                 url=certification.academy_url,
-                dedupe_key=(f"partner:certification:{certification.pk}:{certification.expires_on}"),
+                dedupe_key=f"partner:certification:{certification.pk}:{certification.expires_on}",
             )
         )
     return sent
@@ -163,7 +190,7 @@ def alert_tier_at_risk(
     expected = current.forecast.tier
     missing = current.forecast.missing
 
-    def body(user: Any) -> str:
+    def body() -> str:
         text = _("At the current run rate the review of %(date)s credits %(tier)s.") % {
             "date": review.isoformat(),
             "tier": expected.name if expected else _("no tier"),
@@ -183,11 +210,13 @@ def alert_tier_at_risk(
     notify(
         users=users,
         kind=Kind.PARTNER,
-        title=lambda user: (
-            _("Tier at risk: %(tier)s at the review of %(date)s")
-            % {"tier": credited.name if credited else "", "date": review.isoformat()}
+        title=per_recipient(
+            lambda: (
+                _("Tier at risk: %(tier)s at the review of %(date)s")
+                % {"tier": credited.name if credited else "", "date": review.isoformat()}
+            )
         ),
-        body=body,
+        body=per_recipient(body),
         dedupe_key=f"partner:tier-at-risk:{review.isoformat()}",
     )
     return current
@@ -244,21 +273,25 @@ def tier_review_run(day: dt.date) -> TierReview | None:
     notify(
         users=alert_recipients(),
         kind=Kind.PARTNER,
-        title=lambda user: (
-            _("Tier review of %(date)s: %(tier)s")
-            % {"date": review_on.isoformat(), "tier": tier.name if tier else _("no tier")}
-        ),
-        body=lambda user: (
-            _(
-                "%(total)s points (%(sold)s sold), %(activities)s qualifying activities, "
-                "%(certified)s certified employees."
+        title=per_recipient(
+            lambda: (
+                _("Tier review of %(date)s: %(tier)s")
+                % {"date": review_on.isoformat(), "tier": tier.name if tier else _("no tier")}
             )
-            % {
-                "total": figures.total,
-                "sold": figures.sold,
-                "activities": figures.activities,
-                "certified": figures.certified_employees,
-            }
+        ),
+        body=per_recipient(
+            lambda: (
+                _(
+                    "%(total)s points (%(sold)s sold), %(activities)s qualifying activities, "
+                    "%(certified)s certified employees."
+                )
+                % {
+                    "total": figures.total,
+                    "sold": figures.sold,
+                    "activities": figures.activities,
+                    "certified": figures.certified_employees,
+                }
+            )
         ),
         dedupe_key=f"partner:review:{review_on.isoformat()}",
     )

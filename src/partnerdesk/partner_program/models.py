@@ -26,8 +26,6 @@ from django.utils.translation import gettext_lazy as _
 from partnerdesk.core.models import TimeStampedModel
 from partnerdesk.core.tenancy import TenantQuerySet
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
 
 class HubSpotAccount(TimeStampedModel):
     """A client's HubSpot account (portal), known by its hub id."""
@@ -78,7 +76,7 @@ class Subscription(TimeStampedModel):
     product = models.CharField(_("product and edition"), max_length=150)
     seats = models.PositiveIntegerField(_("seats"), default=0)
     seats_used = models.PositiveIntegerField(_("seats used"), null=True, blank=True)
-    mrr = models.DecimalField(_("MRR"), **MONEY)
+    mrr = models.DecimalField(_("MRR"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     start_date = models.DateField(_("start date"))
     renewal_date = models.DateField(_("renewal date"), null=True, blank=True)
@@ -130,7 +128,7 @@ class SubscriptionChange(models.Model):
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="changes")
     effective_on = models.DateField(_("effective from"))
-    mrr = models.DecimalField(_("MRR"), **MONEY)
+    mrr = models.DecimalField(_("MRR"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     recorded_at = models.DateTimeField(_("recorded"), auto_now=True)
     recorded_by = models.ForeignKey(

@@ -378,8 +378,8 @@ def breakdown(row: Any) -> dict[str, Any]:
         figures.update(
             subscription_id=row.pk,
             product=row.product,
-            mrr=row.mrr_on,
-            currency=row.currency_on,
-            per_100_usd=row.per_100_usd,
+            mrr=getattr(row, "mrr_on", None),
+            currency=getattr(row, "currency_on", None),
+            per_100_usd=getattr(row, "per_100_usd", None),
         )
     return figures

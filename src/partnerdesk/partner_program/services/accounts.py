@@ -55,7 +55,7 @@ def _clean_hub_id(value: Any) -> str:
 
 
 def _hub_id_taken(hub_id: str, *, exclude: int | None = None) -> None:
-    if HubSpotAccount.objects.filter(hub_id=hub_id).exclude(pk=exclude).exists():
+    if HubSpotAccount.objects.filter(hub_id=hub_id).exclude(pk=exclude or 0).exists():
         raise conflict(
             "hub_id_taken",
             _("Another HubSpot account already has hub id %(id)s.") % {"id": hub_id},

@@ -181,7 +181,7 @@ def _clean_tool(tool: Any) -> str:
 
 
 def _name_taken(tool: str, name: str, exclude: int | None = None) -> None:
-    if ActivityType.objects.filter(tool=tool, name__iexact=name).exclude(pk=exclude).exists():
+    if ActivityType.objects.filter(tool=tool, name__iexact=name).exclude(pk=exclude or 0).exists():
         raise conflict(
             "duplicate_name",
             _("The catalogue already has “%(n)s” for this tool.") % {"n": name},

@@ -191,7 +191,7 @@ def _clean_tier_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tier_name_taken(name: str, exclude: int | None = None) -> None:
-    if Tier.objects.filter(name__iexact=name).exclude(pk=exclude).exists():
+    if Tier.objects.filter(name__iexact=name).exclude(pk=exclude or 0).exists():
         raise conflict("duplicate_name", _("Another tier is called “%(n)s”.") % {"n": name}, "name")
 
 
