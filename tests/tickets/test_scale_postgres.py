@@ -53,8 +53,8 @@ PINNED: dict[str, int] = {
     "list pipeline": 10,
     "list resolution due soonest": 10,
     "board": 17,
-    "api list": 3,
-    "api list sla=breached": 3,
+    "api list": 4,  # + the deals each ticket is associated with (one prefetch)
+    "api list sla=breached": 4,
     "sweep": 28,  # two more passes: targets that were overdue before a pause began
 }
 

@@ -34,10 +34,13 @@ from .models import Action, ActionType, IntegrationSettings, RunStatus, Workflow
 
 SECRET_FIELDS = {ActionType.SLACK: ("webhook_url",)}
 CONFIG_FIELDS = {
-    ActionType.CREATE_TICKET: ("pipeline_id", "stage_id", "owner_id", "priority"),
+    # if_missing: "ask" opens the ticket even without the stage's required properties.
+    ActionType.CREATE_TICKET: ("pipeline_id", "stage_id", "owner_id", "priority", "if_missing"),
     ActionType.ASSIGN_OWNER: ("user_id", "team_id", "mode"),
     ActionType.MOVE_STAGE: ("stage_id",),
-    ActionType.SET_PROPERTY: ("name", "value"),
+    # on: "deals" sets it on the ticket's deals; link_deal_pipeline_id links the company's
+    # latest open deal of that deal pipeline first.
+    ActionType.SET_PROPERTY: ("name", "value", "on", "link_deal_pipeline_id"),
     ActionType.NOTIFY: ("user_ids", "team_id", "include_owner", "title", "message"),
     ActionType.SLACK: ("text",),
     ActionType.GITHUB_ISSUE: ("title", "body"),
@@ -312,6 +315,13 @@ def _check_references(type_: str, clean: dict) -> None:
     for name in ("owner_id", "user_id"):
         if clean.get(name) is not None and missing(User.objects.agency_staff(), clean[name]):
             refuse("not_found", _("That user is not on the agency's staff."), name)
+    if clean.get("if_missing") not in (None, "ask", "refuse"):
+        refuse("invalid", _("Choose ask or refuse for missing properties."), "if_missing")
+    if clean.get("on") not in (None, "record", "deals"):
+        refuse("invalid", _("Set the property on the record or on its deals."), "on")
+    link = clean.get("link_deal_pipeline_id")
+    if link is not None and missing(Pipeline.objects.filter(object_type="deal"), link):
+        refuse("not_found", _("That deal pipeline does not exist."), "link_deal_pipeline_id")
     if clean.get("team_id") is not None and missing(Team.objects.all(), clean["team_id"]):
         refuse("not_found", _("That team does not exist."), "team_id")
     user_ids = clean.get("user_ids")

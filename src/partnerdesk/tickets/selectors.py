@@ -65,12 +65,15 @@ def filter_tickets(qs, params, *, now: dt.datetime):
         ("owner", "owner_id"),
         ("team", "pipeline__team_id"),
         ("company", "company_id"),
-        ("deal", "deal_id"),
     ):
         value = ident(name)
         if value:
             qs = qs.filter(**{lookup: value})
             active[name] = value
+    deal = ident("deal")
+    if deal:  # opened from the deal or associated with it since (the deal page's list)
+        qs = qs.filter(pk__in=Ticket.deals.through.objects.filter(deal_id=deal).values("ticket_id"))
+        active["deal"] = deal
     if str(params.get("owner") or "") == "none":
         qs = qs.filter(owner__isnull=True)
         active["owner"] = "none"
