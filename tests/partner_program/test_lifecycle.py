@@ -48,6 +48,18 @@ def test_an_old_activity_makes_a_past_period_that_ended_60_days_after_it(manager
     assert len(managed(account)) == 2
 
 
+def test_an_activity_entered_late_between_two_periods_joins_them(manager, agent, account):
+    first, second = TODAY - 300 * DAY, TODAY - 200 * DAY
+    act(manager, account, agent, first)
+    act(manager, account, agent, second)
+    assert managed(account) == [
+        (first, first + 61 * DAY, EndReason.LAPSED, True),
+        (second, second + 61 * DAY, EndReason.LAPSED, True),
+    ]
+    act(manager, account, agent, first + 60 * DAY)  # its 60 days reach the second period
+    assert managed(account) == [(first, second + 61 * DAY, EndReason.LAPSED, True)]
+
+
 def test_the_relationship_ends_60_days_after_the_last_activity(
     manager, agent, admin, account, set_today
 ):

@@ -109,8 +109,8 @@ def relationship_add(
     started_on: dt.date,
     ended_on: dt.date | None = None,
 ) -> Relationship:
-    """A period of the agency's relationship to the account (no end: it goes on). Adding a
-    managed period by hand resumes services to a client whose services had ended."""
+    """A period of the agency's relationship to the account (no end: it goes on). Adding an
+    open managed period by hand resumes services to a client whose services had ended."""
     require_writer(by)
     relationship_kind = _clean_kind(kind)
     check_date(started_on, "started_on")
@@ -143,7 +143,11 @@ def relationship_add(
         end_reason=EndReason.MANUAL if ended_on else "",
         ended_by=person(by) if ended_on else None,
     )
-    if relationship_kind == RelationshipKind.MANAGED and account.services_ended_on is not None:
+    if (
+        relationship_kind == RelationshipKind.MANAGED
+        and ended_on is None
+        and account.services_ended_on is not None
+    ):
         account.services_ended_on = None
         account.save(update_fields=["services_ended_on", "updated_at"])
     _started(period, by=by)
