@@ -591,3 +591,23 @@ def test_client_users_get_404_everywhere(client_user, agent, company, api_client
     assert reload(ticket).name == ticket.name
     assert not ticket.notes.exists() and SlaPolicy.objects.count() == 6
     assert not Holiday.objects.exists() and Calendar.objects.count() == 1
+
+
+def test_the_deal_filter_finds_tickets_associated_with_the_deal(
+    admin, agent, provisioned_deal, company, email_pipeline, api_client_for
+):
+    """?deal= lists the tickets opened from the deal and those associated with it since,
+    like the deal page does."""
+    pipeline = ticket_pipeline("Email Creation")
+    client = api_client_for(agent)
+    body = post(
+        client, "/api/tickets", {"pipeline_id": pipeline.pk, "deal_id": provisioned_deal.pk}
+    )
+    ticket = Ticket.objects.get(pk=body.json()["id"])
+    other_deal = crm_services.deal_create(
+        by=admin, name="Renewal", pipeline=email_pipeline, company=company
+    )
+    assert services.ticket_deal_link(ticket=ticket, deal=other_deal, by=agent)
+    for deal in (provisioned_deal, other_deal):
+        ids = [t["id"] for t in client.get(f"/api/tickets?deal={deal.pk}").json()["items"]]
+        assert ids == [ticket.pk], deal
