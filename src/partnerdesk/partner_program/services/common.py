@@ -123,7 +123,7 @@ def clean_amount(value: Any, field: str, *, code: str = "negative_amount") -> De
         )
     if amount < 0:
         raise DomainError(code=code, message=_("The amount cannot be negative."), field=field)
-    return amount
+    return amount.quantize(Decimal("0.01"))
 
 
 def clean_currency(value: Any, field: str = "currency") -> str:
