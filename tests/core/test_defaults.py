@@ -27,6 +27,14 @@ from partnerdesk.core.models import InstalledDefault
 from partnerdesk.crm.defaults import CUSTOM_PROPERTIES, DEAL_PIPELINES, PRODUCTS, stage_key
 from partnerdesk.crm.models import Pipeline, Product, PropertyDefinition, Stage
 from partnerdesk.crm.properties import BUILTIN_PROPERTIES
+from partnerdesk.partner_program import defaults as partner_defaults
+from partnerdesk.partner_program.models import (
+    ActivityType,
+    CurrencyRate,
+    PointRate,
+    ProgramSettings,
+    Tier,
+)
 from partnerdesk.portal.defaults import CATEGORIES, PLANS
 from partnerdesk.portal.models import Plan, PortalSettings, TaskCategory
 from partnerdesk.sla.models import Calendar, SlaPolicy
@@ -71,6 +79,17 @@ NEWER_THAN_KEYS = {
 }
 
 
+def partner_program_ledger() -> set[str]:
+    """The partner program's defaults (newer than keys: its installers record them)."""
+    keys = {"partner_program.rates.initial", "partner_program.settings"}
+    keys |= {f"partner_program.currency.{code.lower()}" for code in partner_defaults.CURRENCIES}
+    keys |= {f"partner_program.activity_type.{k}" for k, *_ in partner_defaults.ACTIVITY_TYPES}
+    return keys | {f"partner_program.tier.{key}" for key, *_ in partner_defaults.TIERS}
+
+
+NEWER_THAN_KEYS |= partner_program_ledger()
+
+
 def install_defaults() -> None:
     """What ``migrate`` runs once its migrations are applied."""
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
@@ -99,6 +118,7 @@ def expected_ledger() -> set[str]:
     keys |= {f"automation.workflow.{key}" for key, *_ in WORKFLOWS}
     keys |= {f"portal.plan.{key}" for key, *_ in PLANS}
     keys |= {f"portal.category.{key}" for key, _ in CATEGORIES}
+    keys |= partner_program_ledger()
     return keys | {"sla.calendar.agency-hours", "portal.settings.consultants"}
 
 
@@ -164,6 +184,8 @@ def delete_every_default() -> None:
     for model in (Calendar, Team, PropertyDefinition, Product, Plan, TaskCategory):
         model.objects.all().delete()
     PortalSettings.objects.all().delete()
+    for partner_model in (PointRate, CurrencyRate, ActivityType, Tier, ProgramSettings):
+        partner_model.objects.all().delete()
     InstalledDefault.objects.all().delete()
 
 
