@@ -101,6 +101,9 @@ STAFF_INVALID_FORM = E(LOGIN, 404, 404, 400, 400)
 ADMIN_INVALID_FORM = E(LOGIN, 404, 404, 403, 400)
 # Staff-only POST views opened with GET.
 STAFF_POST_ONLY_GET = E(LOGIN, 404, 404, 405, 405)
+# Pages for managers and admins (the partner program): agents 403, clients 404.
+MANAGER_ONLY = E(LOGIN, 404, 404, 403, 200)
+MANAGER_INVALID_FORM = E(LOGIN, 404, 404, 403, 400)
 
 # API
 API_READ = E(401, 200, 200, 200, 200)
@@ -983,6 +986,92 @@ MATRIX: dict[str, Route] = {
     "POST /api/invitations/{invitation_id}/resend": op(
         E(401, 404, 404, 403, 201), {}, invitation_id=Ref("invitation")
     ),
+    # [anchor: PARTNER-PROGRAM routes]
+    # ------------------------------------------------------------ partner program pages
+    # Managers and admins (agents 403, clients 404): standing, accounts, settings, import.
+    # Agents read and record only their own activities and read their own certifications.
+    # Settings pages: managers read, only admins post (the matrix's admin posts an empty
+    # form: 400).
+    "partner_program:standing": Route(checks=(get(MANAGER_ONLY),)),
+    "partner_program:points_history": Route(checks=(get(MANAGER_ONLY),)),
+    "partner_program:account_list": Route(checks=(get(MANAGER_ONLY),)),
+    "partner_program:account_create": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))
+    ),
+    # No action posted: nothing changes, the page is shown again.
+    "partner_program:account_detail": Route(
+        checks=(get(MANAGER_ONLY), post(MANAGER_ONLY)), kwargs={"pk": Ref("pp_account")}
+    ),
+    "partner_program:account_edit": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM)),
+        kwargs={"pk": Ref("pp_account")},
+    ),
+    # Without a reason and the confirmation the form comes back (400) and nothing ends.
+    "partner_program:end_services": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM)),
+        kwargs={"pk": Ref("pp_account")},
+    ),
+    "partner_program:activity_list": Route(checks=(get(STAFF), post_form(STAFF_INVALID_FORM))),
+    # The activity is the agent's own (recorded by hand): the agent may delete it.
+    "partner_program:activity_delete": Route(
+        checks=(
+            get(STAFF_POST_ONLY_GET),
+            post(
+                E(
+                    LOGIN,
+                    404,
+                    404,
+                    Redirect("/app/partner/activities/", exact=True),
+                    Redirect("/app/partner/activities/", exact=True),
+                )
+            ),
+        ),
+        kwargs={"pk": Ref("pp_activity")},
+    ),
+    "partner_program:certification_list": Route(
+        checks=(get(STAFF), post_form(E(LOGIN, 404, 404, 403, 400)))
+    ),
+    # The agent's own certification: they read it in the list, only managers change it.
+    "partner_program:certification_edit": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM)),
+        kwargs={"pk": Ref("pp_certification")},
+    ),
+    "partner_program:import_upload": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))
+    ),
+    # A token nobody uploaded: not found for the roles that may import.
+    "partner_program:import_preview": Route(
+        checks=(get(E(LOGIN, 404, 404, 403, 404)), post(E(LOGIN, 404, 404, 403, 404))),
+        kwargs={"token": "accounts-" + "0" * 32},
+    ),
+    "partner_program:rates": Route(checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))),
+    "partner_program:currencies": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))
+    ),
+    "partner_program:catalogue": Route(checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))),
+    "partner_program:activity_type_edit": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM)),
+        kwargs={"pk": Ref("pp_activity_type")},
+    ),
+    "partner_program:mappings": Route(checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))),
+    "partner_program:mapping_remove": Route(
+        checks=(
+            get(E(LOGIN, 404, 404, 403, 405)),
+            post(E(LOGIN, 404, 404, 403, Redirect("/app/partner/settings/mappings/", exact=True))),
+        ),
+        kwargs={"pk": Ref("pp_mapping")},
+    ),
+    "partner_program:tier_table": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))
+    ),
+    "partner_program:tier_edit": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM)),
+        kwargs={"pk": Ref("pp_tier")},
+    ),
+    "partner_program:program_settings": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))
+    ),
+    # [anchor: PARTNER-PROGRAM-API operations]
 }
 
 
@@ -1264,6 +1353,80 @@ def import_job(admin):
     return importing.import_create(
         by=admin, uploaded_file=SimpleUploadedFile("matrix.csv", b"Company name\nAcme\n")
     )
+
+
+# [anchor: PARTNER-PROGRAM fixtures]
+
+
+@pytest.fixture
+def pp_account(admin, company):
+    """A HubSpot account of ``company`` with a subscription, managed."""
+    from partnerdesk.partner_program import services as pp_services
+
+    account = pp_services.account_create(
+        by=admin,
+        company=company,
+        hub_id="7700101",
+        name="Acme portal",
+        opened_on=dt.date(2020, 1, 1),
+    )
+    pp_services.subscription_create(
+        by=admin,
+        account=account,
+        product="Marketing Hub Professional",
+        mrr="1000",
+        currency="USD",
+        start_date=dt.date(2024, 1, 1),
+    )
+    return account
+
+
+@pytest.fixture
+def pp_activity(agent, pp_account):
+    """A qualifying activity the agent recorded by hand."""
+    from partnerdesk.partner_program import services as pp_services
+    from partnerdesk.partner_program.models import ActivityType
+
+    return pp_services.activity_record(
+        by=agent,
+        account=pp_account,
+        employee=agent,
+        activity_type=ActivityType.objects.get(key="marketing-blog-post"),
+        occurred_on=dt.date(2024, 6, 3),
+    )
+
+
+@pytest.fixture
+def pp_certification(admin, agent):
+    from partnerdesk.partner_program import services as pp_services
+
+    return pp_services.certification_add(
+        by=admin, employee=agent, name="Inbound Marketing", issued_on=dt.date(2024, 1, 10)
+    )
+
+
+@pytest.fixture
+def pp_activity_type(db):
+    from partnerdesk.partner_program.models import ActivityType
+
+    return ActivityType.objects.get(key="operations-workflow")
+
+
+@pytest.fixture
+def pp_mapping(admin, pp_activity_type, portal_category):
+    from partnerdesk.partner_program import services as pp_services
+
+    return pp_services.mapping_add(
+        by=admin, activity_type=pp_activity_type, task_category=portal_category
+    )
+
+
+@pytest.fixture
+def pp_tier(admin):
+    """A tier no review credited (so it may be deleted)."""
+    from partnerdesk.partner_program import services as pp_services
+
+    return pp_services.tier_create(by=admin, name="Matrix tier", order=9, min_total_points=10)
 
 
 # [anchor: WEBHOOKS fixtures]

@@ -194,6 +194,22 @@ BUDGETS: dict[str, Budget] = {
     "GET /api/imports": B(3, "Import 0"),
     # Settings → Workers (as admin): the workers' heartbeats and their running task rows
     "core:workers": B(5, ("qc-worker-0", "worker_tasks.nap")),
+    # [anchor: PARTNER-PROGRAM budgets]
+    # partner program pages (as admin). The standing: today's figures, the tier table, the
+    # credited review and the forecast (points 90 days ago, rates on the review day); an
+    # account: its points and each subscription's (a query each for the rates, the settings
+    # and the figures), its rows and the choices of its eight forms
+    "partner_program:standing": B(17, "Tier 0"),
+    "partner_program:account_list": B(6, "Portal 0"),
+    "partner_program:account_detail": B(26, ("Hub 0", "Assisted", "Agent0"), pk="pp_account"),
+    "partner_program:activity_list": B(12, "Act note 0"),
+    "partner_program:certification_list": B(6, "Cert 0"),
+    "partner_program:rates": B(5, "× "),
+    "partner_program:currencies": B(5, "<td>EUR</td>"),
+    "partner_program:catalogue": B(4, "Catalogue 0"),
+    "partner_program:mappings": B(7, "Catalogue 0"),
+    "partner_program:tier_table": B(6, "Tier 0"),
+    # [anchor: PARTNER-PROGRAM-API budgets]
 }
 
 # Web pages that answer GET but list no rows that grow with the data, and why.
@@ -245,6 +261,15 @@ NOT_LISTS: dict[str, str] = {
     "portal:attachment": FILE,
     "portal:session_ics": FILE,
     "taskdesk:session_ics": FILE,
+    "partner_program:points_history": "a fixed number of month ends, an aggregate query each",
+    "partner_program:account_create": FORM,
+    "partner_program:account_edit": FORM,
+    "partner_program:end_services": FORM,
+    "partner_program:certification_edit": FORM,
+    "partner_program:import_upload": FORM,
+    "partner_program:activity_type_edit": FORM,
+    "partner_program:tier_edit": FORM,
+    "partner_program:program_settings": FORM,
 }
 
 

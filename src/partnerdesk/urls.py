@@ -16,6 +16,7 @@ urlpatterns = [
     path("app/", include("partnerdesk.crm.urls")),
     path("app/tickets/", include("partnerdesk.tickets.urls")),
     path("app/tasks/", include("partnerdesk.portal.staff_urls")),
+    path("app/partner/", include("partnerdesk.partner_program.urls")),
     path("app/settings/sla/", include("partnerdesk.sla.urls")),
     path("app/settings/automations/", include("partnerdesk.automation.urls")),
     path("app/settings/webhooks/", include("partnerdesk.webhooks.urls")),

@@ -1,0 +1,60 @@
+"""The program's home for managers and admins: the credited tier, the live standing, the
+forecast for the next review with what is missing, the tier table against today's figures,
+and the points over time chart (loaded after the page: it is a query per month)."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from .. import points, selectors, standing
+from ..chart import points_chart
+from .common import manager_required, today
+
+CHART_MONTHS = 12
+
+
+def _tier_rows(result: standing.Standing) -> list[dict]:
+    figures = result.figures
+    return [
+        {
+            "tier": tier,
+            "met": standing.meets(tier, figures),
+            "live": result.tier is not None and tier.pk == result.tier.pk,
+            "credited": result.credited_tier is not None and tier.pk == result.credited_tier.pk,
+            "forecast": result.forecast.tier is not None and tier.pk == result.forecast.tier.pk,
+        }
+        for tier in result.tiers
+    ]
+
+
+@manager_required
+@require_GET
+def standing_page(request):
+    result = standing.standing(today())
+    return render(
+        request,
+        "partner_program/standing.html",
+        {
+            "standing": result,
+            "figures": result.figures,
+            "forecast": result.forecast,
+            "tier_rows": _tier_rows(result),
+            "reviews": list(selectors.tier_reviews()[:6]),
+        },
+    )
+
+
+@manager_required
+@require_GET
+def points_history(request):
+    """Points over time (combined, sourced, managed) at each month's end, as an inline SVG
+    chart and a table. The standing page loads it as a fragment; without JavaScript it is a
+    page of its own."""
+    months = request.GET.get("months", "")
+    count = int(months) if months.isdigit() and 2 <= int(months) <= 36 else CHART_MONTHS
+    chart = points_chart(points.series(today(), months=count))
+    template = "partner_program/points_history.html"
+    if request.htmx:
+        template += "#chart"
+    return render(request, template, {"chart": chart, "months": count})
