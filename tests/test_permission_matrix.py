@@ -116,6 +116,10 @@ API_STAFF_READ = E(401, 404, 404, 200, 200)
 API_ADMIN_CREATE = E(401, 404, 404, 403, 201)
 API_ADMIN_WRITE = E(401, 404, 404, 403, 200)
 API_ADMIN_READ = E(401, 404, 404, 403, 200)  # configuration only admins may see
+# Managers and admins (the partner program): agents 403, clients 404.
+API_MANAGER_READ = E(401, 404, 404, 403, 200)
+API_MANAGER_CREATE = E(401, 404, 404, 403, 201)
+API_MANAGER_WRITE = E(401, 404, 404, 403, 200)
 
 # A workflow as the API takes it (create and replace).
 WORKFLOW_PAYLOAD = {
@@ -1072,6 +1076,166 @@ MATRIX: dict[str, Route] = {
         checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))
     ),
     # [anchor: PARTNER-PROGRAM-API operations]
+    # ------------------------------------------------------------ API: partner program
+    # As on the pages: managers and admins (agents 403, clients 404, refused by the gate
+    # before the body is read); agents read and record their own activities and read their
+    # own certifications and the catalogue; the program's tables are changed by admins only.
+    "GET /api/partner/accounts": op(API_MANAGER_READ),
+    "POST /api/partner/accounts": op(
+        API_MANAGER_CREATE,
+        {
+            "company_id": Ref("company"),
+            "hub_id": "7700202",
+            "name": "Matrix portal",
+            "opened_on": "2021-01-01",
+        },
+    ),
+    "GET /api/partner/accounts/{account_id}": op(API_MANAGER_READ, account_id=Ref("pp_account")),
+    "PATCH /api/partner/accounts/{account_id}": op(
+        API_MANAGER_WRITE, {"name": "Renamed portal"}, account_id=Ref("pp_account")
+    ),
+    "GET /api/partner/accounts/{account_id}/points": op(
+        API_MANAGER_READ, account_id=Ref("pp_account")
+    ),
+    "POST /api/partner/accounts/{account_id}/end-services": op(
+        API_MANAGER_WRITE, {"reason": "The client moved on"}, account_id=Ref("pp_account")
+    ),
+    "GET /api/partner/accounts/{account_id}/subscriptions": op(
+        API_MANAGER_READ, account_id=Ref("pp_account")
+    ),
+    "POST /api/partner/accounts/{account_id}/subscriptions": op(
+        API_MANAGER_CREATE,
+        {
+            "product": "Sales Hub Starter",
+            "mrr": "20.00",
+            "currency": "USD",
+            "start_date": "2024-02-01",
+        },
+        account_id=Ref("pp_account"),
+    ),
+    "GET /api/partner/subscriptions/{subscription_id}": op(
+        API_MANAGER_READ, subscription_id=Ref("pp_subscription")
+    ),
+    "PATCH /api/partner/subscriptions/{subscription_id}": op(
+        API_MANAGER_WRITE, {"seats": 3}, subscription_id=Ref("pp_subscription")
+    ),
+    "POST /api/partner/subscriptions/{subscription_id}/mrr": op(
+        API_MANAGER_WRITE,
+        {"mrr": "1200.00", "effective_on": "2024-06-01"},
+        subscription_id=Ref("pp_subscription"),
+    ),
+    "POST /api/partner/subscriptions/{subscription_id}/cancel": op(
+        API_MANAGER_WRITE, subscription_id=Ref("pp_subscription")
+    ),
+    "POST /api/partner/subscriptions/{subscription_id}/end": op(
+        API_MANAGER_WRITE, {"ended_on": "2024-07-01"}, subscription_id=Ref("pp_subscription")
+    ),
+    "GET /api/partner/accounts/{account_id}/relationships": op(
+        API_MANAGER_READ, account_id=Ref("pp_account")
+    ),
+    "POST /api/partner/accounts/{account_id}/relationships": op(
+        API_MANAGER_CREATE,
+        {"kind": "sourced", "started_on": "2024-01-01"},
+        account_id=Ref("pp_account"),
+    ),
+    "POST /api/partner/relationships/{relationship_id}/end": op(
+        API_MANAGER_WRITE,
+        {"ended_on": "2024-08-01", "note": "Handed over"},
+        relationship_id=Ref("pp_relationship"),
+    ),
+    "GET /api/partner/accounts/{account_id}/managing-partners": op(
+        API_MANAGER_READ, account_id=Ref("pp_account")
+    ),
+    "POST /api/partner/accounts/{account_id}/managing-partners": op(
+        API_MANAGER_CREATE,
+        {"count": 2, "effective_from": "2024-01-01"},
+        account_id=Ref("pp_account"),
+    ),
+    "GET /api/partner/accounts/{account_id}/connections": op(
+        API_MANAGER_READ, account_id=Ref("pp_account")
+    ),
+    "PUT /api/partner/accounts/{account_id}/connections/{employee_id}": op(
+        API_MANAGER_WRITE,
+        {"in_partner_account": True, "client_assigned": True, "in_client_account": False},
+        account_id=Ref("pp_account"),
+        employee_id=Ref("agent"),
+    ),
+    "GET /api/partner/activities": op(API_STAFF_READ),
+    # An agent records their own activity (the employee defaults to the caller).
+    "POST /api/partner/activities": op(
+        E(401, 404, 404, 201, 201),
+        {
+            "account_id": Ref("pp_account"),
+            "activity_type_id": Ref("pp_activity_type"),
+            "occurred_on": "2024-06-03",
+        },
+    ),
+    "GET /api/partner/activity-totals": op(API_STAFF_READ),
+    "GET /api/partner/activities/{activity_id}": op(API_STAFF_READ, activity_id=Ref("pp_activity")),
+    "DELETE /api/partner/activities/{activity_id}": op(
+        E(401, 404, 404, 204, 204), activity_id=Ref("pp_activity")
+    ),
+    "GET /api/partner/certifications": op(API_STAFF_READ),
+    "POST /api/partner/certifications": op(
+        API_MANAGER_CREATE,
+        {"employee_id": Ref("agent"), "name": "Sales Software", "issued_on": "2024-02-01"},
+    ),
+    "GET /api/partner/certifications/{certification_id}": op(
+        API_STAFF_READ, certification_id=Ref("pp_certification")
+    ),
+    "PATCH /api/partner/certifications/{certification_id}": op(
+        API_MANAGER_WRITE, {"expires_on": "2031-01-01"}, certification_id=Ref("pp_certification")
+    ),
+    "GET /api/partner/rates": op(API_MANAGER_READ),
+    "POST /api/partner/rates": op(
+        API_ADMIN_CREATE,
+        {
+            "effective_from": "2031-01-01",
+            "sourced": "5",
+            "assisted": "3",
+            "managed": "1",
+            "growth_multiplier": "2",
+        },
+    ),
+    "GET /api/partner/currencies": op(API_MANAGER_READ),
+    "POST /api/partner/currencies": op(
+        API_ADMIN_CREATE,
+        {"currency": "CHF", "amount_per_100_usd": "90", "effective_from": "2031-01-01"},
+    ),
+    "GET /api/partner/tiers": op(API_MANAGER_READ),
+    "POST /api/partner/tiers": op(API_ADMIN_CREATE, {"name": "Matrix API tier", "order": 10}),
+    "PATCH /api/partner/tiers/{tier_id}": op(
+        API_ADMIN_WRITE, {"min_total_points": 20}, tier_id=Ref("pp_tier")
+    ),
+    "DELETE /api/partner/tiers/{tier_id}": op(E(401, 404, 404, 403, 204), tier_id=Ref("pp_tier")),
+    "GET /api/partner/tier-reviews": op(API_MANAGER_READ),
+    "POST /api/partner/tier-reviews": op(
+        API_ADMIN_CREATE, {"reviewed_on": "2024-01-01", "tier_id": Ref("pp_tier")}
+    ),
+    "GET /api/partner/activity-types": op(API_STAFF_READ),
+    "POST /api/partner/activity-types": op(
+        API_ADMIN_CREATE, {"tool": "sales", "name": "Matrix activity"}
+    ),
+    "PATCH /api/partner/activity-types/{activity_type_id}": op(
+        API_ADMIN_WRITE, {"order": 3}, activity_type_id=Ref("pp_activity_type")
+    ),
+    "GET /api/partner/mappings": op(API_MANAGER_READ),
+    "POST /api/partner/mappings": op(
+        API_ADMIN_CREATE,
+        {"activity_type_id": Ref("pp_activity_type"), "task_category_id": Ref("portal_category")},
+    ),
+    "DELETE /api/partner/mappings/{mapping_id}": op(
+        E(401, 404, 404, 403, 204), mapping_id=Ref("pp_mapping")
+    ),
+    "GET /api/partner/settings": op(API_MANAGER_READ),
+    "PATCH /api/partner/settings": op(API_ADMIN_WRITE, {"lapse_alert_days": 40}),
+    "GET /api/partner/standing": op(API_MANAGER_READ),
+    "GET /api/partner/points": op(API_MANAGER_READ),
+    # Posted without a file the upload is invalid (422); a token nobody uploaded is a 404.
+    "POST /api/partner/imports": op(E(401, 404, 404, 403, 422), {}),
+    "POST /api/partner/imports/{token}/confirm": op(
+        E(401, 404, 404, 403, 404), token="accounts-" + "0" * 32
+    ),
 }
 
 
@@ -1379,6 +1543,21 @@ def pp_account(admin, company):
         start_date=dt.date(2024, 1, 1),
     )
     return account
+
+
+@pytest.fixture
+def pp_subscription(pp_account):
+    return pp_account.subscriptions.get()
+
+
+@pytest.fixture
+def pp_relationship(admin, pp_account):
+    """An open managed relationship of ``pp_account``."""
+    from partnerdesk.partner_program import services as pp_services
+
+    return pp_services.relationship_add(
+        by=admin, account=pp_account, kind="managed", started_on=dt.date(2024, 1, 1)
+    )
 
 
 @pytest.fixture

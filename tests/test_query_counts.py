@@ -210,6 +210,25 @@ BUDGETS: dict[str, Budget] = {
     "partner_program:mappings": B(7, "Catalogue 0"),
     "partner_program:tier_table": B(6, "Tier 0"),
     # [anchor: PARTNER-PROGRAM-API budgets]
+    # partner program API lists: the accounts with today's points (+ the settings and the
+    # rates in force), an account's rows (+ the account), subscriptions with their history
+    "GET /api/partner/accounts": B(5, "Portal 0"),
+    "GET /api/partner/accounts/{account_id}/subscriptions": B(5, "Hub 0", account_id="pp_account"),
+    "GET /api/partner/accounts/{account_id}/relationships": B(
+        4, '"assisted"', account_id="pp_account"
+    ),
+    "GET /api/partner/accounts/{account_id}/managing-partners": B(
+        4, '"count"', account_id="pp_account"
+    ),
+    "GET /api/partner/accounts/{account_id}/connections": B(4, "Agent0", account_id="pp_account"),
+    "GET /api/partner/activities": B(3, "Act note 0"),
+    "GET /api/partner/certifications": B(3, "Cert 0"),
+    "GET /api/partner/rates": B(3, '"growth_multiplier"'),
+    "GET /api/partner/currencies": B(3, '"EUR"'),
+    "GET /api/partner/tiers": B(3, "Tier 0"),
+    "GET /api/partner/tier-reviews": B(3, '"reviewed_on"'),
+    "GET /api/partner/activity-types": B(3, "Catalogue 0"),
+    "GET /api/partner/mappings": B(3, "Catalogue 0"),
 }
 
 # Web pages that answer GET but list no rows that grow with the data, and why.

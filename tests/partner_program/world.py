@@ -103,6 +103,9 @@ def unit(world, i: int) -> None:
         started_on=start,
         ended_on=start + dt.timedelta(days=5),
     )
+    services.managing_partners_set(
+        by=admin, account=focus, count=1 + i % 3, effective_from=OPENED + dt.timedelta(days=i)
+    )
     services.connection_confirm(
         by=admin,
         account=focus,
@@ -130,4 +133,7 @@ def unit(world, i: int) -> None:
         by=admin, tool=Tool.MARKETING, name=f"Catalogue {i:03}"
     )
     services.mapping_add(by=admin, activity_type=activity_type, task_category=world.category)
-    services.tier_create(by=admin, name=f"Tier {i:03}", order=100 + i, min_total_points=10**6)
+    tier = services.tier_create(
+        by=admin, name=f"Tier {i:03}", order=100 + i, min_total_points=10**6
+    )
+    services.tier_review_record(by=admin, reviewed_on=dt.date(2000 + i, 1, 1), tier=tier)

@@ -93,6 +93,11 @@ def _manager_write(user: User) -> None:
         raise forbidden(_("Only an admin or a manager can do this."))
 
 
+def _manager_resource(user: User) -> None:
+    _staff_resource(user)
+    _manager_write(user)
+
+
 def _clients_only(user: User) -> None:
     if not user.is_client:
         raise forbidden(_("Only a user of the client's company can do this."))
@@ -104,4 +109,5 @@ STAFF_WRITE = auth(_no_client_writes)  # clients: 403
 ADMIN = auth(_admin_resource)  # clients: 404; agents and managers: 403
 ADMIN_WRITE = auth(_admin_write)  # everyone but admins: 403
 MANAGER_WRITE = auth(_manager_write)  # clients and agents: 403
+MANAGER = auth(_manager_resource)  # clients: 404; agents: 403
 CLIENT = auth(_clients_only)  # staff: 403

@@ -13,6 +13,7 @@ from partnerdesk.core.api import Problem
 from partnerdesk.core.errors import DomainError
 from partnerdesk.crm.api import router as crm_router
 from partnerdesk.notifications.api import router as notifications_router
+from partnerdesk.partner_program.api import router as partner_program_router
 from partnerdesk.portal.api import router as portal_router
 from partnerdesk.portal.booking_api import router as booking_router
 from partnerdesk.sla.api import router as sla_router
@@ -158,3 +159,4 @@ api.add_router("/", notifications_router)
 api.add_router("/", portal_router)
 api.add_router("/", booking_router)
 api.add_router("/", webhooks_router)
+api.add_router("/", partner_program_router)

@@ -213,9 +213,16 @@ def account_figures(account: HubSpotAccount, day: dt.date) -> AccountFigures:
     return result
 
 
-def connection_rows(account: HubSpotAccount) -> list[dict[str, Any]]:
-    """Each employee connection with the flags that fail and the employee's last qualifying
-    activity on the account (one query)."""
+def connection_rows(
+    account: HubSpotAccount,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    employee_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Each employee connection (``offset``/``limit``: a page of them; ``employee_id``: that
+    employee's) with the flags that fail and the employee's last qualifying activity on the
+    account (one query)."""
     last = (
         QualifyingActivity.objects.filter(account=account, employee=OuterRef("employee_id"))
         .order_by()
@@ -235,7 +242,10 @@ def connection_rows(account: HubSpotAccount) -> list[dict[str, Any]]:
         .annotate(last_activity_on=Subquery(last))
         .order_by("employee__full_name", "employee__email", "pk")
     )
-    for connection in connections:
+    if employee_id is not None:
+        connections = connections.filter(employee_id=employee_id)
+    end = None if limit is None else offset + limit
+    for connection in connections[offset:end]:
         failing = [text for name, text in labels.items() if not getattr(connection, name)]
         if not connection.employee.is_active:
             failing.append(_("the employee's account is inactive"))

@@ -1,0 +1,12 @@
+"""JSON API of the partner program, one module per resource, through the same selectors and
+services as the pages. ``router`` gathers them; the ``api`` app mounts it."""
+
+from ninja import Router
+
+from . import accounts, activities, config, imports, standing
+
+router = Router()
+for resource in (accounts, activities, config, standing, imports):
+    router.add_router("", resource.router)
+
+__all__ = ["router"]
