@@ -13,6 +13,9 @@ effective date is on or before it.
 
 Client users see nothing of the program, so no model here has a ``tenant_path``: a client's
 ``for_user`` query is empty.
+
+Accreditations, complaints and marks on record live in ``accreditation_models`` (re-exported
+here), so that neither module outgrows the 800-line limit.
 """
 
 from __future__ import annotations
@@ -25,6 +28,28 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.models import TimeStampedModel
 from partnerdesk.core.tenancy import TenantQuerySet
+
+# Re-exported: the accreditation models belong to this app's ``models``.
+from .accreditation_models import (  # noqa: F401
+    FINDINGS,
+    HELD_STATES,
+    LIVE_STATES,
+    MAX_MARKS,
+    STEP_ORDER,
+    Accreditation,
+    AccreditationEvaluation,
+    AccreditationState,
+    AccreditationType,
+    Complaint,
+    ComplaintSource,
+    ComplaintStatus,
+    ComplaintStep,
+    ComplaintStepKind,
+    EvaluationResult,
+    MarkOnRecord,
+    StepOutcome,
+    WaitingOn,
+)
 
 
 class HubSpotAccount(TimeStampedModel):
@@ -583,6 +608,18 @@ class ProgramSettings(models.Model):
     # The trailing window over which a tier's minimum of qualifying activities is counted.
     activity_period_days = models.PositiveSmallIntegerField(
         _("qualifying activity period (days)"), default=90
+    )
+    # From the review that credits a tier below an accreditation's minimum: long enough by
+    # default to reach the next review whichever review starts it (1 June → 1 January, the
+    # longer gap, is 214 days), so tiering back up at that review clears it.
+    grace_period_days = models.PositiveSmallIntegerField(
+        _("accreditation grace period after a tier drop (days)"), default=214
+    )
+    evaluation_alert_days = models.PositiveSmallIntegerField(
+        _("accreditation evaluation alert days before"), default=30
+    )
+    complaint_waiting_days = models.PositiveSmallIntegerField(
+        _("alert when a complaint waits on the agency for more than (working days)"), default=5
     )
 
     class Meta:
