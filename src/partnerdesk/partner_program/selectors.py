@@ -232,7 +232,7 @@ def activity_totals(qs: QuerySet[QualifyingActivity], *, months: int = 24) -> di
     by_tool = [
         {
             "tool": row["activity_type__tool"],
-            "label": tools.get(row["activity_type__tool"], ""),
+            "label": str(tools.get(row["activity_type__tool"], "")),
             "count": row["n"],
         }
         for row in base.values("activity_type__tool")

@@ -6,6 +6,7 @@ Managers and admins only (agents 403, clients 404), through the pages' services.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -201,7 +202,18 @@ def account_points(request, query: Query[PartnerPointsQuery], account_id: int = 
         "managed_credit": bool(row.managed_credit),
         "conditions": [{"key": c.key, "ok": c.ok, "text": c.text} for c in figures.conditions],
         **{f"{k}_points": v for k, v in figures.totals.items() if k != "usd"},
-        "subscriptions": figures.subscriptions,
+        "subscriptions": [_subscription_points(sub) for sub in figures.subscriptions],
+    }
+
+
+def _subscription_points(figures: dict[str, Any]) -> dict[str, Any]:
+    """The database's figures with the model's decimal places (SQLite hands numbers back
+    without their trailing zeros)."""
+    per = figures.get("per_100_usd")
+    return {
+        **figures,
+        "mrr": None if figures.get("mrr") is None else points.to_decimal(figures["mrr"]),
+        "per_100_usd": None if per is None else Decimal(str(per)).quantize(Decimal("0.0001")),
     }
 
 
