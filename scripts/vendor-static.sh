@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Refresh the front-end libraries vendored under src/partnerdesk/static/vendor/ from the npm
+# registry. The committed files are what runs: no npm at run time, in CI or in `make test`;
+# run this only to change a pinned version (edit the pin and its integrity below, run it,
+# commit the files it wrote, say why in the commit message).
+#
+#   scripts/vendor-static.sh
+#
+# Each package: the pinned tarball is fetched with `npm pack` into a temporary directory, its
+# integrity (the registry's sha512, `npm view <pkg>@<version> dist.integrity`) is checked, and
+# the minified UMD build and the licence are copied. The build's `sourceMappingURL` comment is
+# dropped: the source map is not vendored, and a comment naming a missing file would make the
+# production `collectstatic` (manifest storage) fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+vendor=src/partnerdesk/static/vendor
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# name  version  integrity  file-in-package  license-in-package  target-dir
+packages=(
+  "chart.js 4.6.1 sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kaxdjVH8awTaJ/fDNWeSqqqArixMJWkWNN6fcYvPU3HneSANFNYtRi61g== dist/chart.umd.min.js LICENSE.md chartjs"
+)
+
+for row in "${packages[@]}"; do
+  read -r name version integrity file license target <<<"$row"
+  echo "vendoring $name@$version"
+  tarball=$(cd "$work" && npm pack --silent "$name@$version")
+  actual="sha512-$(openssl dgst -sha512 -binary "$work/$tarball" | base64 -w0)"
+  if [ "$actual" != "$integrity" ]; then
+    echo "integrity mismatch for $name@$version: got $actual" >&2
+    exit 1
+  fi
+  mkdir -p "$work/$target"
+  tar -xzf "$work/$tarball" -C "$work/$target"
+  mkdir -p "$vendor/$target"
+  sed '/^\/\/# sourceMappingURL=/d' "$work/$target/package/$file" >"$vendor/$target/$(basename "$file")"
+  cp "$work/$target/package/$license" "$vendor/$target/LICENSE.md"
+  printf '%s %s\n' "$name" "$version" >"$vendor/$target/VERSION"
+done
+echo "done: review and commit $vendor"
