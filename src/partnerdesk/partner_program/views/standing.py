@@ -5,10 +5,13 @@ and the points over time chart (loaded after the page: it is a query per month).
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils import formats
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from partnerdesk.core.charts import Chart, Series
+
 from .. import points, selectors, standing
-from ..chart import points_chart
 from .common import manager_required, today
 
 CHART_MONTHS = 12
@@ -45,12 +48,26 @@ def standing_page(request):
     )
 
 
+def points_chart(figures: list[points.Totals]) -> Chart:
+    """The month ends' combined, sourced and managed points, for the shared chart include."""
+    return Chart(
+        id="points-over-time",
+        title=_("Points at the end of each month: combined, sourced and managed"),
+        labels=[formats.date_format(t.day, "M Y") for t in figures],
+        series=[
+            Series(_("Combined"), [t.total for t in figures], "#213343"),
+            Series(_("Sourced"), [t.sourced for t in figures], "#d9431f"),
+            Series(_("Managed"), [t.managed for t in figures], "#1f7a3d"),
+        ],
+    )
+
+
 @manager_required
 @require_GET
 def points_history(request):
-    """Points over time (combined, sourced, managed) at each month's end, as an inline SVG
-    chart and a table. The standing page loads it as a fragment; without JavaScript it is a
-    page of its own."""
+    """Points over time (combined, sourced, managed) at each month's end, as a chart and a
+    table of the figures. The standing page loads it as a fragment after the page (a query
+    per month); without JavaScript it is a page of its own."""
     months = request.GET.get("months", "")
     count = int(months) if months.isdigit() and 2 <= int(months) <= 36 else CHART_MONTHS
     chart = points_chart(points.series(today(), months=count))
