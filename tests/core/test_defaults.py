@@ -29,6 +29,7 @@ from partnerdesk.crm.models import Pipeline, Product, PropertyDefinition, Stage
 from partnerdesk.crm.properties import BUILTIN_PROPERTIES
 from partnerdesk.partner_program import defaults as partner_defaults
 from partnerdesk.partner_program.models import (
+    AccreditationType,
     ActivityType,
     CurrencyRate,
     PointRate,
@@ -84,6 +85,9 @@ def partner_program_ledger() -> set[str]:
     keys = {"partner_program.rates.initial", "partner_program.settings"}
     keys |= {f"partner_program.currency.{code.lower()}" for code in partner_defaults.CURRENCIES}
     keys |= {f"partner_program.activity_type.{k}" for k, *_ in partner_defaults.ACTIVITY_TYPES}
+    keys |= {
+        f"partner_program.accreditation_type.{k}" for k, *_ in partner_defaults.ACCREDITATION_TYPES
+    }
     return keys | {f"partner_program.tier.{key}" for key, *_ in partner_defaults.TIERS}
 
 
@@ -184,7 +188,14 @@ def delete_every_default() -> None:
     for model in (Calendar, Team, PropertyDefinition, Product, Plan, TaskCategory):
         model.objects.all().delete()
     PortalSettings.objects.all().delete()
-    for partner_model in (PointRate, CurrencyRate, ActivityType, Tier, ProgramSettings):
+    for partner_model in (
+        AccreditationType,
+        PointRate,
+        CurrencyRate,
+        ActivityType,
+        Tier,
+        ProgramSettings,
+    ):
         partner_model.objects.all().delete()
     InstalledDefault.objects.all().delete()
 

@@ -1,4 +1,5 @@
-"""Default point rates, currency table, activity catalogue and tier table (PRODUCT.md part 5).
+"""Default point rates, currency table, activity catalogue, tier table and accreditation
+catalogue (PRODUCT.md part 5).
 
 Each is installed once per stable key (``core.defaults``): a rate an admin changed, a tier an
 admin renamed or an activity type an admin deleted stays that way after ``migrate``.
@@ -14,7 +15,15 @@ from django.db import transaction
 
 from partnerdesk.core.defaults import adopt_or_create, install_once
 
-from .models import ActivityType, CurrencyRate, PointRate, ProgramSettings, Tier, Tool
+from .models import (
+    AccreditationType,
+    ActivityType,
+    CurrencyRate,
+    PointRate,
+    ProgramSettings,
+    Tier,
+    Tool,
+)
 
 # The first day of the shipped tables: every date the program looks at has a version in force.
 SINCE = dt.date(2000, 1, 1)
@@ -71,6 +80,31 @@ TIERS = [
     ("elite", "Elite", 5500, 1500, 50, 8),
 ]
 
+ACCREDITATION_NOTE = (
+    "Example prerequisites: set the certifications HubSpot requires for this accreditation today."
+)
+# The tier an accreditation needs at least (seed 001: Platinum, Diamond or Elite).
+ACCREDITATION_MINIMUM_TIER = "platinum"
+# key, name, required certifications (name, current employees holding it)
+ACCREDITATION_TYPES = [
+    (
+        "crm-implementation",
+        "CRM Implementation",
+        [("Sales Hub Implementation", 2), ("HubSpot Solutions Partner", 1)],
+    ),
+    (
+        "custom-integration",
+        "Custom Integration",
+        [("Integrating With HubSpot I: Foundations", 2)],
+    ),
+    (
+        "onboarding",
+        "Onboarding",
+        [("Marketing Hub Implementation", 2), ("Platform Consulting", 1)],
+    ),
+    ("platform-enablement", "Platform Enablement", [("Platform Consulting", 2)]),
+]
+
 
 def _install_rates() -> None:
     if not PointRate.objects.filter(effective_from=SINCE).exists():
@@ -121,6 +155,26 @@ def install_partner_program_defaults() -> None:
             ),
         )
     install_once("partner_program.settings", ProgramSettings.load)
+    minimum = Tier.objects.filter(key=ACCREDITATION_MINIMUM_TIER).first()
+    for order, (key, name, required) in enumerate(ACCREDITATION_TYPES, start=1):
+        install_once(
+            f"partner_program.accreditation_type.{key}",
+            partial(
+                adopt_or_create,
+                AccreditationType,
+                key=key,
+                match={"name__iexact": name},
+                values={
+                    "name": name,
+                    "order": order,
+                    "description": ACCREDITATION_NOTE,
+                    "required_certifications": [
+                        {"name": cert, "employees": count} for cert, count in required
+                    ],
+                    "minimum_tier": minimum,
+                },
+            ),
+        )
 
 
 def install_after_migrate(sender, using="default", **kwargs) -> None:

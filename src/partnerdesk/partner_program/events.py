@@ -38,3 +38,25 @@ class PartnerEvent(StrEnum):
     SETTINGS_CHANGED = "partner.settings_changed"  # {"changes"}
     # The review job: {"tier", "previous", "figures"}
     TIER_REVIEWED = "partner.tier_reviewed"
+    # The accreditation catalogue (admins), on the type: {"name", "created"?, "changes"}
+    ACCREDITATION_TYPE_SAVED = "partner.accreditation_type_saved"
+    # On the accreditation (who: the actor, none for the periodic job; why: "reason"):
+    ACCREDITATION_APPLIED = "partner.accreditation_applied"  # {"type", "applied_on"}
+    # {"type", "issued_on", "next_evaluation_on"}
+    ACCREDITATION_ISSUED = "partner.accreditation_issued"
+    # {"type", "from", "to", "reason", "reasons", "grace_period_ends_on"}
+    ACCREDITATION_STATE_CHANGED = "partner.accreditation_state_changed"
+    # {"type", "due_on", "result", "figures", "next_evaluation_on"}
+    ACCREDITATION_EVALUATED = "partner.accreditation_evaluated"
+    # On the complaint (no company id: client users never read these entries):
+    # {"summary", "source", "serious", "step", "company"}
+    COMPLAINT_OPENED = "partner.complaint_opened"
+    COMPLAINT_UPDATED = "partner.complaint_updated"  # {"changes"}
+    COMPLAINT_ESCALATED = "partner.complaint_escalated"  # {"from", "to", "owner", "reason"}
+    COMPLAINT_RESOLVED = "partner.complaint_resolved"  # {"step", "resolved_on", "notes"}
+    COMPLAINT_REOPENED = "partner.complaint_reopened"  # {"step", "reason"}
+    COMPLAINT_STEP_UPDATED = "partner.complaint_step_updated"  # {"step", "changes"}
+    COMPLAINT_WAITING = "partner.complaint_waiting"  # {"waiting_on", "previous", "reason"}
+    # {"fault", "decision_date", "director_approved", "notes"}
+    COMPLAINT_FINDING = "partner.complaint_finding"
+    MARK_PLACED = "partner.mark_placed"  # {"count", "decided_on", "director_approved"}

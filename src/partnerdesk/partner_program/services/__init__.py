@@ -11,6 +11,18 @@ from .accounts import (
     subscription_end,
     subscription_update,
 )
+from .accreditations import (
+    accreditation_apply,
+    accreditation_board_renew,
+    accreditation_evaluate,
+    accreditation_issue,
+    accreditation_lapse,
+    accreditation_refresh,
+    accreditation_revoke,
+    accreditation_settings_update,
+    accreditation_type_create,
+    accreditation_type_update,
+)
 from .activities import (
     activity_delete,
     activity_record,
@@ -19,6 +31,16 @@ from .activities import (
     activity_type_update,
     mapping_add,
     mapping_remove,
+)
+from .complaints import (
+    complaint_advance,
+    complaint_finding,
+    complaint_open,
+    complaint_reopen,
+    complaint_resolve,
+    complaint_set_waiting,
+    complaint_step_update,
+    complaint_update,
 )
 from .config import (
     certification_add,
@@ -42,6 +64,16 @@ from .relationships import (
 __all__ = [
     "account_create",
     "account_update",
+    "accreditation_apply",
+    "accreditation_board_renew",
+    "accreditation_evaluate",
+    "accreditation_issue",
+    "accreditation_lapse",
+    "accreditation_refresh",
+    "accreditation_revoke",
+    "accreditation_settings_update",
+    "accreditation_type_create",
+    "accreditation_type_update",
     "activity_delete",
     "activity_record",
     "activity_record_automatic",
@@ -49,6 +81,14 @@ __all__ = [
     "activity_type_update",
     "certification_add",
     "certification_update",
+    "complaint_advance",
+    "complaint_finding",
+    "complaint_open",
+    "complaint_reopen",
+    "complaint_resolve",
+    "complaint_set_waiting",
+    "complaint_step_update",
+    "complaint_update",
     "connection_confirm",
     "currency_rate_set",
     "lapse_relationships",
