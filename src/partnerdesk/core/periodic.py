@@ -43,11 +43,24 @@ JOBS: list[Job] = [
         dt.timedelta(hours=1),
         "partnerdesk.accounts.tasks.prune_login_throttles",
     ),
+    # Renewal reminders ahead of each renewal deadline, each once (dashboard.reminders);
+    # hourly, so a send that failed is tried again the same day.
+    Job(
+        "renewal_reminders",
+        dt.timedelta(hours=1),
+        "partnerdesk.dashboard.tasks.renewal_reminders_task",
+    ),
     # Managed-relationship lifecycle, partner program alerts and the January/June tier review.
     Job(
         "partner_program_daily",
         dt.timedelta(days=1),
         "partnerdesk.partner_program.tasks.daily_job",
+    ),
+    # Complaints waiting on the agency for more than the allowed working days.
+    Job(
+        "partner_program_complaints",
+        dt.timedelta(hours=1),
+        "partnerdesk.partner_program.tasks.complaints_job",
     ),
 ]
 

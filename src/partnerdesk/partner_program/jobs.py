@@ -10,26 +10,26 @@ user), and a review is one row per review day (unique).
    holder), the tier at risk (forecast below the credited tier within 60 days of a review).
 3. **Review** on 1 January and 1 June: record the credited tier with the figures it used. A
    review missed because no scheduler ran is caught up within ``REVIEW_CATCH_UP`` days.
+4. **Accreditations** (``accreditation_jobs.run``), after the review: the universal standards
+   (the tier rule's grace period), the six-monthly evaluations due, and their alerts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, OuterRef, Subquery
-from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from partnerdesk.accounts.models import Role, User
+from partnerdesk.accounts.models import User
 from partnerdesk.core.permissions import SYSTEM
 from partnerdesk.notifications.models import Kind
 from partnerdesk.notifications.services import notify
 
+from . import accreditation_jobs
 from . import standing as standing_module
 from .events import PartnerEvent
 from .models import (
@@ -41,19 +41,11 @@ from .models import (
     RelationshipKind,
     TierReview,
 )
+from .notices import alert_recipients, per_recipient, translated
 from .services.common import record, today
 from .services.relationships import lapse_relationships
 
 REVIEW_CATCH_UP = dt.timedelta(days=30)
-
-
-def per_recipient(text: Callable[[], str]) -> str:
-    """Text that ``notify`` renders in each recipient's language (a lazy string)."""
-    return lazy(text, str)()
-
-
-def alert_recipients() -> list[User]:
-    return list(User.objects.filter(role__in=[Role.ADMIN, Role.MANAGER], is_active=True))
 
 
 def _open_managed_with_last_activity(day: dt.date):
@@ -70,17 +62,6 @@ def _open_managed_with_last_activity(day: dt.date):
         .annotate(last_activity_on=Subquery(last))
         .select_related("account")
     )
-
-
-def _text(message: str, **values: Any) -> str:
-    """``message`` translated (in the language active when it is rendered), with ``values``."""
-    return _(message) % values if values else _(message)
-
-
-def translated(message: str, **values: Any) -> str:
-    """A notification text ``notify`` renders in each recipient's language. ``message`` is
-    marked for translation where it is written (``gettext_noop``)."""
-    return per_recipient(partial(_text, message, **values))
 
 
 def alert_lapsing(day: dt.date, settings: ProgramSettings, users: list[User]) -> int:
@@ -299,7 +280,7 @@ def tier_review_run(day: dt.date) -> TierReview | None:
 
 
 def daily(*, on: dt.date | None = None) -> dict[str, Any]:
-    """The daily job: lifecycle, alerts, review. Returns what it did."""
+    """The daily job: lifecycle, alerts, review, accreditations. Returns what it did."""
     day = on or today()
     settings = ProgramSettings.load()
     users = alert_recipients()
@@ -312,4 +293,5 @@ def daily(*, on: dt.date | None = None) -> dict[str, Any]:
         "certification_alerts": alert_certifications(day, settings, users),
         "at_risk": bool((s := alert_tier_at_risk(day, settings, users)) and s.at_risk),
         "review": review.reviewed_on.isoformat() if review else None,
+        "accreditations": accreditation_jobs.run(on=day),
     }
