@@ -88,10 +88,11 @@ def describe_reasons(reasons: list[dict]) -> str:
     for r in reasons or []:
         code = r.get("code")
         if code == "tier":
-            text = _("credited tier %(tier)s is below %(minimum)s") % {
-                "tier": r.get("credited_tier") or _("no tier"),
-                "minimum": r.get("minimum_tier"),
-            }
+            text = (
+                _("credited tier %(tier)s is below %(minimum)s")
+                if r.get("credited_tier")
+                else _("no tier is credited, %(minimum)s or above is needed")
+            ) % {"tier": r.get("credited_tier"), "minimum": r.get("minimum_tier")}
             if r.get("grace_period_ends_on"):
                 text += " " + _("(grace period until %(d)s)") % {"d": r["grace_period_ends_on"]}
             parts.append(text)

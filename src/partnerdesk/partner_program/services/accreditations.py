@@ -302,12 +302,12 @@ def _locked(accreditation: Accreditation) -> Accreditation:
     )
 
 
-def _refuse_state(accreditation: Accreditation, allowed: tuple[str, ...], action: str) -> None:
+def _refuse_state(accreditation: Accreditation, allowed: tuple[str, ...], message: str) -> None:
+    """``message`` (with ``%(state)s``, the current state) unless the state is ``allowed``."""
     if accreditation.state not in allowed:
         raise conflict(
             "invalid_state",
-            _("This accreditation is %(state)s: it cannot be %(action)s.")
-            % {"state": State(accreditation.state).label, "action": action},
+            message % {"state": State(accreditation.state).label},
             "state",
         )
 
@@ -404,7 +404,11 @@ def accreditation_issue(
     issue date entered late)."""
     require_writer(by)
     accreditation = _locked(accreditation)
-    _refuse_state(accreditation, (State.APPLYING,), _("issued"))
+    _refuse_state(
+        accreditation,
+        (State.APPLYING,),
+        _("This accreditation is %(state)s: only an application can be issued."),
+    )
     check_date(issued_on, "issued_on")
     check_not_future(issued_on, "issued_on")
     if accreditation.applied_on and issued_on < accreditation.applied_on:
@@ -443,7 +447,11 @@ def accreditation_revoke(
     the board's decision needs the director-level approval (seed 001)."""
     require_writer(by)
     accreditation = _locked(accreditation)
-    _refuse_state(accreditation, LIVE_STATES, _("revoked"))
+    _refuse_state(
+        accreditation,
+        LIVE_STATES,
+        _("This accreditation is %(state)s already: there is nothing left to revoke."),
+    )
     reason = _require_reason(reason)
     if accreditation.state == State.UNDER_BOARD_REVIEW and not director_approved:
         raise DomainError(
@@ -473,7 +481,11 @@ def accreditation_lapse(*, by: Actor, accreditation: Accreditation, reason: str)
     own)."""
     require_writer(by)
     accreditation = _locked(accreditation)
-    _refuse_state(accreditation, (*HELD_STATES, State.UNDER_BOARD_REVIEW), _("lapsed"))
+    _refuse_state(
+        accreditation,
+        (*HELD_STATES, State.UNDER_BOARD_REVIEW),
+        _("This accreditation is %(state)s: only a held accreditation can lapse."),
+    )
     _change_state(
         accreditation, State.LAPSED, by=by, cause=CAUSE_MANUAL, reason=_require_reason(reason)
     )
@@ -496,7 +508,11 @@ def accreditation_board_renew(
     met — more than three marks send its next renewal to the board again)."""
     require_writer(by)
     accreditation = _locked(accreditation)
-    _refuse_state(accreditation, (State.UNDER_BOARD_REVIEW,), _("renewed by the board"))
+    _refuse_state(
+        accreditation,
+        (State.UNDER_BOARD_REVIEW,),
+        _("This accreditation is %(state)s: the board renews only one under board review."),
+    )
     if decided_on is None:
         raise DomainError(
             code="decision_date_required",
@@ -577,6 +593,7 @@ def accreditation_refresh(
 ) -> Accreditation:
     """Check a held accreditation's universal standards on ``on`` (default today): the daily
     job runs it for every one, after the January/June review."""
+    require_writer(by)
     accreditation = _locked(accreditation)
     _refresh(accreditation, on=on or today(), by=by)
     return accreditation
@@ -616,6 +633,7 @@ def accreditation_evaluate(
     - tier below the minimum within the grace period: **at risk**, evaluated again in six months;
     - otherwise **renewed** (active).
     """
+    require_writer(by)
     on = on or today()
     accreditation = _locked(accreditation)
     due_on = accreditation.next_evaluation_on

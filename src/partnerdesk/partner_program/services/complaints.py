@@ -204,22 +204,21 @@ def complaint_open(
     day = _day(opened_on, "opened_on")
     notes = clean_text(notes, "notes", limit=10000, required=False)
     serious = bool(serious_infringement)
-    complaint = Complaint(
+    first = Step.REVIEW_BOARD if serious else Step.COMPLAINT
+    complaint = Complaint.objects.create(
         company=company,
         source=source,
         summary=summary,
         serious_infringement=serious,
+        step=first,
         opened_on=day,
         opened_by=person(by),
+        waiting_on=WaitingOn.AGENCY,
+        waiting_since=_moment(day),
     )
-    first = Step.REVIEW_BOARD if serious else Step.COMPLAINT
-    complaint.step = first
-    complaint.save()
-    step = _start_step(complaint, first, day=day, owner=owner)
-    complaint.save()
-    if notes:
-        step.notes = notes
-        step.save(update_fields=["notes"])
+    ComplaintStep.objects.create(
+        complaint=complaint, step=first, owner=owner, started_on=day, notes=notes
+    )
     record(
         PartnerEvent.COMPLAINT_OPENED,
         subject=complaint,
