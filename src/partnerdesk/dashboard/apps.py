@@ -2,8 +2,12 @@ from django.apps import AppConfig
 
 
 class DashboardConfig(AppConfig):
-    """Read-only pages that bring the other apps together: the staff home (and, next, the
-    partner dashboard). It sits above crm, tickets and portal and below automation."""
+    """Read-only pages that bring the other apps together: the staff home and the partner
+    dashboard (its renewals, the HubSpot team, alerts put away). It sits above crm, tickets,
+    portal and the partner program, and below automation."""
 
     name = "partnerdesk.dashboard"
     label = "dashboard"
+
+    def ready(self):
+        from . import timeline  # noqa: F401  (register the timeline sentences)
