@@ -5,9 +5,10 @@ three marks send the renewal to the review board."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
@@ -468,3 +469,33 @@ def test_the_settings_are_checked(admin, manager):
         assert error.value.field == field
     with pytest.raises(DomainError):
         services.accreditation_settings_update(by=manager, grace_period_days=10)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_several_schedulers_at_once_evaluate_a_due_day_once(held, set_today):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers from threads: PostgreSQL")
+    set_today(d("2025-09-15"))
+    workers = 6
+    barrier = threading.Barrier(workers)
+    evaluated: list = []
+    errors: list = []
+
+    def scheduler():
+        try:
+            barrier.wait()
+            evaluated.extend(accreditation_jobs.run(on=d("2025-09-15"))["evaluated"])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scheduler) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert evaluated == [(held.pk, "2025-09-15", EvaluationResult.RENEWED)]
+    assert evaluations(held) == [("2025-09-15", EvaluationResult.RENEWED)]
