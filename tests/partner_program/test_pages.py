@@ -100,7 +100,7 @@ def test_agent_cannot_record_for_someone_else(agent, admin, account, blog_post):
     response = login(agent).post(
         reverse("partner_program:activity_list"),
         {
-            "account": account.pk,
+            "account": account.hub_id,
             "employee": admin.pk,
             "activity_type": blog_post.pk,
             "occurred_on": "2025-03-10",
@@ -117,7 +117,7 @@ def test_manager_records_an_activity_and_sees_it_counted(manager, agent, account
     response = client.post(
         reverse("partner_program:activity_list"),
         {
-            "account": account.pk,
+            "account": account.hub_id,
             "employee": agent.pk,
             "activity_type": blog_post.pk,
             "occurred_on": "2025-03-10",
@@ -139,7 +139,7 @@ def test_activity_in_the_future_is_refused_beside_its_field(manager, agent, acco
     response = login(manager).post(
         reverse("partner_program:activity_list"),
         {
-            "account": account.pk,
+            "account": account.hub_id,
             "employee": agent.pk,
             "activity_type": blog_post.pk,
             "occurred_on": "2025-03-20",
@@ -291,3 +291,27 @@ def test_certifications(manager, agent, admin):
     )
     text = _text(login(agent).get(reverse("partner_program:certification_list")))
     assert "Inbound" in text and "Sales Software" not in text
+
+
+def test_the_record_form_finds_the_account_by_hub_id_or_name(manager, agent, account, blog_post):
+    client = login(manager)
+    data = {"employee": agent.pk, "activity_type": blog_post.pk, "occurred_on": "2025-03-10"}
+    response = client.post(reverse("partner_program:activity_list"), {**data, "account": "123"})
+    assert response.status_code == 400
+    assert re.search(r'id="err-account".*No HubSpot account', response.content.decode(), re.S)
+    response = client.post(
+        reverse("partner_program:activity_list"), {**data, "account": "acme dental"}
+    )
+    assert response.status_code == 302
+    assert QualifyingActivity.objects.get().account == account
+    partial = {"HX-Request": "true", "HX-Target": "results"}
+    found = login(manager).get(
+        reverse("partner_program:activity_list"), {"account_q": "4417286"}, headers=partial
+    )
+    assert "Published a blog post" in _text(found)
+    none = login(manager).get(
+        reverse("partner_program:activity_list"),
+        {"account_q": "nobody"},
+        headers=partial,
+    )
+    assert "No qualifying activities match." in _text(none)

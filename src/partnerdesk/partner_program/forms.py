@@ -158,12 +158,32 @@ class EndServicesForm(Form):
 # ---------------------------------------------------------------- activities
 
 
+class AccountField(forms.CharField):
+    """A HubSpot account by its hub id or its exact name (a text field: a list of every
+    client's account would not fit a page at an agency's scale)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("HubSpot account"))
+        kwargs.setdefault("help_text", _("Its hub id, or its name as on its page."))
+        super().__init__(max_length=200, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        matches = list(
+            HubSpotAccount.objects.filter(hub_id=text).order_by("pk")[:1]
+            or HubSpotAccount.objects.filter(name__iexact=text).order_by("pk")[:2]
+        )
+        if len(matches) != 1:
+            raise forms.ValidationError(
+                _("No HubSpot account has this hub id or name.")
+                if not matches
+                else _("Several accounts have this name: enter the hub id.")
+            )
+        return matches[0]
+
+
 class ActivityForm(Form):
-    account = forms.ModelChoiceField(
-        queryset=HubSpotAccount.objects.order_by("name", "pk"),
-        label=_("HubSpot account"),
-        empty_label="—",
-    )
+    account = AccountField()
     employee = _employee_field()
     activity_type = forms.ModelChoiceField(
         queryset=ActivityType.objects.none(), label=_("Activity"), empty_label="—"

@@ -186,8 +186,9 @@ def activities_for(user) -> QuerySet[QualifyingActivity]:
 def filter_activities(
     qs: QuerySet[QualifyingActivity], params: Params
 ) -> tuple[QuerySet[QualifyingActivity], dict[str, str]]:
-    """By employee, account, tool, activity type, month (``YYYY-MM``), source, and a date range
-    (``since`` / ``until``, ISO dates, both included)."""
+    """By employee, account (its id, or ``account_q``: part of its name or its hub id), tool,
+    activity type, month (``YYYY-MM``), source, and a date range (``since`` / ``until``, ISO
+    dates, both included)."""
     active: dict[str, str] = {}
     for name, lookup in (
         ("employee", "employee_id"),
@@ -198,6 +199,10 @@ def filter_activities(
         if value is not None:
             qs = qs.filter(**{lookup: value})
             active[name] = str(value)
+    account_q = _text(params, "account_q")
+    if account_q:
+        qs = qs.filter(Q(account__name__icontains=account_q) | Q(account__hub_id=account_q))
+        active["account_q"] = account_q
     tool = _text(params, "tool")
     if tool in Tool.values:
         qs = qs.filter(activity_type__tool=tool)
@@ -224,39 +229,64 @@ def filter_activities(
     return qs, active
 
 
-def activity_totals(qs: QuerySet[QualifyingActivity], *, months: int = 24) -> dict[str, list]:
-    """Totals of the filtered activities per tool, per employee and per month (the latest
-    ``months``): three aggregate queries, whatever the number of rows."""
+TOTALS_MONTHS = 12
+
+
+def totals_since(day: dt.date, months: int = TOTALS_MONTHS) -> dt.date:
+    """The first day of the ``months`` months up to ``day``'s (the default totals window)."""
+    index = day.year * 12 + day.month - 1 - (months - 1)
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def activity_totals(
+    qs: QuerySet[QualifyingActivity], *, since: dt.date | None = None
+) -> dict[str, list]:
+    """Totals of the filtered activities (on or after ``since``, if given) per tool, per
+    employee (the 100 busiest) and per month: one grouped query over the activities (a scan,
+    not three) and the names of the few types and employees it found."""
     base = qs.order_by()
-    tools = dict(Tool.choices)
-    by_tool = [
-        {
-            "tool": row["activity_type__tool"],
-            "label": str(tools.get(row["activity_type__tool"], "")),
-            "count": row["n"],
-        }
-        for row in base.values("activity_type__tool")
+    if since is not None:
+        base = base.filter(occurred_on__gte=since)
+    grouped = (
+        base.annotate(month=TruncMonth("occurred_on"))
+        .values("activity_type_id", "employee_id", "month")
         .annotate(n=Count("pk"))
-        .order_by("-n", "activity_type__tool")
-    ]
-    by_employee = [
-        {
-            "employee_id": row["employee_id"],
-            "employee": row["employee__full_name"] or row["employee__email"],
-            "count": row["n"],
-        }
-        for row in base.values("employee_id", "employee__full_name", "employee__email")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "employee__full_name", "employee_id")[:100]
-    ]
-    by_month = [
-        {"month": _month_of(row["month"]), "count": row["n"]}
-        for row in base.annotate(month=TruncMonth("occurred_on"))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by("-month")[:months]
-    ]
-    return {"by_tool": by_tool, "by_employee": by_employee, "by_month": by_month}
+        .order_by()
+    )
+    per_type: dict[int, int] = {}
+    per_employee: dict[int, int] = {}
+    per_month: dict[str, int] = {}
+    for row in grouped:
+        n = row["n"]
+        per_type[row["activity_type_id"]] = per_type.get(row["activity_type_id"], 0) + n
+        per_employee[row["employee_id"]] = per_employee.get(row["employee_id"], 0) + n
+        month = _month_of(row["month"])
+        per_month[month] = per_month.get(month, 0) + n
+    tool_of = dict(ActivityType.objects.filter(pk__in=per_type).values_list("pk", "tool"))
+    per_tool: dict[str, int] = {}
+    for type_id, n in per_type.items():
+        tool = tool_of.get(type_id, "")
+        per_tool[tool] = per_tool.get(tool, 0) + n
+    labels = dict(Tool.choices)
+    busiest = sorted(per_employee.items(), key=lambda item: (-item[1], item[0]))[:100]
+    names = {
+        u.pk: u.full_name or u.email
+        for u in get_user_model()
+        ._default_manager.filter(pk__in=[pk for pk, _n in busiest])
+        .only("pk", "full_name", "email")
+    }
+    return {
+        "by_tool": [
+            {"tool": tool, "label": str(labels.get(tool, tool)), "count": n}
+            for tool, n in sorted(per_tool.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        "by_employee": [
+            {"employee_id": pk, "employee": names.get(pk, ""), "count": n} for pk, n in busiest
+        ],
+        "by_month": [
+            {"month": month, "count": per_month[month]} for month in sorted(per_month, reverse=True)
+        ],
+    }
 
 
 def _month_of(value: Any) -> str:

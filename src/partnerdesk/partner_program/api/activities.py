@@ -58,6 +58,7 @@ def _filtered(request, filters: PartnerActivityFilters):
     params = {
         "employee": filters.employee_id,
         "account": filters.account_id,
+        "account_q": filters.account_q,
         "activity_type": filters.activity_type_id,
         "tool": filters.tool,
         "month": filters.month,
@@ -91,9 +92,15 @@ def list_activities(request, filters: Query[PartnerActivityFilters], page: Query
     auth=STAFF,
     response=PartnerActivityTotalsOut,
     summary="Totals of the filtered activities per tool, employee and month",
+    description=(
+        "Without month, since or until, the totals cover the last twelve months (as on the "
+        "activities page)."
+    ),
 )
 def activity_totals(request, filters: Query[PartnerActivityFilters]):
-    return selectors.activity_totals(_filtered(request, filters))
+    dated = filters.month or filters.since or filters.until
+    since = None if dated else selectors.totals_since(today())
+    return selectors.activity_totals(_filtered(request, filters), since=since)
 
 
 @router.post(

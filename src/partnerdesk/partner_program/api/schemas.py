@@ -296,6 +296,7 @@ class PartnerActivityPage(Page):
 class PartnerActivityFilters(Schema):
     employee_id: RefId | None = None
     account_id: RefId | None = None
+    account_q: str | None = Field(None, max_length=200, description="Part of a name, or a hub id")
     activity_type_id: RefId | None = None
     tool: ToolName | None = None
     month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
@@ -332,7 +333,7 @@ class PartnerMonthTotal(Schema):
 class PartnerActivityTotalsOut(Schema):
     by_tool: list[PartnerToolTotal]
     by_employee: list[PartnerEmployeeTotal] = Field(description="The 100 busiest employees")
-    by_month: list[PartnerMonthTotal] = Field(description="The latest 24 months with activity")
+    by_month: list[PartnerMonthTotal] = Field(description="Each month with activity, newest first")
 
 
 # ---------------------------------------------------------------- certifications

@@ -24,17 +24,24 @@ def _activity_context(request, form) -> dict:
     qs, active = selectors.filter_activities(selectors.activities_for(user), request.GET)
     page, querystring = paginate(request, qs.order_by("-occurred_on", "-id"))
     everyone = selectors.sees_everything(user)
+    # Without dates chosen, the totals cover the last twelve months (not every year's rows).
+    dated = bool({"month", "since", "until"} & set(active))
+    since = None if dated else selectors.totals_since(today())
+    account = None
+    if "account" in active:
+        account = selectors.accounts_for(user).filter(pk=active["account"]).first()
     return {
         "page": page,
         "objects": page.object_list,
         "querystring": querystring,
         "filters": active,
-        "totals": selectors.activity_totals(qs),
+        "totals": selectors.activity_totals(qs, since=since),
+        "totals_since": since,
+        "account": account,
         "form": form,
         "tools": Tool.choices,
         "sources": ActivitySource.choices,
         "employees": selectors.employees() if everyone else [],
-        "accounts": selectors.accounts_for(user).only("pk", "name", "hub_id") if everyone else [],
         "everyone": everyone,
     }
 
