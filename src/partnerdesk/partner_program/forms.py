@@ -78,7 +78,7 @@ class SubscriptionForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = _currency_choices()  # type: ignore[attr-defined]
+        self.fields["currency"].choices = _currency_choices()
 
 
 class _OfAccount(Form):
@@ -88,7 +88,7 @@ class _OfAccount(Form):
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields[self.choice_field].choices = [  # type: ignore[attr-defined]
+        self.fields[self.choice_field].choices = [
             ("", "—"),
             *choices,
         ]
@@ -103,7 +103,7 @@ class MrrChangeForm(_OfAccount):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [  # type: ignore[attr-defined]
+        self.fields["currency"].choices = [
             ("", _("unchanged")),
             *_currency_choices(),
         ]
@@ -194,14 +194,12 @@ class ActivityForm(Form):
     def __init__(self, *args, user=None, account=None, **kwargs):
         super().__init__(*args, **kwargs)
         fields = self.fields
-        fields["employee"].queryset = selectors.employees_for(user)  # type: ignore[attr-defined]
+        fields["employee"].queryset = selectors.employees_for(user)
         if user is not None and not selectors.sees_everything(user):
             fields["employee"].initial = user.pk
         types = selectors.activity_types(offered_only=True)
-        fields["activity_type"].queryset = types  # type: ignore[attr-defined]
-        fields["activity_type"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda t: f"{t.get_tool_display()} · {t.name}"
-        )
+        fields["activity_type"].queryset = types
+        fields["activity_type"].label_from_instance = lambda t: f"{t.get_tool_display()} · {t.name}"
         if account is not None:
             del fields["account"]
 
@@ -285,13 +283,9 @@ class MappingForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["activity_type"]
-        field.queryset = selectors.activity_types()  # type: ignore[attr-defined]
-        field.label_from_instance = (  # type: ignore[attr-defined]
-            lambda t: f"{t.get_tool_display()} · {t.name}"
-        )
-        self.fields["stage"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda s: f"{s.pipeline.name} › {s.name}"
-        )
+        field.queryset = selectors.activity_types()
+        field.label_from_instance = lambda t: f"{t.get_tool_display()} · {t.name}"
+        self.fields["stage"].label_from_instance = lambda s: f"{s.pipeline.name} › {s.name}"
 
 
 class TierForm(Form):

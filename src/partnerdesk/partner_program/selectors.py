@@ -311,7 +311,7 @@ def activity_types(*, offered_only: bool = False) -> QuerySet[ActivityType]:
 
 def employees() -> QuerySet:
     """The active agency users (who perform activities and hold certifications)."""
-    return get_user_model()._default_manager.agency_staff()  # type: ignore[attr-defined]
+    return get_user_model()._default_manager.agency_staff()
 
 
 def employees_for(user) -> QuerySet:

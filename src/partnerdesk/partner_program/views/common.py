@@ -33,7 +33,7 @@ def manager_required(view):
         return view(request, *args, **kwargs)
 
     guarded = staff_required(wrapper)
-    guarded.access = "manager"  # type: ignore[attr-defined]
+    guarded.access = "manager"
     return guarded
 
 
