@@ -104,6 +104,9 @@ STAFF_POST_ONLY_GET = E(LOGIN, 404, 404, 405, 405)
 # Pages for managers and admins (the partner program): agents 403, clients 404.
 MANAGER_ONLY = E(LOGIN, 404, 404, 403, 200)
 MANAGER_INVALID_FORM = E(LOGIN, 404, 404, 403, 400)
+# The partner dashboard: managers and admins; agents get the 404 of a missing page, like clients.
+DASHBOARD = E(LOGIN, 404, 404, 404, 200)
+DASHBOARD_INVALID_FORM = E(LOGIN, 404, 404, 404, 400)
 
 # API
 API_READ = E(401, 200, 200, 200, 200)
@@ -1075,6 +1078,65 @@ MATRIX: dict[str, Route] = {
     "partner_program:program_settings": Route(
         checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))
     ),
+    # [anchor: ACCREDITATIONS routes]
+    # Accreditations and complaints: managers and admins (agents 403, clients 404); the
+    # accreditation catalogue and settings: managers read, only admins post. A page posted
+    # without an action is shown again; a form posted empty comes back with 400.
+    "partner_program:accreditation_list": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))
+    ),
+    "partner_program:accreditation_detail": Route(
+        checks=(get(MANAGER_ONLY), post(MANAGER_ONLY)), kwargs={"pk": Ref("pp_accreditation")}
+    ),
+    "partner_program:complaint_list": Route(checks=(get(MANAGER_ONLY),)),
+    "partner_program:complaint_create": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))
+    ),
+    "partner_program:complaint_detail": Route(
+        checks=(get(MANAGER_ONLY), post(MANAGER_ONLY)), kwargs={"pk": Ref("pp_complaint")}
+    ),
+    "partner_program:accreditation_type_list": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM))
+    ),
+    "partner_program:accreditation_type_edit": Route(
+        checks=(get(MANAGER_ONLY), post_form(MANAGER_INVALID_FORM)),
+        kwargs={"pk": Ref("pp_accreditation_type")},
+    ),
+    # [anchor: PARTNER-DASHBOARD routes]
+    # ------------------------------------------------------------ partner dashboard
+    # Managers and admins only; for agents (like client users) every tab, export and panel is
+    # the 404 of a missing page. The HubSpot team is edited by admins (managers 403).
+    "dashboard:alerts": Route(checks=(get(DASHBOARD),)),
+    # No key posted: nothing is put away, back to the alerts with a message.
+    "dashboard:alert_dismiss": Route(
+        checks=(
+            get(E(LOGIN, 404, 404, 404, 405)),
+            post(E(LOGIN, 404, 404, 404, Redirect("/app/partner/dashboard/", exact=True))),
+        )
+    ),
+    "dashboard:clients": Route(checks=(get(DASHBOARD),)),
+    "dashboard:clients_export": Route(checks=(get(DASHBOARD),)),
+    "dashboard:client_details": Route(checks=(get(DASHBOARD),), kwargs={"pk": Ref("pp_account")}),
+    "dashboard:client_portal": Route(checks=(get(DASHBOARD),), kwargs={"pk": Ref("pp_account")}),
+    # Without a reason and the confirmation the form comes back (400) and nothing ends.
+    "dashboard:client_end_services": Route(
+        checks=(get(DASHBOARD), post_form(DASHBOARD_INVALID_FORM)),
+        kwargs={"pk": Ref("pp_account")},
+    ),
+    "dashboard:renewals": Route(checks=(get(DASHBOARD),)),
+    "dashboard:renewals_export": Route(checks=(get(DASHBOARD),)),
+    "dashboard:renewals_all": Route(checks=(get(DASHBOARD),)),
+    "dashboard:renewals_all_export": Route(checks=(get(DASHBOARD),)),
+    # No action posted: nothing changes, the panel is shown again.
+    "dashboard:renewal_details": Route(
+        checks=(get(DASHBOARD), post_form(DASHBOARD)), kwargs={"pk": Ref("dash_renewal")}
+    ),
+    "dashboard:tier": Route(checks=(get(DASHBOARD),)),
+    "dashboard:team": Route(checks=(get(DASHBOARD),)),
+    "dashboard:team_edit": Route(
+        checks=(get(DASHBOARD), post_form(DASHBOARD_INVALID_FORM)),
+        kwargs={"role": "channel_consultant"},
+    ),
     # [anchor: PARTNER-PROGRAM-API operations]
     # ------------------------------------------------------------ API: partner program
     # As on the pages: managers and admins (agents 403, clients 404, refused by the gate
@@ -1606,6 +1668,101 @@ def pp_tier(admin):
     from partnerdesk.partner_program import services as pp_services
 
     return pp_services.tier_create(by=admin, name="Matrix tier", order=9, min_total_points=10)
+
+
+# [anchor: PARTNER-DASHBOARD fixtures]
+
+
+@pytest.fixture
+def dash_renewal(admin, company):
+    """A subscription renewing on 2030-03-01, on an account of ``company`` of its own."""
+    from partnerdesk.partner_program import services as pp_services
+
+    account = pp_services.account_create(
+        by=admin,
+        company=company,
+        hub_id="7700301",
+        name="Renewing portal",
+        opened_on=dt.date(2020, 1, 1),
+    )
+    return pp_services.subscription_create(
+        by=admin,
+        account=account,
+        product="Sales Hub Professional",
+        mrr="500",
+        currency="USD",
+        start_date=dt.date(2024, 3, 1),
+        renewal_date=dt.date(2030, 3, 1),
+    )
+
+
+# [anchor: ACCREDITATIONS fixtures]
+
+
+@pytest.fixture
+def pp_accreditation_type(admin):
+    """An accreditation without prerequisites that nobody applied for."""
+    from partnerdesk.partner_program import services as pp_services
+
+    return pp_services.accreditation_type_create(by=admin, name="Matrix accreditation")
+
+
+@pytest.fixture
+def pp_application(admin):
+    """An application of 1 January 2024 (of its own type, without prerequisites)."""
+    from partnerdesk.partner_program import services as pp_services
+
+    kind = pp_services.accreditation_type_create(by=admin, name="Matrix application")
+    return pp_services.accreditation_apply(
+        by=admin, accreditation_type=kind, applied_on=dt.date(2024, 1, 1)
+    )
+
+
+@pytest.fixture
+def pp_accreditation(admin):
+    """A held (active) accreditation of its own type, issued on 1 February 2024."""
+    from partnerdesk.partner_program import services as pp_services
+
+    kind = pp_services.accreditation_type_create(by=admin, name="Matrix held accreditation")
+    application = pp_services.accreditation_apply(
+        by=admin, accreditation_type=kind, applied_on=dt.date(2024, 1, 1)
+    )
+    return pp_services.accreditation_issue(
+        by=admin, accreditation=application, issued_on=dt.date(2024, 2, 1)
+    )
+
+
+@pytest.fixture
+def pp_complaint(admin, company):
+    """An open complaint at its first step, received on 1 January 2024."""
+    from partnerdesk.partner_program import services as pp_services
+
+    return pp_services.complaint_open(
+        by=admin,
+        summary="Matrix complaint",
+        source="customer",
+        company=company,
+        opened_on=dt.date(2024, 1, 1),
+    )
+
+
+@pytest.fixture
+def pp_complaint_step(pp_complaint):
+    return pp_complaint.steps.get()
+
+
+@pytest.fixture
+def pp_board_complaint(admin):
+    """A serious infringement at the review board since 1 January 2024."""
+    from partnerdesk.partner_program import services as pp_services
+
+    return pp_services.complaint_open(
+        by=admin,
+        summary="Matrix serious infringement",
+        source="hubspot_cs",
+        serious_infringement=True,
+        opened_on=dt.date(2024, 1, 1),
+    )
 
 
 # [anchor: WEBHOOKS fixtures]

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET
 
 from partnerdesk.core.charts import Chart, Series
 
-from .. import points, selectors, standing
+from .. import accreditation_rules, accreditation_selectors, points, selectors, standing
+from ..models import MAX_MARKS
 from .common import manager_required, today
 
 CHART_MONTHS = 12
@@ -44,6 +45,10 @@ def standing_page(request):
             "forecast": result.forecast,
             "tier_rows": _tier_rows(result),
             "reviews": list(selectors.tier_reviews()[:6]),
+            # Accreditations: the marks on record and any grace period after a tier drop.
+            "marks": accreditation_rules.marks_count(),
+            "max_marks": MAX_MARKS,
+            "in_grace": list(accreditation_selectors.in_grace_period()[:10]),
         },
     )
 
