@@ -209,6 +209,23 @@ BUDGETS: dict[str, Budget] = {
     "partner_program:catalogue": B(4, "Catalogue 0"),
     "partner_program:mappings": B(7, "Catalogue 0"),
     "partner_program:tier_table": B(6, "Tier 0"),
+    # [anchor: PARTNER-DASHBOARD budgets]
+    # partner dashboard tabs (as admin). Alerts: the renewal decisions count, a query per kind
+    # of alert, the user's dismissals, and near a review the standing (the tier at risk);
+    # clients: a page of accounts with subqueries, their products, the currency table;
+    # renewals: one query per page, the settings, the chart's grouped query; the client's
+    # portal: the portal's own reads for one company and the timeline entry of the visit;
+    # the tier: the standing (as on the partner program's page) and the median usage
+    "dashboard:alerts": B(25, "Expiring cert 0"),
+    "dashboard:clients": B(6, "Portal 0"),
+    "dashboard:clients_export": B(6, "Portal 0"),
+    "dashboard:client_details": B(12, "Hub 0", pk="pp_account"),
+    "dashboard:client_portal": B(22, "Triage 0", pk="pp_account"),
+    "dashboard:renewals": B(8, "Renewing 0"),
+    "dashboard:renewals_all": B(8, "Renewing 0"),
+    "dashboard:renewals_export": B(6, "Renewing 0"),
+    "dashboard:renewals_all_export": B(6, "Renewing 0"),
+    "dashboard:tier": B(18, "Tier 0"),
     # [anchor: PARTNER-PROGRAM-API budgets]
     # partner program API lists: the accounts with today's points (+ the settings and the
     # rates in force), an account's rows (+ the account), subscriptions with their history
@@ -289,6 +306,10 @@ NOT_LISTS: dict[str, str] = {
     "partner_program:activity_type_edit": FORM,
     "partner_program:tier_edit": FORM,
     "partner_program:program_settings": FORM,
+    "dashboard:renewal_details": RECORD + " (one renewal and its three forms)",
+    "dashboard:client_end_services": FORM,
+    "dashboard:team": "two people, one per role",
+    "dashboard:team_edit": FORM,
 }
 
 

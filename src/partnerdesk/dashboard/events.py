@@ -13,6 +13,8 @@ class DashboardEvent(StrEnum):
     RENEWAL_MANAGER_SET = "renewal.manager_set"  # {"changes"}
     # {"products", "renews_on", "deadline", "days_before", "to", "cc"}
     RENEWAL_REMINDER_SENT = "renewal.reminder_sent"
+    # On the company: a manager or admin opened the client's portal, read-only.
+    CLIENT_PORTAL_VIEWED = "client.portal_viewed"  # {"account_id", "hub_id"}
     # Configuration:
     RENEWAL_SETTINGS_CHANGED = "renewal.settings_changed"  # {"changes"}
     TEAM_MEMBER_SAVED = "hubspot_team.member_saved"  # {"role", "name", "changes"}

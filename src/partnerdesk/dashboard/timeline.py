@@ -52,6 +52,9 @@ SENTENCES = {
         _("HubSpot renewal manager changed: %(c)s") % {"c": _changes(e)}
     ),
     E.RENEWAL_REMINDER_SENT: _reminder,
+    E.CLIENT_PORTAL_VIEWED: lambda e: _(
+        "Client's portal viewed from the partner dashboard (read-only)"
+    ),
     E.RENEWAL_SETTINGS_CHANGED: lambda e: _("Renewal settings changed: %(c)s") % {"c": _changes(e)},
     E.TEAM_MEMBER_SAVED: _team_member,
 }

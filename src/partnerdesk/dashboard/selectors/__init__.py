@@ -2,7 +2,18 @@
 usage and which alerts a user still sees."""
 
 from .alerts import fingerprint, visible_alerts
+from .clients import (
+    ClientFilters,
+    annotate_clients,
+    client_rows,
+    count_clients,
+    filter_clients,
+    mrr_of,
+    relationship_labels,
+    usd_rates,
+)
 from .home import open_deals_by_pipeline, record_counts, staff_home
+from .program_alerts import ProgramAlert, program_alerts
 from .renewals import (
     RenewalFilters,
     annotate_page,
@@ -16,20 +27,30 @@ from .renewals import (
 from .usage import Usage, client_usage, median_usage
 
 __all__ = [
+    "ClientFilters",
+    "ProgramAlert",
     "RenewalFilters",
     "Usage",
+    "annotate_clients",
     "annotate_page",
+    "client_rows",
     "client_usage",
+    "count_clients",
+    "filter_clients",
     "filter_renewals",
     "fingerprint",
     "median_usage",
+    "mrr_of",
     "open_deals_by_pipeline",
+    "program_alerts",
     "record_counts",
+    "relationship_labels",
     "renewable",
     "renewal_decisions_count",
     "renewal_rows",
     "renewals_by_month",
     "renewals_to_act_on",
     "staff_home",
+    "usd_rates",
     "visible_alerts",
 ]

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from partnerdesk.core import clock
 from partnerdesk.core.access import staff_required
 
-from . import selectors
+from .. import selectors
 
 
 @staff_required
