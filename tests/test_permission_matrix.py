@@ -1298,6 +1298,80 @@ MATRIX: dict[str, Route] = {
     "POST /api/partner/imports/{token}/confirm": op(
         E(401, 404, 404, 403, 404), token="accounts-" + "0" * 32
     ),
+    # [anchor: ACCREDITATIONS-API operations]
+    # As on the pages (the gate refuses agents and clients before the body is read); the
+    # catalogue and the settings are changed by admins only. A move the accreditation's or the
+    # complaint's state does not allow is the service's 409.
+    "GET /api/partner/accreditations": op(API_MANAGER_READ),
+    "POST /api/partner/accreditations": op(
+        API_MANAGER_CREATE, {"accreditation_type_id": Ref("pp_accreditation_type")}
+    ),
+    "GET /api/partner/accreditations/{accreditation_id}": op(
+        API_MANAGER_READ, accreditation_id=Ref("pp_accreditation")
+    ),
+    "GET /api/partner/accreditations/{accreditation_id}/evaluations": op(
+        API_MANAGER_READ, accreditation_id=Ref("pp_accreditation")
+    ),
+    "POST /api/partner/accreditations/{accreditation_id}/issue": op(
+        API_MANAGER_WRITE, {"issued_on": "2024-02-01"}, accreditation_id=Ref("pp_application")
+    ),
+    "POST /api/partner/accreditations/{accreditation_id}/revoke": op(
+        API_MANAGER_WRITE, {"reason": "Matrix"}, accreditation_id=Ref("pp_accreditation")
+    ),
+    "POST /api/partner/accreditations/{accreditation_id}/lapse": op(
+        API_MANAGER_WRITE, {"reason": "Matrix"}, accreditation_id=Ref("pp_accreditation")
+    ),
+    # Held, not under board review: the board has nothing to renew (409).
+    "POST /api/partner/accreditations/{accreditation_id}/board-renewal": op(
+        E(401, 404, 404, 403, 409),
+        {"decided_on": "2024-02-01"},
+        accreditation_id=Ref("pp_accreditation"),
+    ),
+    "GET /api/partner/marks": op(API_MANAGER_READ),
+    "GET /api/partner/accreditation-types": op(API_MANAGER_READ),
+    "POST /api/partner/accreditation-types": op(
+        API_ADMIN_CREATE, {"name": "Matrix accreditation (API)"}
+    ),
+    "PATCH /api/partner/accreditation-types/{accreditation_type_id}": op(
+        API_ADMIN_WRITE, {"order": 4}, accreditation_type_id=Ref("pp_accreditation_type")
+    ),
+    "GET /api/partner/accreditation-settings": op(API_MANAGER_READ),
+    "PATCH /api/partner/accreditation-settings": op(API_ADMIN_WRITE, {"grace_period_days": 100}),
+    "GET /api/partner/complaints": op(API_MANAGER_READ),
+    "POST /api/partner/complaints": op(
+        API_MANAGER_CREATE,
+        {"summary": "Matrix complaint (API)", "source": "customer", "company_id": Ref("company")},
+    ),
+    "GET /api/partner/complaints/{complaint_id}": op(
+        API_MANAGER_READ, complaint_id=Ref("pp_complaint")
+    ),
+    "PATCH /api/partner/complaints/{complaint_id}": op(
+        API_MANAGER_WRITE, {"summary": "Renamed complaint"}, complaint_id=Ref("pp_complaint")
+    ),
+    "POST /api/partner/complaints/{complaint_id}/advance": op(
+        API_MANAGER_WRITE, {"reason": "No reply"}, complaint_id=Ref("pp_complaint")
+    ),
+    "POST /api/partner/complaints/{complaint_id}/resolve": op(
+        API_MANAGER_WRITE, {"notes": "Refunded"}, complaint_id=Ref("pp_complaint")
+    ),
+    # Open: there is nothing to reopen (409).
+    "POST /api/partner/complaints/{complaint_id}/reopen": op(
+        E(401, 404, 404, 403, 409), {"reason": "Again"}, complaint_id=Ref("pp_complaint")
+    ),
+    "POST /api/partner/complaints/{complaint_id}/waiting": op(
+        API_MANAGER_WRITE, {"waiting_on": "customer"}, complaint_id=Ref("pp_complaint")
+    ),
+    "POST /api/partner/complaints/{complaint_id}/finding": op(
+        API_MANAGER_WRITE,
+        {"fault": True, "decision_date": "2024-06-01"},
+        complaint_id=Ref("pp_board_complaint"),
+    ),
+    "PATCH /api/partner/complaints/{complaint_id}/steps/{step_id}": op(
+        API_MANAGER_WRITE,
+        {"notes": "Matrix"},
+        complaint_id=Ref("pp_complaint"),
+        step_id=Ref("pp_complaint_step"),
+    ),
 }
 
 
