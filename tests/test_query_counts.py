@@ -196,10 +196,11 @@ BUDGETS: dict[str, Budget] = {
     "core:workers": B(5, ("qc-worker-0", "worker_tasks.nap")),
     # [anchor: PARTNER-PROGRAM budgets]
     # partner program pages (as admin). The standing: today's figures, the tier table, the
-    # credited review and the forecast (points 90 days ago, rates on the review day); an
+    # credited review and the forecast (points 90 days ago, rates on the review day), the marks
+    # on record and the accreditations in a grace period (issue 11); an
     # account: its points and each subscription's (a query each for the rates, the settings
     # and the figures), its rows and the choices of its eight forms
-    "partner_program:standing": B(17, "Tier 0"),
+    "partner_program:standing": B(19, "Tier 0"),
     "partner_program:account_list": B(6, "Portal 0"),
     "partner_program:account_detail": B(26, ("Hub 0", "Assisted", "Agent0"), pk="pp_account"),
     "partner_program:activity_list": B(12, "Act note 0"),
@@ -209,6 +210,16 @@ BUDGETS: dict[str, Budget] = {
     "partner_program:catalogue": B(4, "Catalogue 0"),
     "partner_program:mappings": B(7, "Catalogue 0"),
     "partner_program:tier_table": B(6, "Tier 0"),
+    # [anchor: ACCREDITATIONS budgets]
+    # accreditations and complaints (as admin): a page of rows with their types, the type
+    # filter's choices and the marks on record; an accreditation's page: its evaluations, the
+    # standards today (credited review, minimum tier, holders, marks) and the timeline; a
+    # complaint's page: its steps with owners and marks, the timeline and the forms' choices
+    "partner_program:accreditation_list": B(7, "Accreditation 0"),
+    "partner_program:accreditation_detail": B(7, 'data-evaluation="', pk="pp_accreditation"),
+    "partner_program:complaint_list": B(6, "Complaint 0"),
+    "partner_program:complaint_detail": B(9, "Step note 0", pk="pp_complaint"),
+    "partner_program:accreditation_type_list": B(6, "Accreditation 0"),
     # [anchor: PARTNER-DASHBOARD budgets]
     # partner dashboard tabs (as admin). Alerts: the renewal decisions count, a query per kind
     # of alert, the user's dismissals, and near a review the standing (the tier at risk);
@@ -246,6 +257,16 @@ BUDGETS: dict[str, Budget] = {
     "GET /api/partner/tier-reviews": B(3, '"reviewed_on"'),
     "GET /api/partner/activity-types": B(3, "Catalogue 0"),
     "GET /api/partner/mappings": B(3, "Catalogue 0"),
+    # [anchor: ACCREDITATIONS-API budgets]
+    # accreditations (+ the marks on record), an accreditation's evaluations (+ the
+    # accreditation), the catalogue, complaints, the marks with their complaints
+    "GET /api/partner/accreditations": B(4, "Accreditation 0"),
+    "GET /api/partner/accreditations/{accreditation_id}/evaluations": B(
+        4, '"due_on"', accreditation_id="pp_accreditation"
+    ),
+    "GET /api/partner/accreditation-types": B(3, "Accreditation 0"),
+    "GET /api/partner/complaints": B(3, "Complaint 0"),
+    "GET /api/partner/marks": B(3, "Serious 0"),
 }
 
 # Web pages that answer GET but list no rows that grow with the data, and why.
@@ -306,6 +327,8 @@ NOT_LISTS: dict[str, str] = {
     "partner_program:activity_type_edit": FORM,
     "partner_program:tier_edit": FORM,
     "partner_program:program_settings": FORM,
+    "partner_program:complaint_create": FORM,
+    "partner_program:accreditation_type_edit": FORM,
     "dashboard:renewal_details": RECORD + " (one renewal and its three forms)",
     "dashboard:client_end_services": FORM,
     "dashboard:team": "two people, one per role",

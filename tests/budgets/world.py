@@ -30,6 +30,7 @@ from partnerdesk.tickets import services as ticket_services
 from tests.conftest import make_user
 from tests.core import budget_world as core_world
 from tests.dashboard import world as dashboard_world
+from tests.partner_program import accreditation_world
 from tests.partner_program import world as partner_world
 from tests.webhooks import world as webhooks_world
 
@@ -89,6 +90,7 @@ class World:
         self._portal_setup()
         webhooks_world.setup(self)
         partner_world.setup(self)
+        accreditation_world.setup(self)
         dashboard_world.setup(self)
         self.units = 0
 
@@ -323,6 +325,7 @@ class World:
         webhooks_world.unit(self, i)
         core_world.unit(self, i)
         partner_world.unit(self, i)
+        accreditation_world.unit(self, i)
         dashboard_world.unit(self, i)
 
     # ------------------------------------------------------------ client tasks and sessions
