@@ -275,16 +275,18 @@ def build(args, manager) -> float:
     Relationship.objects.bulk_create(relationships, batch_size=BATCH)
     ManagingPartners.objects.bulk_create(partners, batch_size=BATCH)
     EmployeeConnection.objects.bulk_create(connections, batch_size=BATCH)
-    Certification.objects.bulk_create(
-        Certification(
-            employee=employee,
-            name=name,
-            issued_on=today - dt.timedelta(days=rng.randint(30, 700)),
-            expires_on=today + dt.timedelta(days=rng.randint(-100, 700)),
-        )
-        for employee in employees
-        for name in ("Inbound", "Solutions Partner")[: rng.randint(1, 2)]
-    )
+    certifications = []
+    for employee in employees:
+        for name in ("Inbound", "Solutions Partner")[: rng.randint(1, 2)]:
+            issued = today - dt.timedelta(days=rng.randint(30, 700))
+            expires = today + dt.timedelta(days=rng.randint(-100, 700))
+            certifications.append(
+                # never expiring before it was issued (the model's check constraint)
+                Certification(
+                    employee=employee, name=name, issued_on=issued, expires_on=max(issued, expires)
+                )
+            )
+    Certification.objects.bulk_create(certifications)
     last_review = max(
         dt.date(year, month, day)
         for year in (today.year - 1, today.year)
