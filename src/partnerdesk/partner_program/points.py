@@ -22,9 +22,14 @@ force on D when ``started_on <= D < ended_on`` (or it has no end).
 3. at least one active employee correctly connected to the account (all three connection
    flags).
 
-Everything is one SQL query per call (subqueries per account, no loop over rows in Python), on
-SQLite and PostgreSQL. Arithmetic runs in floating point in the database (SQLite would divide
-two whole decimals as integers) and figures are rounded to 2 places on the way out.
+The agency's totals are one aggregate over the MRR versions in force on D (each subscription's
+latest version on or before D, found by an anti-join: no later version on or before D). Each
+row looks up its currency amount, its account's relationships, managing partners, a recent
+qualifying activity and a connected employee once (index lookups), and the three sums read
+those columns (a wrapped aggregate), so nothing is computed twice per account. The per-account
+rows (``account_points``, for the pages) take the same versions per account. No loop over rows
+in Python, on SQLite and PostgreSQL. Arithmetic runs in floating point in the database (SQLite
+would divide two whole decimals as integers) and figures are rounded to 2 places on the way out.
 """
 
 from __future__ import annotations
@@ -104,6 +109,23 @@ def rates_on(day: dt.date) -> Rates:
     return Rates(row.effective_from, row.sourced, row.assisted, row.managed, row.growth_multiplier)
 
 
+def rates_table() -> list[Rates]:
+    """Every version of the point rates, oldest first (one query)."""
+    return [
+        Rates(r.effective_from, r.sourced, r.assisted, r.managed, r.growth_multiplier)
+        for r in PointRate.objects.order_by("effective_from")
+    ]
+
+
+def rates_in(table: list[Rates], day: dt.date) -> Rates:
+    """The version of ``table`` (``rates_table``) in force on ``day``."""
+    found = NO_RATES
+    for rates in table:
+        if rates.effective_from is not None and rates.effective_from <= day:
+            found = rates
+    return found
+
+
 def credit_cutoff(day: dt.date, end_days: int) -> dt.date:
     """The earliest day a last qualifying activity may be on and still give managed credit on
     ``day``: exactly ``end_days`` before it counts, one day more does not."""
@@ -164,6 +186,19 @@ def account_conditions(day: dt.date, account_ref: str = "pk") -> dict[str, Any]:
     }
 
 
+def changes_in_force(day: dt.date) -> QuerySet[SubscriptionChange]:
+    """The MRR version in force on ``day`` of every subscription started on or before it: its
+    latest version on or before ``day`` (no later one on or before ``day``: an anti-join)."""
+    later = SubscriptionChange.objects.filter(
+        subscription=OuterRef("subscription"),
+        effective_on__gt=OuterRef("effective_on"),
+        effective_on__lte=day,
+    )
+    return SubscriptionChange.objects.filter(
+        ~Exists(later), effective_on__lte=day, subscription__start_date__lte=day
+    )
+
+
 def _mrr_in_force(day: dt.date) -> dict[str, Any]:
     """Per subscription: its MRR and currency in force on ``day`` and the currency's amount
     worth 100 USD that day."""
@@ -176,17 +211,17 @@ def _mrr_in_force(day: dt.date) -> dict[str, Any]:
     }
 
 
-def _per_100_usd(day: dt.date) -> Subquery:
+def _per_100_usd(day: dt.date, currency: str = "currency_on") -> Subquery:
     return Subquery(
-        CurrencyRate.objects.filter(currency=OuterRef("currency_on"), effective_from__lte=day)
+        CurrencyRate.objects.filter(currency=OuterRef(currency), effective_from__lte=day)
         .order_by("-effective_from")
         .values("amount_per_100_usd")[:1]
     )
 
 
-def _units() -> Any:
+def _units(mrr: str = "mrr_on") -> Any:
     """MRR in units of 100 USD (None when no currency amount is in force)."""
-    return Cast(F("mrr_on"), FloatField()) / Cast(F("per_100_usd"), FloatField())
+    return Cast(F(mrr), FloatField()) / Cast(F("per_100_usd"), FloatField())
 
 
 def _points(rates: Rates, cutoff: dt.date) -> dict[str, Any]:
@@ -279,13 +314,12 @@ def account_points(
     rates = rates_on(day)
     cutoff = credit_cutoff(day, settings.relationship_end_days)
     per_subscription = (
-        Subscription.objects.filter(account=OuterRef("pk"), start_date__lte=day)
-        .annotate(**_mrr_in_force(day))
-        .annotate(per_100_usd=_per_100_usd(day))
-        .annotate(units=Coalesce(_units(), ZERO, output_field=FloatField()))
+        changes_in_force(day)
+        .filter(subscription__account=OuterRef("pk"))
+        .annotate(per_100_usd=_per_100_usd(day, "currency"))
         .order_by()
-        .values("account")
-        .annotate(total=Sum("units"))
+        .values("subscription__account")
+        .annotate(total=Sum(_units("mrr")))
         .values("total")
     )
     qs = accounts if accounts is not None else HubSpotAccount.objects.all()
@@ -320,12 +354,71 @@ class Totals:
         return self.sourced + self.assisted + self.managed
 
 
-def totals(day: dt.date, *, accounts: QuerySet[HubSpotAccount] | None = None) -> Totals:
-    """The agency's points on ``day``: sourced, assisted, managed (sold and total derived)."""
-    figures = account_points(day, accounts=accounts).aggregate(
-        sourced=Sum("sourced_points"),
-        assisted=Sum("assisted_points"),
-        managed=Sum("managed_points"),
+def _version_conditions(day: dt.date, cutoff: dt.date) -> dict[str, Any]:
+    """Per MRR version row: what its points need on ``day``, each looked up once."""
+    account = "subscription__account_id"
+    connected = EmployeeConnection.objects.filter(
+        account=OuterRef(account),
+        in_partner_account=True,
+        client_assigned=True,
+        in_client_account=True,
+        employee__is_active=True,
+    )
+    recent = QualifyingActivity.objects.filter(
+        account=OuterRef(account), occurred_on__gte=cutoff, occurred_on__lte=day
+    )
+    return {
+        "per_100_usd": _per_100_usd(day, "currency"),
+        "is_sourced": _in_force(RelationshipKind.SOURCED, day, account),
+        "is_assisted": _in_force(RelationshipKind.ASSISTED, day, account),
+        "managed_credit": Case(
+            When(
+                _in_force(RelationshipKind.MANAGED, day, account)
+                & Exists(recent)
+                & Exists(connected),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        "split": Coalesce(
+            Subquery(
+                ManagingPartners.objects.filter(account=OuterRef(account), effective_from__lte=day)
+                .order_by("-effective_from")
+                .values("count")[:1]
+            ),
+            Value(1),
+            output_field=IntegerField(),
+        ),
+    }
+
+
+def _totals_on(day: dt.date, rates: Rates, end_days: int, accounts: Any) -> Totals:
+    """One aggregate query: the sums over the versions in force on ``day``. The conditions are
+    annotations, so the database computes each once per row and the sums read them."""
+    rows = changes_in_force(day)
+    if accounts is not None:
+        rows = rows.filter(subscription__account__in=accounts)
+    rows = rows.annotate(**_version_conditions(day, credit_cutoff(day, end_days)))
+    units = _units("mrr") * Case(
+        When(subscription__account__growth_market=True, then=Value(float(rates.growth_multiplier))),
+        default=Value(1.0),
+        output_field=FloatField(),
+    )
+
+    def points_if(condition: Q, rate: Decimal, per: Any = None) -> Coalesce:
+        value = units * Value(float(rate))
+        if per is not None:
+            value = value / per
+        return Coalesce(
+            Sum(Case(When(condition, then=value), default=ZERO, output_field=FloatField())),
+            ZERO,
+        )
+
+    figures = rows.aggregate(
+        sourced=points_if(Q(is_sourced=True), rates.sourced),
+        assisted=points_if(Q(is_assisted=True), rates.assisted),
+        managed=points_if(Q(managed_credit=True), rates.managed, Cast(F("split"), FloatField())),
     )
     return Totals(
         day,
@@ -333,6 +426,12 @@ def totals(day: dt.date, *, accounts: QuerySet[HubSpotAccount] | None = None) ->
         to_decimal(figures["assisted"]),
         to_decimal(figures["managed"]),
     )
+
+
+def totals(day: dt.date, *, accounts: QuerySet[HubSpotAccount] | None = None) -> Totals:
+    """The agency's points on ``day``: sourced, assisted, managed (sold and total derived)."""
+    settings = ProgramSettings.load()
+    return _totals_on(day, rates_on(day), settings.relationship_end_days, accounts)
 
 
 def month_ends(until: dt.date, months: int) -> list[dt.date]:
@@ -348,8 +447,13 @@ def month_ends(until: dt.date, months: int) -> list[dt.date]:
 
 def series(until: dt.date, *, months: int = 12) -> list[Totals]:
     """Points over time for a chart: the totals at the end of each month (the current month:
-    ``until``), one aggregate query per month."""
-    return [totals(day) for day in month_ends(until, months)]
+    ``until``). The settings and every rate version are read once; then one aggregate query
+    per month end (each as quick as ``totals``)."""
+    end_days = ProgramSettings.load().relationship_end_days
+    table = rates_table()
+    return [
+        _totals_on(day, rates_in(table, day), end_days, None) for day in month_ends(until, months)
+    ]
 
 
 def breakdown(row: Any) -> dict[str, Any]:
