@@ -196,7 +196,7 @@ def test_relationships(api, account):
     assert created.status_code == 201, created.content
     # Overlapping periods of one kind: refused, naming the field; nothing written.
     clash = send(api, "POST", path, {"kind": "sourced", "started_on": "2024-06-01"})
-    body = problem(clash, 409, "started_on")
+    body = problem(clash, 422, "started_on")  # bad input, not a conflict
     assert body["code"] == "overlapping_relationship"
     problem(send(api, "POST", path, {"kind": "resold", "started_on": "2024-06-01"}), 422, "kind")
     assert Relationship.objects.count() == 1

@@ -145,10 +145,11 @@ def test_overlapping_relationship_periods_are_refused(manager, account):
         (dt.date(2023, 1, 1), dt.date(2024, 1, 2)),
         (dt.date(2024, 2, 1), dt.date(2024, 3, 1)),
     ]:
-        refused(
+        error = refused(
             "overlapping_relationship",
             lambda s=start, e=end: relate(manager, account, RelationshipKind.SOURCED, s, e),
         )
+        assert (error.status, error.field) == (422, "started_on")  # bad input on its field
     # Touching periods do not overlap ([start, end)); other kinds are independent.
     relate(manager, account, RelationshipKind.SOURCED, dt.date(2024, 6, 1))
     relate(manager, account, RelationshipKind.ASSISTED, dt.date(2024, 2, 1))

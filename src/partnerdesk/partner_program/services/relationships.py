@@ -120,9 +120,12 @@ def relationship_add(
     check_not_before_account(account, started_on, "started_on")
     clash = _overlapping(account, relationship_kind, started_on, ended_on).first()
     if clash is not None:
-        raise conflict(
-            "overlapping_relationship",
-            _(
+        # Bad input (issue 10, part 9), not a clash with someone else's write: a 422 on the
+        # field, like every other refused date.
+        raise DomainError(
+            code="overlapping_relationship",
+            field="started_on",
+            message=_(
                 "The account already has a %(kind)s relationship from %(start)s%(until)s: "
                 "periods of one kind cannot overlap."
             )
@@ -133,7 +136,6 @@ def relationship_add(
                 if clash.ended_on
                 else "",
             },
-            "started_on",
         )
     period = Relationship.objects.create(
         account=account,
