@@ -17,8 +17,17 @@ from . import accreditation_selectors, selectors
 from .forms import Form, date_field
 from .models import ComplaintSource, ComplaintStepKind, WaitingOn
 
-REASON = {"widget": forms.Textarea(attrs={"rows": 2}), "max_length": 2000}
-NOTES = {"widget": forms.Textarea(attrs={"rows": 3}), "max_length": 10000}
+
+def reason_field(label, *, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=required, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+def notes_field(label) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 # ---------------------------------------------------------------- the catalogue
@@ -110,7 +119,7 @@ class AccreditationIssueForm(Form):
 
 
 class AccreditationRevokeForm(Form):
-    reason = forms.CharField(label=_("Reason"), **REASON)
+    reason = reason_field(_("Reason"))
     director_approved = forms.BooleanField(
         required=False,
         label=_("Director-level approval given"),
@@ -119,13 +128,13 @@ class AccreditationRevokeForm(Form):
 
 
 class AccreditationLapseForm(Form):
-    reason = forms.CharField(label=_("Reason"), **REASON)
+    reason = reason_field(_("Reason"))
 
 
 class AccreditationBoardRenewForm(Form):
     decided_on = date_field(_("Decision date"), required=False)
     director_approved = forms.BooleanField(required=False, label=_("Director-level approval"))
-    notes = forms.CharField(label=_("Notes"), required=False, **REASON)
+    notes = reason_field(_("Notes"), required=False)
 
 
 # ---------------------------------------------------------------- complaints
@@ -153,7 +162,7 @@ class ComplaintForm(Form):
     )
     owner = staff_choice_field(_("Owner of the first step"))
     opened_on = date_field(_("Received on"), required=False, help_text=_("Empty: today."))
-    notes = forms.CharField(label=_("Notes"), required=False, **NOTES)
+    notes = notes_field(_("Notes"))
 
 
 class ComplaintEditForm(Form):
@@ -162,7 +171,7 @@ class ComplaintEditForm(Form):
     )
     source = forms.ChoiceField(label=_("Source"), choices=ComplaintSource.choices)
     company = _company_field()
-    reason = forms.CharField(label=_("Why"), required=False, **REASON)
+    reason = reason_field(_("Why"), required=False)
 
 
 class ComplaintAdvanceForm(Form):
@@ -173,16 +182,16 @@ class ComplaintAdvanceForm(Form):
     )
     owner = staff_choice_field(_("Owner of the new step"))
     on = date_field(_("Escalated on"), required=False, help_text=_("Empty: today."))
-    reason = forms.CharField(label=_("Why"), required=False, **REASON)
+    reason = reason_field(_("Why"), required=False)
 
 
 class ComplaintResolveForm(Form):
     on = date_field(_("Resolved on"), required=False, help_text=_("Empty: today."))
-    notes = forms.CharField(label=_("Outcome"), required=False, **NOTES)
+    notes = notes_field(_("Outcome"))
 
 
 class ComplaintSeriousForm(Form):
-    reason = forms.CharField(label=_("Why"), required=False, **REASON)
+    reason = reason_field(_("Why"), required=False)
 
 
 class ComplaintFindingForm(Form):
@@ -197,11 +206,11 @@ class ComplaintFindingForm(Form):
     )
     decision_date = date_field(_("Decision date"), required=False)
     director_approved = forms.BooleanField(required=False, label=_("Director-level approval"))
-    notes = forms.CharField(label=_("Notes"), required=False, **NOTES)
+    notes = notes_field(_("Notes"))
 
 
 class ComplaintReopenForm(Form):
-    reason = forms.CharField(label=_("Why"), **REASON)
+    reason = reason_field(_("Why"))
 
 
 class ComplaintWaitingForm(Form):
@@ -210,9 +219,9 @@ class ComplaintWaitingForm(Form):
         required=False,
         choices=[("", _("nobody")), *WaitingOn.choices],
     )
-    reason = forms.CharField(label=_("Why"), required=False, **REASON)
+    reason = reason_field(_("Why"), required=False)
 
 
 class ComplaintStepForm(Form):
     owner = staff_choice_field(_("Owner"))
-    notes = forms.CharField(label=_("Notes"), required=False, **NOTES)
+    notes = notes_field(_("Notes"))
