@@ -1131,6 +1131,9 @@ MATRIX: dict[str, Route] = {
     "dashboard:renewal_details": Route(
         checks=(get(DASHBOARD), post_form(DASHBOARD)), kwargs={"pk": Ref("dash_renewal")}
     ),
+    # Managers read the renewal settings, admins change them (the matrix's admin posts an empty
+    # form: 400).
+    "dashboard:renewal_settings": Route(checks=(get(DASHBOARD), post_form(DASHBOARD_INVALID_FORM))),
     "dashboard:tier": Route(checks=(get(DASHBOARD),)),
     "dashboard:team": Route(checks=(get(DASHBOARD),)),
     "dashboard:team_edit": Route(

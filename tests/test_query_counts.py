@@ -331,6 +331,7 @@ NOT_LISTS: dict[str, str] = {
     "partner_program:accreditation_type_edit": FORM,
     "dashboard:renewal_details": RECORD + " (one renewal and its three forms)",
     "dashboard:client_end_services": FORM,
+    "dashboard:renewal_settings": FORM,
     "dashboard:team": "two people, one per role",
     "dashboard:team_edit": FORM,
 }

@@ -346,3 +346,39 @@ def test_the_renewals_chart_counts_renewals_by_month_and_status(world, manager):
 def test_a_new_user_role_mix_sees_only_what_it_may(world, db):
     other_manager = make_user("m2@agency.test", Role.MANAGER)
     assert login(other_manager).get(reverse("dashboard:clients")).status_code == 200
+
+
+def test_renewal_settings_admins_change_managers_read(world, manager, admin, agent):
+    url = reverse("dashboard:renewal_settings")
+    assert login(manager).get(url).status_code == 200
+    assert login(manager).post(url, {"window_days": "30"}).status_code == 403
+    client = login(admin)
+    bad = client.post(url, {"window_days": "30", "reminder_days": "soon", "default_owner": "x"})
+    assert bad.status_code == 400
+    ok = client.post(
+        url,
+        {
+            "window_days": "60",
+            "reminder_days": "21, 7",
+            "default_owner": "hubspot",
+            "default_point_of_contact": agent.pk,
+        },
+    )
+    assert ok.status_code == 302
+    # the window shrank to 60 days: only Initech (renews 20 December) is left to act on
+    body = client.get(reverse("dashboard:renewals")).content.decode()
+    assert "Initech portal" in body and "Acme portal" not in body
+    rows = _csv(client.get(reverse("dashboard:renewals_export")))
+    assert [r[0] for r in rows[1:]] == ["Initech portal"]
+    assert rows[1][3] == "HubSpot"  # the default owner in force
+
+
+def test_the_renewals_page_and_its_export_list_the_same_rows_in_the_same_order(world, manager):
+    client = login(manager)
+    for params in ({}, {"sort": "-deadline"}, {"sort": "client"}, {"status": "pending"}):
+        body = client.get(reverse("dashboard:renewals_all"), params).content.decode()
+        shown = re.findall(r'<span class="muted small">([^<]+ portal)</span></td>', body)
+        exported = [
+            r[0] for r in _csv(client.get(reverse("dashboard:renewals_all_export"), params))[1:]
+        ]
+        assert shown == exported, params

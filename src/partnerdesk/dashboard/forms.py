@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from partnerdesk.core.forms import DomainErrorFormMixin, staff_choice_field
 from partnerdesk.crm.models import Contact
 
-from .models import OwnerMode, RenewalStatus
+from .models import DefaultOwner, OwnerMode, RenewalStatus
 
 
 class Form(DomainErrorFormMixin, forms.Form):
@@ -54,10 +54,10 @@ class OwnerForm(Form):
 
     def __init__(self, *args, company_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["decision_maker"].queryset = (
-            Contact.objects.filter(  # type: ignore[attr-defined]
-                company_id=company_id
-            )
+        field = self.fields["decision_maker"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            Contact.objects.filter(company_id=company_id)
             .exclude(email="")
             .order_by("last_name", "first_name", "pk")
         )
@@ -92,3 +92,35 @@ class TeamMemberForm(Form):
 class DismissForm(Form):
     key = forms.CharField(max_length=200)
     fingerprint = forms.CharField(max_length=64)
+
+
+class ReminderDaysField(forms.CharField):
+    """Whole numbers of days, written "30, 14, 7, 1" (blank: no reminders)."""
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+        try:
+            return [int(p) for p in parts]
+        except ValueError:
+            raise forms.ValidationError(
+                _("Enter whole numbers of days separated by commas, such as 30, 14, 7, 1.")
+            ) from None
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return value
+
+
+class RenewalSettingsForm(Form):
+    window_days = forms.IntegerField(label=_("Renewals to act on: days ahead"), min_value=1)
+    reminder_days = ReminderDaysField(
+        label=_("Reminders: days before the deadline"),
+        required=False,
+        help_text=_("Each reminder is sent once, e.g. 30, 14, 7, 1."),
+    )
+    default_owner = forms.ChoiceField(
+        label=_("Default renewal communication owner"), choices=DefaultOwner.choices
+    )
+    default_point_of_contact = staff_choice_field(_("Default point of contact (Partner)"))

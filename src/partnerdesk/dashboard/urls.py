@@ -25,6 +25,7 @@ urlpatterns = [
     path(f"{P}renewals/all/", views.renewals_all, name="renewals_all"),
     path(f"{P}renewals/all/export.csv", views.renewals_all_export, name="renewals_all_export"),
     path(f"{P}renewals/<id:pk>/", views.renewal_details, name="renewal_details"),
+    path(f"{P}renewals/settings/", views.renewal_settings, name="renewal_settings"),
     path(f"{P}tier/", views.tier, name="tier"),
     path(f"{P}team/", views.team, name="team"),
     path(f"{P}team/<slug:role>/", views.team_edit, name="team_edit"),

@@ -6,6 +6,7 @@ from .clients import client_details, client_end_services, client_portal, clients
 from .home import staff_home
 from .renewals import (
     renewal_details,
+    renewal_settings,
     renewals_all,
     renewals_all_export,
     renewals_export,
@@ -23,6 +24,7 @@ __all__ = [
     "clients",
     "clients_export",
     "renewal_details",
+    "renewal_settings",
     "renewals_all",
     "renewals_all_export",
     "renewals_export",

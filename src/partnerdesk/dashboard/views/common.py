@@ -30,7 +30,7 @@ def dashboard_required(view):
         return view(request, *args, **kwargs)
 
     guarded = staff_required(wrapper)
-    guarded.access = "manager"  # type: ignore[attr-defined]
+    guarded.access = "manager"
     return guarded
 
 

@@ -10,8 +10,9 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,15 +22,15 @@ from partnerdesk.core.forms import submit
 
 from .. import renewals as dates
 from .. import selectors, services
-from ..forms import ManagerForm, OwnerForm, RenewalForm
+from ..forms import ManagerForm, OwnerForm, RenewalForm, RenewalSettingsForm
 from ..models import OwnerMode, RenewalSettings, RenewalStatus
 from .common import csv_response, dashboard_required, paginate, render_panel, render_tab
 
-STATUS_COLOURS = {
-    RenewalStatus.PENDING: "#d9431f",
-    RenewalStatus.CONFIRMED: "#2a4a9b",
-    RenewalStatus.RENEWED: "#1f7a3d",
-    RenewalStatus.CANCELLATION_REQUESTED: "#7a1f5c",
+STATUS_COLOURS: dict[str, str] = {
+    RenewalStatus.PENDING.value: "#d9431f",
+    RenewalStatus.CONFIRMED.value: "#2a4a9b",
+    RenewalStatus.RENEWED.value: "#1f7a3d",
+    RenewalStatus.CANCELLATION_REQUESTED.value: "#7a1f5c",
 }
 
 
@@ -64,9 +65,9 @@ def renewals_chart(settings: RenewalSettings, day: dt.date, months: int = 12) ->
         firsts.append(dt.date(start.year + year, month + 1, 1))
     counts: dict[tuple[dt.date, str], int] = {}
     for row in rows:
-        month = row["month"]
-        month = month.date() if isinstance(month, dt.datetime) else month
-        counts[(month, row["renewal_status"])] = row["count"]
+        first = row["month"]
+        first = first.date() if isinstance(first, dt.datetime) else first
+        counts[(first, row["renewal_status"])] = row["count"]
     return Chart(
         id="renewals-by-month",
         title=_("Renewals starting each month, by status"),
@@ -274,4 +275,43 @@ def renewal_details(request, pk):
             "reminder_days": settings.reminder_days,
         },
         status=400 if invalid else 200,
+    )
+
+
+@dashboard_required
+@require_http_methods(["GET", "POST"])
+def renewal_settings(request):
+    """The renewals window, the reminder days and the default renewal communication owner:
+    managers read them, admins change them."""
+    settings = RenewalSettings.load()
+    if request.method == "POST" and not request.user.is_admin:
+        raise PermissionDenied(_("Only an admin can change the renewal settings."))
+    form = RenewalSettingsForm(
+        request.POST or None,
+        initial={
+            "window_days": settings.window_days,
+            "reminder_days": settings.reminder_days,
+            "default_owner": settings.default_owner,
+            "default_point_of_contact": settings.default_point_of_contact_id,
+        },
+    )
+    if request.method == "POST":
+        outcome = submit(
+            form,
+            lambda d: services.renewal_settings_update(
+                by=request.user,
+                window_days=d["window_days"],
+                reminder_days=d["reminder_days"],
+                default_owner=d["default_owner"],
+                default_point_of_contact=d["default_point_of_contact"],
+            ),
+        )
+        if outcome.ok:
+            messages.success(request, _("Renewal settings saved."))
+            return redirect("dashboard:renewals")
+    return render(
+        request,
+        "dashboard/partner/renewal_settings.html",
+        {"tab": "renewals", "form": form},
+        status=400 if form.errors else 200,
     )
