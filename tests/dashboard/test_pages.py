@@ -382,3 +382,21 @@ def test_the_renewals_page_and_its_export_list_the_same_rows_in_the_same_order(w
             r[0] for r in _csv(client.get(reverse("dashboard:renewals_all_export"), params))[1:]
         ]
         assert shown == exported, params
+
+
+def test_a_filtered_htmx_update_carries_the_filters_to_the_export_link(world, manager):
+    response = login(manager).get(
+        reverse("dashboard:clients"),
+        {"relationship": "managed"},
+        headers={"HX-Request": "true", "HX-Target": "results"},
+    )
+    body = response.content.decode()
+    assert "<html" not in body and 'id="results"' in body
+    assert reverse("dashboard:clients_export") + "?relationship=managed" in body
+
+
+def test_a_managed_relationship_without_activity_is_an_alert_linking_to_its_account(world, manager):
+    # Acme has been managed since 2024 without a qualifying activity: it is about to lapse.
+    body = login(manager).get(reverse("dashboard:alerts")).content.decode()
+    assert "No qualifying activity for" in body and "Acme portal" in body
+    assert reverse("partner_program:account_detail", args=[world["acme"].pk]) in body
