@@ -400,3 +400,17 @@ def test_a_managed_relationship_without_activity_is_an_alert_linking_to_its_acco
     body = login(manager).get(reverse("dashboard:alerts")).content.decode()
     assert "No qualifying activity for" in body and "Acme portal" in body
     assert reverse("partner_program:account_detail", args=[world["acme"].pk]) in body
+
+
+def test_an_accreditation_evaluation_due_is_an_alert_linking_to_the_accreditation(world, admin):
+    kind = pp_services.accreditation_type_create(by=admin, name="Dashboard test accreditation")
+    application = pp_services.accreditation_apply(
+        by=admin, accreditation_type=kind, applied_on=dt.date(2026, 4, 1)
+    )
+    held = pp_services.accreditation_issue(
+        by=admin, accreditation=application, issued_on=dt.date(2026, 5, 15)
+    )
+    assert held.next_evaluation_on == dt.date(2026, 11, 15)
+    body = login(admin).get(reverse("dashboard:alerts")).content.decode()
+    assert "Accreditation evaluation on" in body and "Dashboard test accreditation" in body
+    assert reverse("partner_program:accreditation_detail", args=[held.pk]) in body
