@@ -1116,6 +1116,7 @@ MATRIX: dict[str, Route] = {
     ),
     "dashboard:clients": Route(checks=(get(DASHBOARD),)),
     "dashboard:clients_export": Route(checks=(get(DASHBOARD),)),
+    "dashboard:mrr_history": Route(checks=(get(DASHBOARD),)),
     "dashboard:client_details": Route(checks=(get(DASHBOARD),), kwargs={"pk": Ref("pp_account")}),
     "dashboard:client_portal": Route(checks=(get(DASHBOARD),), kwargs={"pk": Ref("pp_account")}),
     # Without a reason and the confirmation the form comes back (400) and nothing ends.

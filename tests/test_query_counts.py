@@ -332,6 +332,7 @@ NOT_LISTS: dict[str, str] = {
     "dashboard:renewal_details": RECORD + " (one renewal and its three forms)",
     "dashboard:client_end_services": FORM,
     "dashboard:renewal_settings": FORM,
+    "dashboard:mrr_history": "a fixed number of month ends, an aggregate query each",
     "dashboard:team": "two people, one per role",
     "dashboard:team_edit": FORM,
 }

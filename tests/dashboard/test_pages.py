@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from partnerdesk.accounts.models import Role
 from partnerdesk.core.events import describe, timeline
-from partnerdesk.dashboard import services
+from partnerdesk.dashboard import selectors, services
 from partnerdesk.dashboard.models import (
     AlertDismissal,
     OwnerMode,
@@ -414,3 +414,18 @@ def test_an_accreditation_evaluation_due_is_an_alert_linking_to_the_accreditatio
     body = login(admin).get(reverse("dashboard:alerts")).content.decode()
     assert "Accreditation evaluation on" in body and "Dashboard test accreditation" in body
     assert reverse("partner_program:accreditation_detail", args=[held.pk]) in body
+
+
+def test_the_mrr_chart_sums_the_clients_mrr_in_usd_at_each_month_end(world, manager):
+    client = login(manager)
+    assert (
+        reverse("dashboard:mrr_history").encode()
+        in client.get(reverse("dashboard:clients")).content
+    )
+    fragment = client.get(reverse("dashboard:mrr_history"), headers={"HX-Request": "true"})
+    body = fragment.content.decode()
+    assert "<html" not in body and 'id="mrr-by-month"' in body
+    # today (2 November 2026): 800 + 90 + 300 USD; every subscription started in March 2024
+    assert '"values": [' in body and "1190.0]" in body
+    assert selectors.usd_mrr_on(dt.date(2024, 1, 31)) == 0
+    assert selectors.usd_mrr_on(TODAY) == 1190

@@ -13,6 +13,7 @@ urlpatterns = [
     path(f"{P}alerts/dismiss/", views.alert_dismiss, name="alert_dismiss"),
     path(f"{P}clients/", views.clients, name="clients"),
     path(f"{P}clients/export.csv", views.clients_export, name="clients_export"),
+    path(f"{P}clients/mrr/", views.mrr_history, name="mrr_history"),
     path(f"{P}clients/<id:pk>/", views.client_details, name="client_details"),
     path(f"{P}clients/<id:pk>/portal/", views.client_portal, name="client_portal"),
     path(

@@ -8,8 +8,10 @@ from .clients import (
     client_rows,
     count_clients,
     filter_clients,
+    month_ends,
     mrr_of,
     relationship_labels,
+    usd_mrr_on,
     usd_rates,
 )
 from .home import open_deals_by_pipeline, record_counts, staff_home
@@ -40,6 +42,7 @@ __all__ = [
     "filter_renewals",
     "fingerprint",
     "median_usage",
+    "month_ends",
     "mrr_of",
     "open_deals_by_pipeline",
     "program_alerts",
@@ -51,6 +54,7 @@ __all__ = [
     "renewals_by_month",
     "renewals_to_act_on",
     "staff_home",
+    "usd_mrr_on",
     "usd_rates",
     "visible_alerts",
 ]

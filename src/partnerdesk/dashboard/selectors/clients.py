@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import (
     DecimalField,
     Exists,
+    FloatField,
     IntegerField,
     Max,
     OuterRef,
@@ -26,8 +27,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 
 from partnerdesk.partner_program.models import (
     CurrencyRate,
@@ -35,6 +37,7 @@ from partnerdesk.partner_program.models import (
     Relationship,
     RelationshipKind,
     Subscription,
+    SubscriptionChange,
     SubscriptionStatus,
 )
 
@@ -219,3 +222,38 @@ def relationship_labels(row: Any) -> list[str]:
     return [
         str(label) for kind, label in RelationshipKind.choices if getattr(row, f"is_{kind}", False)
     ]
+
+
+def usd_mrr_on(day: dt.date) -> Decimal:
+    """The clients' MRR in force on ``day`` in USD (each subscription's MRR version and its
+    currency's amount worth 100 USD in force that day): one aggregate query."""
+    change = SubscriptionChange.objects.filter(
+        subscription=OuterRef("pk"), effective_on__lte=day
+    ).order_by("-effective_on", "-id")
+    rate = CurrencyRate.objects.filter(
+        currency=OuterRef("currency_on"), effective_from__lte=day
+    ).order_by("-effective_from")
+    total = (
+        Subscription.objects.filter(start_date__lte=day)
+        .annotate(
+            mrr_on=Subquery(change.values("mrr")[:1]),
+            currency_on=Subquery(change.values("currency")[:1]),
+        )
+        .annotate(per_100=Subquery(rate.values("amount_per_100_usd")[:1]))
+        .aggregate(
+            usd=Sum(Cast("mrr_on", FloatField()) * Value(100.0) / Cast("per_100", FloatField()))
+        )["usd"]
+    )
+    return Decimal(str(total or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def month_ends(until: dt.date, months: int) -> list[dt.date]:
+    """The last day of each of the ``months`` months up to ``until``'s (``until`` itself for
+    the current month)."""
+    days = [until]
+    first = until.replace(day=1)
+    for _i in range(months - 1):
+        last = first - dt.timedelta(days=1)
+        days.append(last)
+        first = last.replace(day=1)
+    return list(reversed(days))

@@ -2,7 +2,14 @@
 admins, under /app/partner/dashboard/), by responsibility."""
 
 from .alerts import alert_dismiss, alerts
-from .clients import client_details, client_end_services, client_portal, clients, clients_export
+from .clients import (
+    client_details,
+    client_end_services,
+    client_portal,
+    clients,
+    clients_export,
+    mrr_history,
+)
 from .home import staff_home
 from .renewals import (
     renewal_details,
@@ -23,6 +30,7 @@ __all__ = [
     "client_portal",
     "clients",
     "clients_export",
+    "mrr_history",
     "renewal_details",
     "renewal_settings",
     "renewals_all",

@@ -8,9 +8,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from partnerdesk.core.charts import Chart, Series
 from partnerdesk.core.events import record_event
 from partnerdesk.core.forms import submit
 from partnerdesk.core.permissions import person
@@ -24,6 +26,8 @@ from .. import renewals, selectors
 from ..events import DashboardEvent
 from ..forms import EndServicesForm
 from .common import csv_response, dashboard_required, paginate, render_panel, render_tab
+
+MRR_MONTHS = 12
 
 
 def _account(pk: int) -> HubSpotAccount:
@@ -209,3 +213,23 @@ def client_end_services(request, pk):
         {"tab": "clients", "account": account, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+@dashboard_required
+@require_GET
+def mrr_history(request):
+    """The clients' MRR in USD at each month's end (a chart and a table of the figures). The
+    Clients tab loads it after it renders (an aggregate query per month); without JavaScript
+    it is a page of its own."""
+    day = renewals.today()
+    ends = selectors.month_ends(day, MRR_MONTHS)
+    chart = Chart(
+        id="mrr-by-month",
+        title=_("Clients' MRR in USD at the end of each month"),
+        labels=[formats.date_format(d, "M Y") for d in ends],
+        series=[Series(_("MRR (USD)"), [selectors.usd_mrr_on(d) for d in ends], "#213343")],
+    )
+    template = "dashboard/partner/mrr_history.html"
+    if request.htmx:
+        template += "#chart"
+    return render(request, template, {"tab": "clients", "chart": chart})
