@@ -257,6 +257,9 @@ def test_the_queries_agree_with_the_per_account_reference(seed, company, employe
             for name in ("units", "multiplier", "sourced_points", "assisted_points"):
                 assert close(getattr(row, name), getattr(want, name)), (day, pk, name)
             assert close(row.managed_points, want.managed_points), (day, pk, "managed")
+            sold = want.sourced_points + want.assisted_points
+            assert close(row.sold_points, sold), (day, pk, "sold")
+            assert close(row.total_points, sold + want.managed_points), (day, pk, "total")
         totals = points.totals(day)
         for kind in ("sourced", "assisted", "managed"):
             exact = sum(getattr(e, f"{kind}_points") for e in expected.values())

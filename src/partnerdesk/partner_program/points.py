@@ -264,6 +264,10 @@ def _points(rates: Rates, cutoff: dt.date) -> dict[str, Any]:
     }
 
 
+def _rate_if(condition: Q, rate: Decimal) -> Case:
+    return Case(When(condition, then=Value(float(rate))), default=ZERO, output_field=FloatField())
+
+
 def _multiplier(rates: Rates, growth_field: str) -> Case:
     return Case(
         When(**{growth_field: True}, then=Value(float(rates.growth_multiplier))),
@@ -322,6 +326,19 @@ def account_points(
         .annotate(total=Sum(_units("mrr")))
         .values("total")
     )
+    sold_rate = _rate_if(Q(is_sourced=True), rates.sourced) + _rate_if(
+        Q(is_assisted=True), rates.assisted
+    )
+    managed_rate = Case(
+        When(
+            is_managed=True,
+            connected_employees__gt=0,
+            last_activity_on__gte=cutoff,
+            then=Value(float(rates.managed)) / Cast(F("split"), FloatField()),
+        ),
+        default=ZERO,
+        output_field=FloatField(),
+    )
     qs = accounts if accounts is not None else HubSpotAccount.objects.all()
     return (
         qs.select_related("company")
@@ -332,8 +349,10 @@ def account_points(
         )
         .annotate(usd=F("units") * Value(100.0), **_points(rates, cutoff))
         .annotate(
-            sold_points=F("sourced_points") + F("assisted_points"),
-            total_points=F("sourced_points") + F("assisted_points") + F("managed_points"),
+            # units × multiplier × (the rates that apply): the MRR subquery appears once in
+            # each figure, so sorting by total computes it once per account, not three times.
+            sold_points=F("units") * F("multiplier") * sold_rate,
+            total_points=F("units") * F("multiplier") * (sold_rate + managed_rate),
         )
     )
 
@@ -354,34 +373,52 @@ class Totals:
         return self.sourced + self.assisted + self.managed
 
 
-def _version_conditions(day: dt.date, cutoff: dt.date) -> dict[str, Any]:
-    """Per MRR version row: what its points need on ``day``, each looked up once."""
-    account = "subscription__account_id"
+def _managed_credit(day: dt.date, cutoff: dt.date, account: str) -> Q:
+    """Managed credit's other two conditions for the account ``account`` names: a qualifying
+    activity on ``cutoff`` … ``day`` (an index range on (account, date)) and an active employee
+    correctly connected (the partial index of complete connections; the active employees are
+    one hashed list for the whole query)."""
+    active = EmployeeConnection.employee.field.related_model.objects.filter(is_active=True)
     connected = EmployeeConnection.objects.filter(
         account=OuterRef(account),
         in_partner_account=True,
         client_assigned=True,
         in_client_account=True,
-        employee__is_active=True,
+        employee__in=active.values("pk"),
     )
     recent = QualifyingActivity.objects.filter(
         account=OuterRef(account), occurred_on__gte=cutoff, occurred_on__lte=day
     )
-    return {
-        "per_100_usd": _per_100_usd(day, "currency"),
-        "is_sourced": _in_force(RelationshipKind.SOURCED, day, account),
-        "is_assisted": _in_force(RelationshipKind.ASSISTED, day, account),
-        "managed_credit": Case(
+    return Q(Exists(recent)) & Q(Exists(connected))
+
+
+def _totals_on(day: dt.date, rates: Rates, end_days: int, accounts: Any) -> Totals:
+    """One aggregate query over the MRR versions in force on ``day`` joined to their account's
+    relationships in force that day (periods of one kind never overlap, so a version meets
+    each kind at most once). The currency amount, managed credit and split are annotations the
+    sums read, so the database looks each up once per row, and only for the rows that need
+    it."""
+    account = "subscription__account_id"
+    period = "subscription__account__relationships__"
+    rows = changes_in_force(day).filter(
+        Q(**{f"{period}ended_on__isnull": True}) | Q(**{f"{period}ended_on__gt": day}),
+        **{f"{period}started_on__lte": day},
+    )
+    if accounts is not None:
+        rows = rows.filter(subscription__account__in=accounts)
+    rows = rows.annotate(
+        kind=F(f"{period}kind"),
+        per_100_usd=_per_100_usd(day, "currency"),
+        managed_credit=Case(
             When(
-                _in_force(RelationshipKind.MANAGED, day, account)
-                & Exists(recent)
-                & Exists(connected),
+                Q(kind=RelationshipKind.MANAGED)
+                & _managed_credit(day, credit_cutoff(day, end_days), account),
                 then=Value(True),
             ),
             default=Value(False),
             output_field=BooleanField(),
         ),
-        "split": Coalesce(
+        split=Coalesce(
             Subquery(
                 ManagingPartners.objects.filter(account=OuterRef(account), effective_from__lte=day)
                 .order_by("-effective_from")
@@ -390,16 +427,7 @@ def _version_conditions(day: dt.date, cutoff: dt.date) -> dict[str, Any]:
             Value(1),
             output_field=IntegerField(),
         ),
-    }
-
-
-def _totals_on(day: dt.date, rates: Rates, end_days: int, accounts: Any) -> Totals:
-    """One aggregate query: the sums over the versions in force on ``day``. The conditions are
-    annotations, so the database computes each once per row and the sums read them."""
-    rows = changes_in_force(day)
-    if accounts is not None:
-        rows = rows.filter(subscription__account__in=accounts)
-    rows = rows.annotate(**_version_conditions(day, credit_cutoff(day, end_days)))
+    )
     units = _units("mrr") * Case(
         When(subscription__account__growth_market=True, then=Value(float(rates.growth_multiplier))),
         default=Value(1.0),
@@ -416,8 +444,8 @@ def _totals_on(day: dt.date, rates: Rates, end_days: int, accounts: Any) -> Tota
         )
 
     figures = rows.aggregate(
-        sourced=points_if(Q(is_sourced=True), rates.sourced),
-        assisted=points_if(Q(is_assisted=True), rates.assisted),
+        sourced=points_if(Q(kind=RelationshipKind.SOURCED), rates.sourced),
+        assisted=points_if(Q(kind=RelationshipKind.ASSISTED), rates.assisted),
         managed=points_if(Q(managed_credit=True), rates.managed, Cast(F("split"), FloatField())),
     )
     return Totals(
