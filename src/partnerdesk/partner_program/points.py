@@ -23,13 +23,16 @@ force on D when ``started_on <= D < ended_on`` (or it has no end).
    flags).
 
 The agency's totals are one aggregate over the MRR versions in force on D (each subscription's
-latest version on or before D, found by an anti-join: no later version on or before D). Each
-row looks up its currency amount, its account's relationships, managing partners, a recent
-qualifying activity and a connected employee once (index lookups), and the three sums read
-those columns (a wrapped aggregate), so nothing is computed twice per account. The per-account
-rows (``account_points``, for the pages) take the same versions per account. No loop over rows
-in Python, on SQLite and PostgreSQL. Arithmetic runs in floating point in the database (SQLite
-would divide two whole decimals as integers) and figures are rounded to 2 places on the way out.
+latest version on or before D, found by an anti-join: no later version on or before D), joined
+to their account's relationships in force on D (periods of one kind never overlap, so each
+version meets each kind at most once). Each row looks up its currency amount once, and only a
+managed row its managing partners, a qualifying activity on D − 60 … D and a connected
+employee (index lookups: the activity one a range on the (account, date) index, cheaper than
+the last activity of every account by a grouped scan). The per-account rows
+(``account_points``, for the pages) take the same versions per account and read each
+account's MRR once per figure. No loop over rows in Python, on SQLite and PostgreSQL.
+Arithmetic runs in floating point in the database (SQLite would divide two whole decimals as
+integers) and figures are rounded to 2 places on the way out.
 """
 
 from __future__ import annotations
