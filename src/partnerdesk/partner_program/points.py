@@ -60,6 +60,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 
+from partnerdesk.accounts.models import User
+
 from .models import (
     CurrencyRate,
     EmployeeConnection,
@@ -381,7 +383,7 @@ def _managed_credit(day: dt.date, cutoff: dt.date, account: str) -> Q:
     activity on ``cutoff`` … ``day`` (an index range on (account, date)) and an active employee
     correctly connected (the partial index of complete connections; the active employees are
     one hashed list for the whole query)."""
-    active = EmployeeConnection.employee.field.related_model.objects.filter(is_active=True)
+    active = User.objects.filter(is_active=True)
     connected = EmployeeConnection.objects.filter(
         account=OuterRef(account),
         in_partner_account=True,
