@@ -48,6 +48,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     FloatField,
     IntegerField,
     OuterRef,
@@ -59,8 +60,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
-
-from partnerdesk.accounts.models import User
 
 from .models import (
     CurrencyRate,
@@ -378,80 +377,112 @@ class Totals:
         return self.sourced + self.assisted + self.managed
 
 
-def _managed_credit(day: dt.date, cutoff: dt.date, account: str) -> Q:
-    """Managed credit's other two conditions for the account ``account`` names: a qualifying
-    activity on ``cutoff`` … ``day`` (an index range on (account, date)) and an active employee
-    correctly connected (the partial index of complete connections; the active employees are
-    one hashed list for the whole query)."""
-    active = User.objects.filter(is_active=True)
+def _credited_accounts(day: dt.date, cutoff: dt.date) -> tuple[QuerySet[Any], QuerySet[Any]]:
+    """Managed credit's other two conditions, each as the set of accounts meeting it: those
+    with a qualifying activity on ``cutoff`` … ``day`` (one range of the activities) and those
+    with an active employee correctly connected (the partial index of complete connections
+    joined to the users by key). Neither names the outer row, so the database reads each once
+    per query and hashes it, whatever the number of rows."""
+    recent = QualifyingActivity.objects.filter(
+        occurred_on__gte=cutoff, occurred_on__lte=day
+    ).values("account_id")
     connected = EmployeeConnection.objects.filter(
-        account=OuterRef(account),
         in_partner_account=True,
         client_assigned=True,
         in_client_account=True,
-        employee__in=active.values("pk"),
-    )
-    recent = QualifyingActivity.objects.filter(
-        account=OuterRef(account), occurred_on__gte=cutoff, occurred_on__lte=day
-    )
-    return Q(Exists(recent)) & Q(Exists(connected))
+        employee__is_active=True,
+    ).values("account_id")
+    return recent, connected
+
+
+class _OncePerGroup(Subquery):
+    """A subquery in a grouped query that names only a column the query is grouped by: left
+    out of the GROUP BY (Django would group by the subquery itself), so the database computes
+    it once per group rather than for every row."""
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
 
 
 def _totals_on(day: dt.date, rates: Rates, end_days: int, accounts: Any) -> Totals:
     """One aggregate query over the MRR versions in force on ``day`` joined to their account's
     relationships in force that day (periods of one kind never overlap, so a version meets
-    each kind at most once). The currency amount, managed credit and split are annotations the
-    sums read, so the database looks each up once per row, and only for the rows that need
-    it."""
+    each kind at most once) and to its managing partners in force (a left join to the
+    versions on or before ``day``, the later ones removed by an anti-join). Managed credit
+    reads two account sets each computed once (``_credited_accounts``). The rows are summed
+    per currency, and each currency's sums divided by its amount worth 100 USD (one lookup per
+    currency, not per row) before the currencies are added up."""
     account = "subscription__account_id"
     period = "subscription__account__relationships__"
+    partners = "subscription__account__managing_partners"
     rows = changes_in_force(day).filter(
         Q(**{f"{period}ended_on__isnull": True}) | Q(**{f"{period}ended_on__gt": day}),
         **{f"{period}started_on__lte": day},
     )
     if accounts is not None:
         rows = rows.filter(subscription__account__in=accounts)
-    rows = rows.annotate(
-        kind=F(f"{period}kind"),
-        per_100_usd=_per_100_usd(day, "currency"),
-        managed_credit=Case(
-            When(
-                Q(kind=RelationshipKind.MANAGED)
-                & _managed_credit(day, credit_cutoff(day, end_days), account),
-                then=Value(True),
-            ),
-            default=Value(False),
-            output_field=BooleanField(),
-        ),
-        split=Coalesce(
-            Subquery(
-                ManagingPartners.objects.filter(account=OuterRef(account), effective_from__lte=day)
-                .order_by("-effective_from")
-                .values("count")[:1]
-            ),
-            Value(1),
-            output_field=IntegerField(),
-        ),
+    later_partners = ManagingPartners.objects.filter(
+        account=OuterRef("partners_on__account_id"),
+        effective_from__gt=OuterRef("partners_on__effective_from"),
+        effective_from__lte=day,
     )
-    units = _units("mrr") * Case(
+    recent, connected = _credited_accounts(day, credit_cutoff(day, end_days))
+    rows = (
+        rows.alias(
+            partners_on=FilteredRelation(
+                partners, condition=Q(**{f"{partners}__effective_from__lte": day})
+            )
+        )
+        .filter(~Exists(later_partners))
+        .alias(
+            kind=F(f"{period}kind"),
+            managed_credit=Case(
+                When(
+                    Q(kind=RelationshipKind.MANAGED)
+                    & Q(**{f"{account}__in": recent})
+                    & Q(**{f"{account}__in": connected}),
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            split=Coalesce("partners_on__count", Value(1), output_field=IntegerField()),
+        )
+    )
+    # MRR × multiplier, in the currency of the version: divided by the currency's amount
+    # worth 100 USD once per currency below.
+    mrr = Cast(F("mrr"), FloatField()) * Case(
         When(subscription__account__growth_market=True, then=Value(float(rates.growth_multiplier))),
         default=Value(1.0),
         output_field=FloatField(),
     )
 
-    def points_if(condition: Q, rate: Decimal, per: Any = None) -> Coalesce:
-        value = units * Value(float(rate))
+    def sum_if(condition: Q, rate: Decimal, per: Any = None) -> Sum:
+        value = mrr * Value(float(rate))
         if per is not None:
             value = value / per
-        return Coalesce(
-            Sum(Case(When(condition, then=value), default=ZERO, output_field=FloatField())),
-            ZERO,
-        )
+        return Sum(Case(When(condition, then=value), default=ZERO, output_field=FloatField()))
 
-    figures = rows.aggregate(
-        sourced=points_if(Q(kind=RelationshipKind.SOURCED), rates.sourced),
-        assisted=points_if(Q(kind=RelationshipKind.ASSISTED), rates.assisted),
-        managed=points_if(Q(managed_credit=True), rates.managed, Cast(F("split"), FloatField())),
+    per_currency = (
+        rows.order_by()
+        .values("currency")
+        .annotate(
+            sourced_mrr=sum_if(Q(kind=RelationshipKind.SOURCED), rates.sourced),
+            assisted_mrr=sum_if(Q(kind=RelationshipKind.ASSISTED), rates.assisted),
+            managed_mrr=sum_if(
+                Q(managed_credit=True), rates.managed, Cast(F("split"), FloatField())
+            ),
+            per_100_usd=_OncePerGroup(_per_100_usd(day, "currency")),
+        )
+    )
+
+    def total(figure: str) -> Coalesce:
+        return Coalesce(Sum(F(figure) / Cast(F("per_100_usd"), FloatField())), ZERO)
+
+    figures = per_currency.aggregate(
+        sourced=total("sourced_mrr"),
+        assisted=total("assisted_mrr"),
+        managed=total("managed_mrr"),
     )
     return Totals(
         day,
