@@ -25,10 +25,11 @@ force on D when ``started_on <= D < ended_on`` (or it has no end).
 The agency's totals are one aggregate over the MRR versions in force on D (each subscription's
 latest version on or before D, found by an anti-join: no later version on or before D), joined
 to their account's relationships in force on D (periods of one kind never overlap, so each
-version meets each kind at most once). Each row looks up its currency amount once, and only a
-managed row its managing partners, a qualifying activity on D − 60 … D and a connected
-employee (index lookups: the activity one a range on the (account, date) index, cheaper than
-the last activity of every account by a grouped scan). The per-account rows
+version meets each kind at most once) and to its managing partners in force (a left join, the
+later versions removed by an anti-join). Nothing in it is looked up per row: managed credit
+tests the account against two sets computed once per query (the accounts with a qualifying
+activity on D − 60 … D, the accounts with a connected active employee), and the rows are
+summed per currency, each currency's sums divided by its amount in force once. The per-account rows
 (``account_points``, for the pages) take the same versions per account and read each
 account's MRR once per figure. No loop over rows in Python, on SQLite and PostgreSQL.
 Arithmetic runs in floating point in the database (SQLite would divide two whole decimals as
