@@ -384,9 +384,13 @@ def _credited_accounts(day: dt.date, cutoff: dt.date) -> tuple[QuerySet[Any], Qu
     with an active employee correctly connected (the partial index of complete connections
     joined to the users by key). Neither names the outer row, so the database reads each once
     per query and hashes it, whatever the number of rows."""
-    recent = QualifyingActivity.objects.filter(
-        occurred_on__gte=cutoff, occurred_on__lte=day
-    ).values("account_id")
+    # Distinct: PostgreSQL hashes the set only if its estimated size fits in memory, and sized
+    # by accounts, not by the activities of 60 days, it always does.
+    recent = (
+        QualifyingActivity.objects.filter(occurred_on__gte=cutoff, occurred_on__lte=day)
+        .values("account_id")
+        .distinct()
+    )
     connected = EmployeeConnection.objects.filter(
         in_partner_account=True,
         client_assigned=True,
