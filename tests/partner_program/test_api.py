@@ -452,3 +452,16 @@ def test_standing_and_points_series(api, managed_account):
     assert [p["day"] for p in series] == ["2025-01-31", "2025-02-28", "2025-03-14"]
     assert series[-1]["managed"] == "10.00"
     assert send(api, "GET", "/partner/points?months=99").status_code == 422
+
+
+def test_a_tier_order_beyond_a_small_integer_is_a_422_not_a_500(db):
+    """PostgreSQL stores the order in a smallint: 108,049 must be refused with a problem."""
+    from partnerdesk.accounts.models import Role
+    from partnerdesk.core.errors import DomainError
+    from partnerdesk.partner_program import services
+    from tests.conftest import make_user
+
+    admin = make_user("tier-admin@agency.test", Role.ADMIN)
+    with pytest.raises(DomainError) as exc:
+        services.tier_create(by=admin, name="Huge", order=108_049)
+    assert exc.value.field == "order"

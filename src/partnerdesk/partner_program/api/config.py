@@ -147,7 +147,7 @@ class PartnerTierPage(Page):
 
 class PartnerTierIn(Strict):
     name: str = Field(..., min_length=1, max_length=50)
-    order: int = Field(..., ge=0, le=10**9)
+    order: int = Field(..., ge=0, le=32767)
     min_total_points: int = Field(0, ge=0, le=10**9)
     min_sold_points: int = Field(0, ge=0, le=10**9)
     min_activities: int = Field(0, ge=0, le=10**9)
@@ -157,7 +157,7 @@ class PartnerTierIn(Strict):
 
 class PartnerTierPatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=50)
-    order: int | None = Field(None, ge=0, le=10**9)
+    order: int | None = Field(None, ge=0, le=32767)
     min_total_points: int | None = Field(None, ge=0, le=10**9)
     min_sold_points: int | None = Field(None, ge=0, le=10**9)
     min_activities: int | None = Field(None, ge=0, le=10**9)

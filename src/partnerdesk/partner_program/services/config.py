@@ -173,6 +173,10 @@ TIER_NUMBERS = (
 )
 
 
+# The largest value of a (positive) small integer column on every database we support.
+SMALLINT_MAX = 32767
+
+
 def _clean_tier_fields(fields: dict[str, Any]) -> dict[str, Any]:
     if "name" in fields:
         fields["name"] = clean_text(fields["name"], "name", limit=50)
@@ -181,7 +185,8 @@ def _clean_tier_fields(fields: dict[str, Any]) -> dict[str, Any]:
     for name in TIER_NUMBERS:
         if name in fields:
             value = fields[name]
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**9:
+            limit = SMALLINT_MAX + 1 if name == "order" else 10**9  # order is a small integer
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < limit:
                 raise DomainError(
                     code="invalid_number",
                     message=_("Enter a whole number, zero or more."),
