@@ -276,10 +276,8 @@ def build(lo: int, hi: int, args, employees, rng: random.Random) -> None:
     from partnerdesk.partner_program.models import (
         ActivityType,
         EmployeeConnection,
-        EndReason,
         HubSpotAccount,
         Relationship,
-        RelationshipKind,
         Subscription,
         SubscriptionChange,
         SubscriptionStatus,
@@ -415,36 +413,12 @@ def build(lo: int, hi: int, args, employees, rng: random.Random) -> None:
         )
     RenewalOwner.objects.bulk_create(renewal_owners, batch_size=BATCH)
 
+    from bench_partner_program import account_relationships
+
     relationships, connections = [], []
     for i, account in zip(range(lo, hi), accounts, strict=True):
-        if i % 10 < 3:
-            relationships.append(
-                Relationship(account=account, kind=RelationshipKind.SOURCED, started_on=opened)
-            )
-        if i % 10 in (3, 4):
-            relationships.append(
-                Relationship(account=account, kind=RelationshipKind.ASSISTED, started_on=opened)
-            )
+        relationships.extend(account_relationships(i, account, opened))
         if i % 10 < 7:
-            if i % 7 == 0:  # an earlier managed period that lapsed
-                relationships.append(
-                    Relationship(
-                        account=account,
-                        kind=RelationshipKind.MANAGED,
-                        started_on=opened,
-                        ended_on=opened + dt.timedelta(days=200),
-                        end_reason=EndReason.LAPSED,
-                        automatic=True,
-                    )
-                )
-            relationships.append(
-                Relationship(
-                    account=account,
-                    kind=RelationshipKind.MANAGED,
-                    started_on=opened + dt.timedelta(days=300),
-                    automatic=True,
-                )
-            )
             connections.extend(
                 EmployeeConnection(
                     employee=employee,
