@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "dashboard": 5,
     "reports": 5,
     "knowledge": 5,
+    "satisfaction": 5,
     "automation": 6,
     "webhooks": 6,  # outgoing webhooks, fed by the outbox like the automations
     "api": 7,
@@ -50,6 +51,8 @@ SAME_LAYER_ALLOWED: dict[tuple[str, str], str] = {
     ("tickets", "sla"): "a ticket's SLA clock is started and read through sla",
     ("portal", "sla"): "task estimates and session slots use sla's working-time calendar",
     ("dashboard", "partner_program"): "the partner dashboard shows the partner program's figures",
+    ("reports", "knowledge"): "the self-serve report counts articles and deflections",
+    ("reports", "satisfaction"): "the reports show satisfaction answers",
 }
 
 # Function-level imports of another app that Django forces: (file under src/partnerdesk,

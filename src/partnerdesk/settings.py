@@ -82,6 +82,9 @@ INSTALLED_APPS = [
     "partnerdesk.portal",
     "partnerdesk.partner_program",
     "partnerdesk.dashboard",
+    "partnerdesk.knowledge",
+    "partnerdesk.satisfaction",
+    "partnerdesk.reports",
     "partnerdesk.api",
 ]
 

@@ -12,10 +12,13 @@ from partnerdesk.automation.api import router as automation_router
 from partnerdesk.core.api import Problem
 from partnerdesk.core.errors import DomainError
 from partnerdesk.crm.api import router as crm_router
+from partnerdesk.knowledge.api import router as knowledge_router
 from partnerdesk.notifications.api import router as notifications_router
 from partnerdesk.partner_program.api import router as partner_program_router
 from partnerdesk.portal.api import router as portal_router
 from partnerdesk.portal.booking_api import router as booking_router
+from partnerdesk.reports.api import router as reports_router
+from partnerdesk.satisfaction.api import router as satisfaction_router
 from partnerdesk.sla.api import router as sla_router
 from partnerdesk.tickets.api import router as tickets_router
 from partnerdesk.webhooks.api import router as webhooks_router
@@ -160,3 +163,6 @@ api.add_router("/", portal_router)
 api.add_router("/", booking_router)
 api.add_router("/", webhooks_router)
 api.add_router("/", partner_program_router)
+api.add_router("/", knowledge_router)
+api.add_router("/", satisfaction_router)
+api.add_router("/", reports_router)
