@@ -12,9 +12,9 @@ from partnerdesk.accounts.models import ClientRole, Role
 from partnerdesk.accounts.views import InviteForm
 from partnerdesk.core.access import client_required
 from partnerdesk.core.errors import DomainError
+from partnerdesk.core.exports import csv_response
 
 from . import selectors
-from .views import _csv_response
 
 
 @client_required
@@ -25,7 +25,7 @@ def contact_export(request):
         [c.first_name, c.last_name, c.email, c.phone, c.job_title]
         for c in contacts.iterator(chunk_size=500)
     )
-    return _csv_response(
+    return csv_response(
         "contacts.csv", ["First Name", "Last Name", "Email", "Phone Number", "Job Title"], rows
     )
 

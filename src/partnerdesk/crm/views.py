@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +15,7 @@ from partnerdesk.core.access import staff_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
+from partnerdesk.core.exports import csv_response
 from partnerdesk.core.listing import Listing
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 
@@ -76,31 +75,6 @@ def _timeline(record):
     return [{"event": e, "text": describe(e)} for e in timeline(record)]
 
 
-def csv_safe(value):
-    """Neutralise spreadsheet formulas (=, +, -, @ …) in exported text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv_response(filename: str, header: list[str], rows):
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-
-    def stream():
-        yield "\ufeff"
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([csv_safe(value) for value in row])
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 # ---------------------------------------------------------------- companies
 
 
@@ -152,7 +126,7 @@ def company_export(request):
                 c.owner.email if c.owner else "",
             ] + [props.display_value(d, c.properties.get(d.name)) for d in definitions]
 
-    return _csv_response("companies.csv", header, rows())
+    return csv_response("companies.csv", header, rows())
 
 
 @staff_required
@@ -256,7 +230,7 @@ def contact_export(request):
                 c.company.name if c.company else "",
             ] + [props.display_value(d, c.properties.get(d.name)) for d in definitions]
 
-    return _csv_response("contacts.csv", header, rows())
+    return csv_response("contacts.csv", header, rows())
 
 
 @staff_required
@@ -369,7 +343,7 @@ def deal_export(request):
                 d.company.name if d.company else "",
             ] + [props.display_value(p, d.properties.get(p.name)) for p in definitions]
 
-    return _csv_response("deals.csv", header, rows())
+    return csv_response("deals.csv", header, rows())
 
 
 @staff_required

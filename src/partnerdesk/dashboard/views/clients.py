@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from partnerdesk.core.charts import Chart, Series
 from partnerdesk.core.events import record_event
+from partnerdesk.core.exports import csv_response
 from partnerdesk.core.forms import submit
 from partnerdesk.core.permissions import person
 from partnerdesk.crm.models import Contact, Deal, LineItem, StageKind
@@ -25,7 +26,7 @@ from partnerdesk.portal.models import CLOSED_STATUSES, SLOT_STATUSES, Status
 from .. import renewals, selectors
 from ..events import DashboardEvent
 from ..forms import EndServicesForm
-from .common import csv_response, dashboard_required, paginate, render_panel, render_tab
+from .common import dashboard_required, paginate, render_panel, render_tab
 
 MRR_MONTHS = 12
 

@@ -4,13 +4,11 @@ the capped paginator, the side panel, and streamed CSV."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable
 from functools import wraps
 from typing import Any
 
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
 
 from partnerdesk.core.access import staff_required
@@ -63,30 +61,3 @@ def render_panel(request, template: str, context: dict[str, Any], status: int = 
     if request.htmx and request.htmx.target == "panel":
         return render(request, f"{template}#panel", context, status=status)
     return render(request, template, context, status=status)
-
-
-def csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas (=, +, -, @ …) in exported text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]):
-    """A CSV streamed as it is read (the queries run while it streams)."""
-    writer = csv.writer(_Echo())
-
-    def stream():
-        yield "\ufeff"
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([csv_safe(value) for value in row])
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from partnerdesk.core.charts import Chart, Series
+from partnerdesk.core.exports import csv_response
 from partnerdesk.core.forms import submit
 
 from .. import renewals as dates
 from .. import selectors, services
 from ..forms import ManagerForm, OwnerForm, RenewalForm, RenewalSettingsForm
 from ..models import OwnerMode, RenewalSettings, RenewalStatus
-from .common import csv_response, dashboard_required, paginate, render_panel, render_tab
+from .common import dashboard_required, paginate, render_panel, render_tab
 
 STATUS_COLOURS: dict[str, str] = {
     RenewalStatus.PENDING.value: "#d9431f",
