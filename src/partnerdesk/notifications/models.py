@@ -11,6 +11,7 @@ class Kind(models.TextChoices):
     TASK = "task", _("Client task updates")
     RENEWAL = "renewal", _("Renewal reminders")
     PARTNER = "partner", _("Partner program alerts")
+    CSAT_LOW = "csat_low", _("Low client satisfaction scores")
 
 
 class Notification(models.Model):
