@@ -271,6 +271,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # to `manage.py inbound_email` (or they reach the built-in listener, `manage.py inbound_smtp`).
 PARTNERDESK_REPLY_DOMAIN = os.environ.get("PARTNERDESK_REPLY_DOMAIN", "reply.localhost")
 PARTNERDESK_REPLY_MAX_AGE_DAYS = int(os.environ.get("PARTNERDESK_REPLY_MAX_AGE_DAYS", "90"))
+# Tickets by email (issue 14): a reply to a ticket closed at most this many days ago reopens
+# it, a later one opens a follow-up ticket; a sender opens at most this many tickets an hour
+# through the support mailboxes (more is dropped: mail loops).
+PARTNERDESK_TICKET_REOPEN_DAYS = int(os.environ.get("PARTNERDESK_TICKET_REOPEN_DAYS", "7"))
+PARTNERDESK_MAILBOX_RATE_LIMIT = int(os.environ.get("PARTNERDESK_MAILBOX_RATE_LIMIT", "10"))
 
 # Hand every committed domain event to the workers (automations, notifications).
 PARTNERDESK_DISPATCH_EVENTS = env_bool("PARTNERDESK_DISPATCH_EVENTS", True)

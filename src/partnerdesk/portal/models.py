@@ -13,13 +13,12 @@ Every transition is a service in ``services.py``; the rows here only hold the st
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.core.files import private_storage
 from partnerdesk.core.tenancy import TenantQuerySet
 
 
@@ -273,20 +272,9 @@ class Message(models.Model):
         return self.body[:60]
 
 
-class PrivateStorage(LazyObject):
-    """Files outside the web root (never under STATIC or MEDIA URLs); served by a view that
-    checks who may see them."""
-
-    def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.PARTNERDESK_PRIVATE_ROOT, base_url=None)
-
-
-private_storage = PrivateStorage()
-
-
-def get_private_storage() -> PrivateStorage:
-    """The field's storage as a callable: migrations then name this function, not the
-    directory of the checkout they were generated in."""
+def get_private_storage():
+    """The field's storage as a callable (its migration names this function); the storage is
+    core.files' private storage, shared with the tickets' attachments."""
     return private_storage
 
 

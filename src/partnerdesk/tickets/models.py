@@ -1,8 +1,11 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.core.files import get_private_storage
 from partnerdesk.core.tenancy import TenantQuerySet
 from partnerdesk.crm.models import ObjectType, PropertyRecord
 
@@ -20,6 +23,7 @@ class Source(models.TextChoices):
     API = "api", _("API")
     AUTOMATION = "automation", _("Automation")
     IMPORT = "import", _("Import")
+    EMAIL = "email", _("Email")
 
 
 class SlaState(models.TextChoices):
@@ -86,6 +90,16 @@ class Ticket(PropertyRecord):
     )
     stage_entered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The closed ticket a customer wrote to again after it could no longer be reopened (see
+    # tickets.email: a follow-up ticket, as in Zendesk).
+    follow_up_of = models.ForeignKey(
+        "self",
+        verbose_name=_("follow-up of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+    )
 
     # SLA clocks, stored so that lists, filters and the sweep are indexed queries.
     sla_policy = models.ForeignKey(
@@ -208,14 +222,50 @@ class Ticket(PropertyRecord):
         return self.closed_at is not None
 
 
+class Via(models.TextChoices):
+    """How a note or message reached the ticket."""
+
+    WEB = "web", _("Web")
+    EMAIL = "email", _("Email")
+    PORTAL = "portal", _("Client portal")
+    API = "api", _("API")
+
+
 class TicketNote(models.Model):
+    """An entry of the ticket's conversation.
+
+    * an internal note (``is_public`` False): staff only, never leaves the agency;
+    * a public reply by an agent (``is_public``, ``author`` set): emailed to the contact and
+      the contacts in ``cc`` (tickets.email), the first one sets the first response;
+    * a public message from the customer (``from_customer``, ``author_contact`` set, or
+      ``author`` a client user writing from the portal): by email (``via`` email, with the
+      email's ``email_message_id`` and sender ``email_from``) or the portal.
+    """
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The contact who wrote a customer message (by email, or through the portal).
+    author_contact = models.ForeignKey(
+        "crm.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ticket_messages",
+    )
     body = models.TextField(_("note"))
     is_public = models.BooleanField(_("reply to the customer"), default=False)
     is_delay_cause = models.BooleanField(_("cause of delay"), default=False)
+    from_customer = models.BooleanField(_("from the customer"), default=False)
+    via = models.CharField(_("via"), max_length=8, choices=Via.choices, default=Via.WEB)
+    # The Message-ID of the email it came from: a redelivered email is not posted twice.
+    email_message_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # The sender of the email it came from (lowercased): the per-sender rate limit reads it.
+    email_from = models.EmailField(blank=True)
+    # Addresses a public reply was copied to (lowercased), or that an emailed message was
+    # addressed to besides us.
+    cc = models.JSONField(_("copied to"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()
@@ -223,9 +273,178 @@ class TicketNote(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["email_from", "created_at"],
+                name="ticket_note_sender",
+                condition=~Q(email_from=""),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(from_customer=False) | Q(is_public=True),
+                name="customer_messages_are_public",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.body[:50]
+
+
+def ticket_attachment_path(instance, filename: str) -> str:
+    return f"tickets/{instance.ticket_id}/{uuid.uuid4().hex}"
+
+
+class TicketAttachment(models.Model):
+    """A file of a ticket's conversation, stored under the private root (core.files) and served
+    only after the tenancy check; the size and type limits are the portal's
+    (PARTNERDESK_ATTACHMENT_MAX_BYTES, PARTNERDESK_ATTACHMENT_TYPES)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    note = models.ForeignKey(
+        TicketNote, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(
+        storage=get_private_storage, upload_to=ticket_attachment_path, max_length=255
+    )
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_by_contact = models.ForeignKey(
+        "crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_path = "ticket__company_id"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailKind(models.TextChoices):
+    REPLY = "reply", _("Public reply")
+    RECEIVED = "received", _("Acknowledgement of a request received by email")
+    NOTICE = "notice", _("Notice")
+
+
+class TicketEmail(models.Model):
+    """One email sent about a ticket to one address.
+
+    Inserted (claimed) before it is sent, so a retried send never sends it twice (one per
+    kind, note and address); its ``message_id`` lets a reply whose signed address was lost be
+    threaded back to the ticket by In-Reply-To / References.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="emails")
+    note = models.ForeignKey(
+        TicketNote, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    kind = models.CharField(max_length=16, choices=EmailKind.choices, default=EmailKind.REPLY)
+    contact = models.ForeignKey(
+        "crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    address = models.EmailField()
+    message_id = models.CharField(max_length=255, unique=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_path = "ticket__company_id"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_email_ticket")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "note", "address"],
+                condition=Q(note__isnull=False),
+                name="ticket_email_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} → {self.address}"
+
+
+class UnknownSenders(models.TextChoices):
+    CREATE_CONTACT = "create_contact", _("Create a contact (under the company of their domain)")
+    HOLD = "hold", _("Hold the email in the unknown-sender queue")
+
+
+class SupportMailbox(models.Model):
+    """An address (support@…) whose mail opens tickets in a pipeline's entry stage."""
+
+    address = models.EmailField(_("address"), unique=True)
+    pipeline = models.ForeignKey(
+        "crm.Pipeline", verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="+"
+    )
+    entry_stage = models.ForeignKey(
+        "crm.Stage", verbose_name=_("opens tickets in"), on_delete=models.PROTECT, related_name="+"
+    )
+    unknown_senders = models.CharField(
+        _("mail from unknown senders"),
+        max_length=16,
+        choices=UnknownSenders.choices,
+        default=UnknownSenders.CREATE_CONTACT,
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name = _("support mailbox")
+        verbose_name_plural = _("support mailboxes")
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class HeldStatus(models.TextChoices):
+    HELD = "held", _("Held")
+    ACCEPTED = "accepted", _("Accepted")
+    DISCARDED = "discarded", _("Discarded")
+
+
+def held_email_path(instance, filename: str) -> str:
+    return f"held-email/{uuid.uuid4().hex}.eml"
+
+
+class HeldEmail(models.Model):
+    """Mail to a support mailbox from an unknown sender, held until an agent accepts it (a
+    contact and a ticket are created) or discards it."""
+
+    mailbox = models.ForeignKey(SupportMailbox, on_delete=models.CASCADE, related_name="held")
+    sender = models.EmailField(_("sender"))
+    sender_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    message_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # The email as received, kept to open the ticket with its attachments when accepted.
+    raw = models.FileField(storage=get_private_storage, upload_to=held_email_path, max_length=255)
+    received_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=HeldStatus.choices, default=HeldStatus.HELD)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["status", "-received_at"], name="held_email_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.subject}"
 
 
 class TicketPause(models.Model):
