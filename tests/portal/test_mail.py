@@ -17,8 +17,8 @@ from email.message import EmailMessage
 import pytest
 from django.core.management import call_command
 
+from partnerdesk.notifications.management.commands.inbound_smtp import controller
 from partnerdesk.portal import inbound, mail, services
-from partnerdesk.portal.management.commands.inbound_smtp import controller
 from partnerdesk.portal.models import Message, Via
 from tests.portal.conftest import submit
 
@@ -235,7 +235,7 @@ def test_an_out_of_office_reply_from_the_right_sender_posts_nothing_and_sends_no
         Auto_Submitted="auto-replied",
         subject="Automatic reply: " + received.subject,
     )
-    with caplog.at_level("INFO", logger="partnerdesk.portal.inbound"):
+    with caplog.at_level("INFO", logger="partnerdesk.notifications.inbound.routing"):
         assert feed(raw) == "ignored automatic"
     assert not Message.objects.filter(via=Via.EMAIL).exists()
     assert not mailbox.messages  # no forward to the agency, no bounce to the sender

@@ -8,7 +8,7 @@ class PortalConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import timeline  # noqa: F401 (timeline sentences)
+        from . import inbound, timeline  # noqa: F401 (reply-by-email handler, sentences)
         from .defaults import install_after_migrate
 
         post_migrate.connect(install_after_migrate, sender=self)

@@ -3,12 +3,12 @@ personal reply address that lets the recipient answer without signing in (see in
 
 The reply address is ``reply+<token>@PARTNERDESK_REPLY_DOMAIN``; the token names the task and
 the recipient and is signed (HMAC of the secret key), so a reply can only be posted on that
-task, as that person.
+task, as that person. Tokens, the pipeline that reads replies and the bounces are shared with
+the tickets (``notifications.inbound``).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -20,46 +20,34 @@ from django.tasks import task as background_task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.crypto import constant_time_compare, salted_hmac
 
 from partnerdesk.core import clock
 from partnerdesk.core.queue import enqueue_later
 from partnerdesk.notifications.delivery import backoff
+from partnerdesk.notifications.inbound import tokens
 from partnerdesk.notifications.models import Kind, Notification
 
 from .models import Message
 from .recipients import agency_recipients, client_recipients
 
 log = logging.getLogger(__name__)
-SALT = "partnerdesk.portal.reply"
 MAX_ATTEMPTS = 5
-EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 # ---------------------------------------------------------------- the signed reply token
 
-
-def _b36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if n == 0:
-            return out
-
-
-def _signature(payload: str) -> str:
-    digest = salted_hmac(SALT, payload, algorithm="sha256").digest()[:15]
-    return base64.b32encode(digest).decode().lower().rstrip("=")  # 24 chars, [a-z2-7]
+# Task tokens are the four-part shape of notifications.inbound.tokens (no prefix), signed with
+# the salt they always had, so reply addresses on emails sent before still work.
+REPLY_KIND = "task"
+SALT = "partnerdesk.portal.reply"
+tokens.register_token_kind(REPLY_KIND, prefix="", salt=SALT)
+BadToken = tokens.BadToken
 
 
 def make_token(task_id: int, user_id: int, *, now: dt.datetime | None = None) -> str:
     """``<task>-<user>-<hours since 2024, base 36>-<signature>``: within a 64-character local
     part and made only of letters, digits and hyphens."""
-    hours = int(((now or clock.now()) - EPOCH).total_seconds() // 3600)
-    payload = f"{_b36(task_id)}-{_b36(user_id)}-{_b36(hours)}"
-    return f"{payload}-{_signature(payload)}"
+    return tokens.make_token(REPLY_KIND, task_id, user_id, now=now or clock.now())
 
 
 @dataclass(frozen=True)
@@ -69,19 +57,11 @@ class Token:
     issued_at: dt.datetime
 
 
-class BadToken(Exception):
-    """The token was not made by us (forged or mangled)."""
-
-
 def read_token(token: str) -> Token:
-    parts = (token or "").lower().split("-")
-    if len(parts) != 4:
+    parsed = tokens.read_token(token)
+    if parsed.kind != REPLY_KIND:
         raise BadToken(token)
-    payload, signature = "-".join(parts[:3]), parts[3]
-    if not constant_time_compare(signature, _signature(payload)):
-        raise BadToken(token)
-    task_id, user_id, hours = (int(p, 36) for p in parts[:3])
-    return Token(task_id, user_id, EPOCH + dt.timedelta(hours=hours))
+    return Token(parsed.object_id, parsed.person_id, parsed.issued_at)
 
 
 def reply_address(task_id: int, user_id: int) -> str:

@@ -1,21 +1,27 @@
-"""Read one emailed reply (RFC 822) from standard input and post it on its task, or bounce it.
+"""Read one email (RFC 822) from standard input and hand it to the inbound pipeline
+(``notifications.inbound``): a reply posted on its task or ticket, mail to a support mailbox
+opening a ticket, or a bounce.
 
-For an MTA pipe, e.g. Postfix:  reply  unix  -  n  n  -  -  pipe
-  flags=R user=partnerdesk argv=/srv/partnerdesk/.venv/bin/python /srv/partnerdesk/manage.py inbound_email
+For an MTA pipe, e.g. Postfix:  partnerdesk  unix  -  n  n  -  -  pipe
+  flags=R user=partnerdesk argv=/srv/partnerdesk/.venv/bin/python /srv/partnerdesk/manage.py
+  inbound_email --recipient ${recipient}
 
-Exit codes (sysexits): 0 handled (posted, duplicate, bounced or ignored), 65 the input is not
-an email, 75 a temporary failure (the database is down, say): the MTA keeps it and retries.
+Exit codes (sysexits): 0 handled (posted, opened, held, duplicate, bounced or ignored), 65 the
+input is not an email, 75 a temporary failure (the database is down, say): the MTA keeps it
+and retries.
 """
 
 import sys
 
 from django.core.management.base import BaseCommand
 
+from partnerdesk.notifications import inbound
+
 EX_DATAERR, EX_TEMPFAIL = 65, 75
 
 
 class Command(BaseCommand):
-    help = "Post an emailed reply read from standard input on its task (or bounce it)."
+    help = "Hand an email read from standard input to the inbound pipeline (tasks and tickets)."
     stealth_options = ("stdin",)  # tests pass the message as a stream
 
     def add_arguments(self, parser):
@@ -27,8 +33,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, recipient, **options):
-        from partnerdesk.portal import inbound
-
         stream = options.get("stdin") or getattr(sys.stdin, "buffer", sys.stdin)
         raw = stream.read() or b""
         if isinstance(raw, str):

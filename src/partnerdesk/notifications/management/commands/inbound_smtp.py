@@ -1,6 +1,7 @@
-"""A small SMTP listener for emailed replies (instead of an MTA pipe): each message received
-is handled like `manage.py inbound_email`. Answers 250 when handled, 451 on a temporary
-failure (the sender retries), 554 when the data is not an email."""
+"""A small SMTP listener for inbound email (instead of an MTA pipe): each message received
+is handled like `manage.py inbound_email`, by the one inbound pipeline (task and ticket
+replies, support mailboxes). Answers 250 when handled, 451 on a temporary failure (the sender
+retries), 554 when the data is not an email."""
 
 import asyncio
 import logging
@@ -8,13 +9,13 @@ import logging
 from asgiref.sync import sync_to_async
 from django.core.management.base import BaseCommand
 
+from partnerdesk.notifications import inbound
+
 log = logging.getLogger(__name__)
 
 
 class Handler:
     async def handle_DATA(self, server, session, envelope):
-        from partnerdesk.portal import inbound
-
         try:
             result = await sync_to_async(inbound.receive, thread_sensitive=False)(
                 envelope.original_content or envelope.content,
@@ -36,7 +37,7 @@ def controller(host: str, port: int):
 
 
 class Command(BaseCommand):
-    help = "Listen for emailed replies over SMTP and post them on their tasks."
+    help = "Listen for inbound email over SMTP (task and ticket replies, support mailboxes)."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -45,7 +46,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, **options):
         smtp = controller(host, port)
         smtp.start()
-        self.stdout.write(f"Listening for replies on {host}:{port} (Ctrl+C stops)")
+        self.stdout.write(f"Listening for email on {host}:{port} (Ctrl+C stops)")
         try:
             asyncio.run(asyncio.Event().wait())
         except KeyboardInterrupt:
