@@ -8,3 +8,6 @@ class SatisfactionConfig(AppConfig):
     name = "partnerdesk.satisfaction"
     label = "satisfaction"
     verbose_name = "Satisfaction"
+
+    def ready(self):
+        from . import handlers, timeline  # noqa: F401  (register reactions and sentences)

@@ -16,6 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from partnerdesk.core.tenancy import TenantQuerySet
 
 MIN_SCORE, MAX_SCORE = 1, 5
+SCORES = range(MIN_SCORE, MAX_SCORE + 1)
+SCORE_LABELS = {
+    1: _("Very dissatisfied"),
+    2: _("Dissatisfied"),
+    3: _("Neither satisfied nor dissatisfied"),
+    4: _("Satisfied"),
+    5: _("Very satisfied"),
+}
 
 
 class AnsweredVia(models.TextChoices):
@@ -147,8 +155,20 @@ class Survey(models.Model):
         return self.task if self.task_id else self.ticket
 
     @property
+    def kind(self) -> str:
+        return "task" if self.task_id else "ticket"
+
+    @property
+    def subject_title(self) -> str:
+        return self.task.title if self.task_id else self.ticket.name
+
+    @property
     def is_answered(self) -> bool:
         return self.answered_at is not None
+
+    @property
+    def score_label(self) -> str:
+        return str(SCORE_LABELS.get(self.score, "")) if self.score else ""
 
 
 class SurveySettings(models.Model):
