@@ -9,3 +9,6 @@ class KnowledgeConfig(AppConfig):
     name = "partnerdesk.knowledge"
     label = "knowledge"
     verbose_name = "Knowledge base"
+
+    def ready(self):
+        from . import timeline  # noqa: F401  (registers the timeline sentences)
