@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Literal
 
 from django.db import transaction
@@ -12,7 +13,8 @@ from partnerdesk.accounts.models import User
 from partnerdesk.core import clock, crypto
 from partnerdesk.core.errors import DomainError, FieldError, forbidden
 from partnerdesk.core.events import record_event
-from partnerdesk.core.permissions import is_system, require_staff
+from partnerdesk.core.files import files_removed_on_error
+from partnerdesk.core.permissions import is_system, person, require_staff
 from partnerdesk.core.records import (
     UNSET,
     Unset,
@@ -32,10 +34,18 @@ from partnerdesk.crm.models import (
     PropertyDefinition,
     Stage,
 )
-from partnerdesk.sla.clock import agency_calendar, target_times
-from partnerdesk.sla.models import FirstResponseBy, ResolutionFrom, SlaPolicy
 
-from .models import Priority, SavedView, Source, Ticket, TicketNote, TicketPause
+from .attachments import attach, check_files
+from .clocks import (
+    SLA_FIELDS,
+    _pause,
+    _record_first_response,
+    _resume,
+    policy_for,
+    recompute_sla,
+)
+from .mail import send_note_emails_task
+from .models import Priority, SavedView, Source, Ticket, TicketNote, TicketPause, Via
 from .rules import check_request_rules
 from .sla_state import due_soon_q, paused_overdue_q, unpaused_overdue_q
 
@@ -55,14 +65,6 @@ def _domain_of(ticket: Ticket) -> str:
     return ticket.company.domain if ticket.company_id else ""
 
 
-def policy_for(pipeline: Pipeline, entry_stage: Stage) -> SlaPolicy | None:
-    policies = {
-        p.entry_stage_id: p
-        for p in SlaPolicy.objects.filter(pipeline=pipeline).select_related("calendar")
-    }
-    return policies.get(entry_stage.pk) or policies.get(None)
-
-
 def _check_priority(priority: str) -> None:
     if priority not in Priority.values:
         raise DomainError(
@@ -70,103 +72,6 @@ def _check_priority(priority: str) -> None:
             message=_("Priority must be one of: %(v)s.") % {"v": ", ".join(Priority.values)},
             field="priority",
         )
-
-
-# ---------------------------------------------------------------- SLA clocks
-
-
-def recompute_sla(ticket: Ticket, *, now: dt.datetime) -> None:
-    """Set the stored due times from the policy, the anchors and the pauses (not saved)."""
-    policy = ticket.sla_policy
-    fields = dict.fromkeys(
-        (
-            "first_response_due_at",
-            "first_response_warn_at",
-            "first_response_met",
-            "resolution_started_at",
-            "resolution_due_at",
-            "resolution_warn_at",
-            "resolution_met",
-        ),
-    )
-    if policy is not None:
-        cal = agency_calendar(policy)
-        pauses = [(p.started_at, p.ended_at or now) for p in ticket.pauses.all()]
-        percent = policy.due_soon_percent
-        if policy.first_response_amount is not None:
-            # Once answered, the first-response target is settled: later pauses do not move it.
-            answered = ticket.first_response_at
-            first_pauses = (
-                pauses
-                if answered is None
-                else [(b, min(e, answered)) for b, e in pauses if b < answered]
-            )
-            due, warn = target_times(
-                start=ticket.created_at,
-                amount=policy.first_response_amount,
-                unit=policy.first_response_unit,
-                cal=cal,
-                pauses=first_pauses,
-                due_soon_percent=percent,
-            )
-            fields.update(first_response_due_at=due, first_response_warn_at=warn)
-            if ticket.first_response_at:
-                fields["first_response_met"] = ticket.first_response_at <= due
-        start = (
-            ticket.created_at
-            if policy.resolution_from == ResolutionFrom.CREATED
-            else ticket.first_response_at
-        )
-        fields["resolution_started_at"] = start
-        if policy.resolution_amount is not None and start is not None:
-            due, warn = target_times(
-                start=start,
-                amount=policy.resolution_amount,
-                unit=policy.resolution_unit,
-                cal=cal,
-                pauses=pauses,
-                due_soon_percent=percent,
-            )
-            fields.update(resolution_due_at=due, resolution_warn_at=warn)
-            if ticket.closed_at:
-                fields["resolution_met"] = ticket.closed_at <= due
-    for name, value in fields.items():
-        setattr(ticket, name, value)
-
-
-SLA_FIELDS = [
-    "first_response_at",
-    "first_response_due_at",
-    "first_response_warn_at",
-    "first_response_met",
-    "resolution_started_at",
-    "resolution_due_at",
-    "resolution_warn_at",
-    "resolution_met",
-    "sla_paused_at",
-]
-
-
-def _record_first_response(ticket: Ticket, *, now: dt.datetime, by_move: bool) -> None:
-    if ticket.first_response_at is not None:
-        return
-    policy = ticket.sla_policy
-    how = policy.first_response_by if policy else FirstResponseBy.REPLY_OR_MOVE
-    if (by_move and how == FirstResponseBy.REPLY) or (not by_move and how == FirstResponseBy.MOVE):
-        return
-    ticket.first_response_at = now
-
-
-def _pause(ticket: Ticket, now: dt.datetime) -> None:
-    if ticket.sla_paused_at is None:
-        ticket.sla_paused_at = now
-        TicketPause.objects.create(ticket=ticket, started_at=now)
-
-
-def _resume(ticket: Ticket, now: dt.datetime) -> None:
-    if ticket.sla_paused_at is not None:
-        TicketPause.objects.filter(ticket=ticket, ended_at__isnull=True).update(ended_at=now)
-        ticket.sla_paused_at = None
 
 
 # ---------------------------------------------------------------- required properties
@@ -556,6 +461,31 @@ def ticket_move(
     return ticket
 
 
+def _copied(ticket: Ticket, cc: Sequence[Contact], is_public: bool) -> list[str]:
+    """The addresses a public reply is copied to: contacts of the ticket's company with an
+    email address, each once (lowercased)."""
+    if cc and not is_public:
+        raise DomainError(
+            code="cc_needs_public",
+            message=_("Only a reply to the customer can be copied to other contacts."),
+            field="cc",
+        )
+    addresses = []
+    for contact in cc:
+        if (
+            ticket.company_id is None
+            or contact.company_id != ticket.company_id
+            or not contact.email
+        ):
+            raise DomainError(
+                code="cc_not_in_company",
+                message=_("Only contacts of the ticket's company with an email can be copied."),
+                field="cc",
+            )
+        addresses.append(contact.email.strip().lower())
+    return list(dict.fromkeys(addresses))
+
+
 @transaction.atomic
 def ticket_note_add(
     *,
@@ -564,8 +494,14 @@ def ticket_note_add(
     body: str,
     is_public: bool = False,
     is_delay_cause: bool = False,
+    cc: Sequence[Contact] = (),
+    files: Sequence = (),
+    via: str = Via.WEB,
     now: dt.datetime | None = None,
 ) -> TicketNote:
+    """An internal note, or a public reply to the customer: emailed after commit, in full and
+    with its files, to the ticket's contact and the contacts in ``cc`` (tickets.mail). The
+    first public reply is the first response (when the policy counts replies)."""
     require_staff(by)
     now = now or clock.now()
     body = (body or "").strip()
@@ -575,14 +511,24 @@ def ticket_note_add(
         raise DomainError(
             code="too_long", message=_("A note can be at most 20,000 characters."), field="body"
         )
+    copied = _copied(ticket, cc, is_public)
+    files = check_files(files)
     ticket = (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("sla_policy")
         .get(pk=ticket.pk)
     )
-    note = TicketNote.objects.create(
-        ticket=ticket, author=by, body=body, is_public=is_public, is_delay_cause=is_delay_cause
-    )
+    with files_removed_on_error() as stored:
+        note = TicketNote.objects.create(
+            ticket=ticket,
+            author=person(by),
+            body=body,
+            is_public=is_public,
+            is_delay_cause=is_delay_cause,
+            cc=copied,
+            via=via,
+        )
+        attach(ticket=ticket, note=note, files=files, stored=stored, by=by)
     update = []
     if is_public and ticket.first_response_at is None:
         _record_first_response(ticket, now=now, by_move=False)
@@ -604,8 +550,12 @@ def ticket_note_add(
             "public": is_public,
             "delay_cause": is_delay_cause,
             "excerpt": body[:200],
+            **({"cc": copied} if copied else {}),
+            **({"files": len(files)} if files else {}),
         },
     )
+    if is_public:
+        transaction.on_commit(lambda: send_note_emails_task.enqueue(note_id=note.pk))
     return note
 
 
