@@ -147,7 +147,8 @@ BUDGETS: dict[str, Budget] = {
     "taskdesk:session_reschedule": B(10, Fewer('name="starts_at"'), pk="session"),
     # ------------------------------------------------------------ client portal
     # + the task counts, the plan and the tasks that need the client
-    "portal:home": B(11, "Deal 0"),
+    # + the company's open satisfaction surveys ("How did we do?")
+    "portal:home": B(12, "Deal 0"),
     "portal:contact_export": B(3, "person0"),
     # every column of the task list: triage, the queue (with its forecast), working, pending
     # approval, closed
@@ -267,6 +268,11 @@ BUDGETS: dict[str, Budget] = {
     "GET /api/partner/accreditation-types": B(3, "Accreditation 0"),
     "GET /api/partner/complaints": B(3, "Complaint 0"),
     "GET /api/partner/marks": B(3, "Serious 0"),
+    # [anchor: SATISFACTION budgets]
+    # the staff answers list (a page of surveys with their task or ticket, company and agent)
+    # and the API list (the same selector)
+    "satisfaction:answers": B(4, "Answer 0"),
+    "GET /api/satisfaction/surveys": B(3, "Answer 0"),
 }
 
 # Web pages that answer GET but list no rows that grow with the data, and why.
@@ -335,6 +341,9 @@ NOT_LISTS: dict[str, str] = {
     "dashboard:mrr_history": "a fixed number of month ends, an aggregate query each",
     "dashboard:team": "two people, one per role",
     "dashboard:team_edit": FORM,
+    # satisfaction: one survey's answer form; the settings form
+    "satisfaction:portal_answer": RECORD,
+    "satisfaction:settings": FORM,
 }
 
 

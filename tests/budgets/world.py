@@ -32,6 +32,7 @@ from tests.core import budget_world as core_world
 from tests.dashboard import world as dashboard_world
 from tests.partner_program import accreditation_world
 from tests.partner_program import world as partner_world
+from tests.satisfaction import world as satisfaction_world
 from tests.webhooks import world as webhooks_world
 
 
@@ -92,6 +93,7 @@ class World:
         partner_world.setup(self)
         accreditation_world.setup(self)
         dashboard_world.setup(self)
+        satisfaction_world.setup(self)
         self.units = 0
 
     def grow(self, n: int) -> None:
@@ -327,6 +329,7 @@ class World:
         partner_world.unit(self, i)
         accreditation_world.unit(self, i)
         dashboard_world.unit(self, i)
+        satisfaction_world.unit(self, i)
 
     # ------------------------------------------------------------ client tasks and sessions
 
