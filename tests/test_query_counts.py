@@ -280,8 +280,13 @@ FORM = "a form: its choices are one query each, whatever their number"
 RECORD = "one record, no growing list"
 NO_DATA = "no rows: public, account or schema page"
 FILE = "one record's file"
+REPORT = "aggregates, not rows: every report's queries are pinned in tests/reports/test_queries.py"
 NOT_LISTS: dict[str, str] = {
     "healthz": NO_DATA,
+    # ------------------------------------------------------------ reports
+    "reports:index": "the list of reports is code, not data",
+    "reports:detail": REPORT,
+    "reports:export": REPORT,
     "accounts:login": NO_DATA,
     "accounts:password_reset": NO_DATA,
     "accounts:password_reset_done": NO_DATA,

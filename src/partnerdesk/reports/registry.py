@@ -1,0 +1,60 @@
+"""The reports: each one a function from filters and scope to a :class:`Result` (columns, rows
+and a chart), registered once and served by the page, the CSV and the API alike.
+
+A report's module under ``reports/selectors/`` builds its figures with database aggregates and
+calls :func:`register`; ``reports/selectors/__init__.py`` imports every such module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from partnerdesk.core.charts import Chart
+
+from .filters import ReportFilters, Scope
+
+# How a column's values read: a count, a share (0..1), a duration in seconds, a score, text.
+Kind = Literal["text", "count", "share", "seconds", "number"]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: Any  # str or a lazy translation
+    kind: Kind = "count"
+
+
+@dataclass
+class Result:
+    columns: list[Column]
+    rows: list[dict[str, Any]]  # values by column key: raw numbers (seconds, shares 0..1)
+    chart: Chart | None = None
+    notes: list[Any] = field(default_factory=list)  # sentences shown under the table
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: Any
+    description: Any
+    build: Callable[[ReportFilters, Scope], Result]
+    filters: tuple[str, ...] = ()  # of filters.FILTER_FIELDS, the ones this report offers
+    order: int = 0
+    # Offered to client users (through the API), their company's figures only.
+    for_clients: bool = False
+
+
+REPORTS: dict[str, Report] = {}
+
+
+def register(report: Report) -> Report:
+    if report.slug in REPORTS:
+        raise ValueError(f"report {report.slug!r} is registered twice")
+    REPORTS[report.slug] = report
+    return report
+
+
+def all_reports() -> list[Report]:
+    return sorted(REPORTS.values(), key=lambda r: (r.order, r.slug))

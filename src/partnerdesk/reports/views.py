@@ -1,0 +1,68 @@
+"""The report pages: the list of reports, and each report with its filters, chart, table and
+CSV. Staff only (managers and admins see the agency, agents their own and their teams' work)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from partnerdesk.core.access import staff_required
+from partnerdesk.core.exports import csv_response
+
+from . import selectors  # noqa: F401  (registers the reports)
+from .filters import FilterForm, Scope
+from .format import csv_header, csv_values
+from .registry import REPORTS, Report, all_reports
+
+
+def _report(slug: str) -> Report:
+    report = REPORTS.get(slug)
+    if report is None:
+        raise Http404("No such report.")
+    return report
+
+
+@staff_required
+@require_GET
+def index(request):
+    return render(request, "reports/index.html", {"reports": all_reports()})
+
+
+@staff_required
+@require_GET
+def detail(request, slug: str):
+    report = _report(slug)
+    form = FilterForm(request.GET, offered=report.filters)
+    context = {"report": report, "form": form, "reports": all_reports()}
+    if not form.is_valid():
+        return render(request, "reports/report.html", context, status=400)
+    filters = form.filters()
+    context |= {
+        "filters": filters,
+        "result": report.build(filters, Scope.for_user(request.user)),
+        "query": urlencode(filters.as_params()),
+    }
+    return render(request, "reports/report.html", context)
+
+
+@staff_required
+@require_GET
+def export(request, slug: str):
+    report = _report(slug)
+    form = FilterForm(request.GET, offered=report.filters)
+    if not form.is_valid():
+        return render(
+            request,
+            "reports/report.html",
+            {"report": report, "form": form, "reports": all_reports()},
+            status=400,
+        )
+    filters = form.filters()
+    result = report.build(filters, Scope.for_user(request.user))
+    name = f"{report.slug}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
+    return csv_response(
+        name, csv_header(result.columns), (csv_values(result.columns, row) for row in result.rows)
+    )
