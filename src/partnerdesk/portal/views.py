@@ -99,7 +99,11 @@ def task_list(request):
 @client_required
 @require_http_methods(["GET", "POST"])
 def task_new(request):
-    form = TaskForm(request.POST or None)
+    # Prefilled from the query string: the help center's "Go on with my request" returns here.
+    initial = {
+        k: request.GET[k][:20000] for k in ("title", "category", "description") if k in request.GET
+    }
+    form = TaskForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             task = services.task_submit(
