@@ -8,7 +8,8 @@ class TicketsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import handlers, timeline  # noqa: F401  (register reactions and sentences)
+        # (register reactions, sentences and the inbound-email handlers)
+        from . import handlers, inbound, timeline  # noqa: F401
         from .defaults import install_after_migrate
 
         post_migrate.connect(install_after_migrate, sender=self)

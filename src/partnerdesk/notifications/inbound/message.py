@@ -56,6 +56,7 @@ def _addresses(values) -> list[str]:
 class Inbound:
     message: EmailMessage
     envelope_to: list[str] = field(default_factory=list)
+    raw: bytes = b""  # as received (kept by whoever stores the email whole)
 
     @cached_property
     def sender(self) -> str:

@@ -88,7 +88,7 @@ def parse(raw: bytes) -> EmailMessage:
 def receive(raw: bytes, *, envelope_to: list[str] | None = None) -> Result:
     """Handle one RFC 822 message. Raises ValueError when ``raw`` is not an email at all; any
     other exception is a temporary failure (the MTA keeps the message and retries)."""
-    inbound = Inbound(parse(raw), list(envelope_to or []))
+    inbound = Inbound(parse(raw), list(envelope_to or []), raw=raw)
     automatic = inbound_mail.automatic_reason(inbound.message)
     if automatic:
         log.info(
