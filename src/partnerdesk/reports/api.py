@@ -14,7 +14,7 @@ from partnerdesk.core.errors import DomainError, FieldError, not_found
 
 from . import selectors  # noqa: F401  (registers the reports)
 from .filters import FILTER_FIELDS, FilterForm, Scope
-from .registry import REPORTS, Report, all_reports
+from .registry import REPORTS, Column, Report, all_reports
 
 router = Router(tags=["reports"])
 
@@ -62,12 +62,22 @@ class ReportFiltersOut(Schema):
     team: int | None = None
 
 
+class ReportTable(Schema):
+    key: str
+    title: str
+    columns: list[ReportColumn]
+    rows: list[dict[str, Any]]
+
+
 class ReportOut(ReportInfo):
     applied: ReportFiltersOut
     columns: list[ReportColumn]
     rows: list[dict[str, Any]]
     chart: ReportChart | None
     notes: list[str]
+    tables: list[ReportTable] = Field(
+        description="The report's further tables (per team, low scores...), each like the main"
+    )
 
 
 def _offered(user) -> list[Report]:
@@ -146,8 +156,8 @@ def report_detail(
             "grain": filters.grain,
             **{name: getattr(filters, name) for name in FILTER_FIELDS},
         },
-        "columns": [{"key": c.key, "label": str(c.label), "kind": c.kind} for c in result.columns],
-        "rows": [{k: _plain(v) for k, v in row.items()} for row in result.rows],
+        "columns": _columns(result.columns),
+        "rows": _rows(result.rows),
         "chart": None
         if chart is None
         else {
@@ -157,7 +167,24 @@ def report_detail(
             "series": [{"label": s["label"], "values": s["values"]} for s in chart.data["series"]],
         },
         "notes": [str(note) for note in result.notes],
+        "tables": [
+            {
+                "key": table.key,
+                "title": str(table.title),
+                "columns": _columns(table.columns),
+                "rows": _rows(table.rows),
+            }
+            for table in result.tables
+        ],
     }
+
+
+def _columns(columns: list[Column]) -> list[dict]:
+    return [{"key": c.key, "label": str(c.label), "kind": c.kind} for c in columns]
+
+
+def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
 
 
 def _plain(value: Any) -> Any:

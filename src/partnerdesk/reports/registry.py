@@ -27,11 +27,25 @@ class Column:
 
 
 @dataclass
+class Table:
+    """A further table of a report (per team, the low scores), under the main one: the page
+    shows it, the API returns it under ``tables``, the CSV exports it with ``?table=<key>``."""
+
+    key: str  # a slug, unique in the report
+    title: Any
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+
+
+@dataclass
 class Result:
     columns: list[Column]
-    rows: list[dict[str, Any]]  # values by column key: raw numbers (seconds, shares 0..1)
+    # Values by column key: raw numbers (seconds, shares 0..1). A row's "<key>_url" (when set)
+    # links that column's text to the record on the page; the API returns it as it is.
+    rows: list[dict[str, Any]]
     chart: Chart | None = None
     notes: list[Any] = field(default_factory=list)  # sentences shown under the table
+    tables: list[Table] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

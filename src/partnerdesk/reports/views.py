@@ -62,7 +62,11 @@ def export(request, slug: str):
         )
     filters = form.filters()
     result = report.build(filters, Scope.for_user(request.user))
-    name = f"{report.slug}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
-    return csv_response(
-        name, csv_header(result.columns), (csv_values(result.columns, row) for row in result.rows)
-    )
+    columns, rows, slug = result.columns, result.rows, report.slug
+    if key := request.GET.get("table"):  # one of the report's further tables
+        table = next((t for t in result.tables if t.key == key), None)
+        if table is None:
+            raise Http404("No such table in this report.")
+        columns, rows, slug = table.columns, table.rows, f"{report.slug}-{table.key}"
+    name = f"{slug}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
+    return csv_response(name, csv_header(columns), (csv_values(columns, row) for row in rows))
