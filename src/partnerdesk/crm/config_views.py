@@ -72,6 +72,15 @@ class TicketStageForm(StageForm):
     waiting_on_customer = forms.BooleanField(
         required=False, label=gettext_lazy("Waiting on customer (pauses SLAs)")
     )
+    customer_label = forms.CharField(
+        max_length=100,
+        required=False,
+        label=gettext_lazy("Label for the customer"),
+        help_text=gettext_lazy(
+            "How the client portal and emails to the customer name this stage. Left blank: "
+            "“Open”, “Waiting on you” (waiting on the customer) or “Resolved” (closed)."
+        ),
+    )
 
 
 class RequirementsForm(DomainErrorFormMixin, forms.Form):
@@ -179,6 +188,7 @@ def stage_edit(request, pk):
             "is_entry": stage.is_entry,
             "request_name": stage.request_name,
             "waiting_on_customer": stage.waiting_on_customer,
+            "customer_label": stage.customer_label,
         },
     )
     req_form = RequirementsForm(
@@ -205,6 +215,7 @@ def stage_edit(request, pk):
                     is_entry=data.get("is_entry"),
                     request_name=data.get("request_name"),
                     waiting_on_customer=data.get("waiting_on_customer"),
+                    customer_label=data.get("customer_label"),
                     required_properties=req_form.cleaned_data["required_properties"],
                 )
                 messages.success(request, _("Stage saved."))

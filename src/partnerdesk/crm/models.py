@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.models import TimeStampedModel
@@ -170,6 +171,9 @@ class Stage(models.Model):
     is_entry = models.BooleanField(_("tickets can be opened here"), default=False)
     request_name = models.CharField(_("request name"), max_length=100, blank=True)
     waiting_on_customer = models.BooleanField(_("waiting on customer (pauses SLAs)"), default=False)
+    # Tickets: the stage as the customer reads it (the client portal, emails to the customer);
+    # blank: a label by kind (``customer_status``).
+    customer_label = models.CharField(_("label for the customer"), max_length=100, blank=True)
     required_properties = models.ManyToManyField(
         "PropertyDefinition",
         verbose_name=_("required to enter"),
@@ -194,6 +198,18 @@ class Stage(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.kind != StageKind.OPEN
+
+    @property
+    def customer_status(self) -> str:
+        """The stage as the customer reads it: its customer label, else Resolved (closed),
+        Waiting on you (waiting on the customer) or Open, in the active language."""
+        if self.customer_label:
+            return self.customer_label
+        if self.is_closed:
+            return gettext("Resolved")
+        if self.waiting_on_customer:
+            return gettext("Waiting on you")
+        return gettext("Open")
 
 
 class PropertyType(models.TextChoices):

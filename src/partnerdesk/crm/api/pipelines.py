@@ -38,6 +38,9 @@ class StageOut(Schema):
     is_entry: bool
     request_name: str
     waiting_on_customer: bool
+    customer_label: str = Field(
+        description="Tickets: the stage as the customer reads it (blank: a label by kind)"
+    )
     required_properties: list[str]
 
 
@@ -60,6 +63,7 @@ def stage_out(stage: Stage) -> dict:
         "is_entry": stage.is_entry,
         "request_name": stage.request_name,
         "waiting_on_customer": stage.waiting_on_customer,
+        "customer_label": stage.customer_label,
         "required_properties": [p.name for p in stage.required_properties.all()],
     }
 
@@ -116,6 +120,7 @@ class StagePatch(Strict):
     is_entry: bool | None = None
     request_name: str | None = Field(None, max_length=100)
     waiting_on_customer: bool | None = None
+    customer_label: str | None = Field(None, max_length=100)
 
 
 class PipelineFilters(Schema):
@@ -262,6 +267,7 @@ def update_stage(request, payload: StagePatch, stage_id: int = Id):
         is_entry=payload.is_entry,
         request_name=payload.request_name,
         waiting_on_customer=payload.waiting_on_customer,
+        customer_label=payload.customer_label,
         required_properties=required,
     )
     return stage_out(stage)

@@ -70,6 +70,7 @@ def _ticket_settings(
     is_entry: bool | None,
     request_name: str | None,
     waiting_on_customer: bool | None,
+    customer_label: str | None = None,
 ) -> dict[str, Any]:
     """The ticket-only settings that were given (None: not given), checked against the
     pipeline and the stage's ``kind``."""
@@ -78,6 +79,7 @@ def _ticket_settings(
         ("is_entry", is_entry),
         ("request_name", request_name),
         ("waiting_on_customer", waiting_on_customer),
+        ("customer_label", customer_label),
     ):
         if value is None:
             continue
@@ -230,6 +232,7 @@ def stage_update(
     is_entry: bool | None = None,
     request_name: str | None = None,
     waiting_on_customer: bool | None = None,
+    customer_label: str | None = None,
 ) -> Stage:
     """Change the given settings of a stage (None: leave as it is)."""
     require_admin(by)
@@ -239,6 +242,7 @@ def stage_update(
         is_entry=is_entry,
         request_name=request_name,
         waiting_on_customer=waiting_on_customer,
+        customer_label=customer_label,
     )
     if name is not None:
         name = _clean_stage_name(name)
@@ -295,6 +299,7 @@ def stage_save(
     request_name: str | None = None,
     waiting_on_customer: bool | None = None,
     required_properties: Iterable[PropertyDefinition] | None = None,
+    customer_label: str | None = None,
 ) -> Stage:
     """Save a stage's settings and (when given) the properties it requires: all or nothing.
 
@@ -310,6 +315,7 @@ def stage_save(
         is_entry=is_entry,
         request_name=request_name,
         waiting_on_customer=waiting_on_customer,
+        customer_label=customer_label,
     )
     if required_properties is not None:
         stage_set_required_properties(stage=stage, properties=required_properties, by=by)
