@@ -95,3 +95,34 @@ def target_times(
             if pause_start < warn:
                 warn = _utc(cal.add_working_time(warn, worked))
     return due, min(warn, due)
+
+
+def target_elapsed(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    unit: str,
+    cal: WorkingCalendar,
+    due: dt.datetime,
+    pauses: Iterable[tuple[dt.datetime, dt.datetime]] = (),
+) -> int:
+    """The time a target took, from ``start`` to ``end``, in whole seconds of the target's kind
+    of time: elapsed time for calendar targets, working time for working-time and working-days
+    targets. Paused time is left out the way ``target_times`` adds it to the due time (``due``
+    is what it returned): a pause that began at or after the due time is not left out, so a
+    breach stays a breach."""
+    start, end, due = _utc(start), _utc(end), _utc(due)
+    if end <= start:
+        return 0
+
+    def span(a: dt.datetime, b: dt.datetime) -> dt.timedelta:
+        return b - a if unit == Unit.CALENDAR else cal.working_time_between(a, b)
+
+    total = span(start, end)
+    for pause_start, pause_end in _merged((_utc(s), _utc(e)) for s, e in pauses):
+        if pause_start >= due:
+            break
+        pause_start, pause_end = max(pause_start, start), min(pause_end, end)
+        if pause_end > pause_start:
+            total -= span(pause_start, pause_end)
+    return max(0, int(total.total_seconds()))

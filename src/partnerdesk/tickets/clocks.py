@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from partnerdesk.crm.models import Pipeline, Stage
-from partnerdesk.sla.clock import agency_calendar, target_times
+from partnerdesk.sla.clock import agency_calendar, target_elapsed, target_times
 from partnerdesk.sla.models import FirstResponseBy, ResolutionFrom, SlaPolicy
 
 from .models import Ticket, TicketPause
@@ -33,8 +33,11 @@ def recompute_sla(ticket: Ticket, *, now: dt.datetime) -> None:
             "resolution_due_at",
             "resolution_warn_at",
             "resolution_met",
+            "first_response_elapsed",
+            "resolution_elapsed",
         ),
     )
+    fields |= {"first_response_elapsed_unit": "", "resolution_elapsed_unit": ""}
     if policy is not None:
         cal = agency_calendar(policy)
         pauses = [(p.started_at, p.ended_at or now) for p in ticket.pauses.all()]
@@ -58,6 +61,15 @@ def recompute_sla(ticket: Ticket, *, now: dt.datetime) -> None:
             fields.update(first_response_due_at=due, first_response_warn_at=warn)
             if ticket.first_response_at:
                 fields["first_response_met"] = ticket.first_response_at <= due
+                fields["first_response_elapsed"] = target_elapsed(
+                    start=ticket.created_at,
+                    end=ticket.first_response_at,
+                    unit=policy.first_response_unit,
+                    cal=cal,
+                    due=due,
+                    pauses=first_pauses,
+                )
+                fields["first_response_elapsed_unit"] = policy.first_response_unit
         start = (
             ticket.created_at
             if policy.resolution_from == ResolutionFrom.CREATED
@@ -76,6 +88,15 @@ def recompute_sla(ticket: Ticket, *, now: dt.datetime) -> None:
             fields.update(resolution_due_at=due, resolution_warn_at=warn)
             if ticket.closed_at:
                 fields["resolution_met"] = ticket.closed_at <= due
+                fields["resolution_elapsed"] = target_elapsed(
+                    start=start,
+                    end=ticket.closed_at,
+                    unit=policy.resolution_unit,
+                    cal=cal,
+                    due=due,
+                    pauses=pauses,
+                )
+                fields["resolution_elapsed_unit"] = policy.resolution_unit
     for name, value in fields.items():
         setattr(ticket, name, value)
 
@@ -90,6 +111,10 @@ SLA_FIELDS = [
     "resolution_warn_at",
     "resolution_met",
     "sla_paused_at",
+    "first_response_elapsed",
+    "first_response_elapsed_unit",
+    "resolution_elapsed",
+    "resolution_elapsed_unit",
 ]
 
 

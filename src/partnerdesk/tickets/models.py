@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from partnerdesk.core.files import get_private_storage
 from partnerdesk.core.tenancy import TenantQuerySet
 from partnerdesk.crm.models import ObjectType, PropertyRecord
+from partnerdesk.sla.models import Unit
 
 
 class Priority(models.TextChoices):
@@ -120,6 +121,13 @@ class Ticket(PropertyRecord):
     resolution_due_soon_sent = models.BooleanField(default=False)
     resolution_breach_sent = models.BooleanField(default=False)
     has_delay_cause = models.BooleanField(_("cause of delay recorded"), default=False)
+    # Time to each target once it is met or missed, in the policy's kind of time (calendar
+    # seconds, or seconds of working time for working-time and working-days targets), paused
+    # time left out; set with the met flags (clocks.recompute_sla), read by the reports.
+    first_response_elapsed = models.PositiveIntegerField(null=True, blank=True)
+    first_response_elapsed_unit = models.CharField(max_length=16, blank=True, choices=Unit.choices)
+    resolution_elapsed = models.PositiveIntegerField(null=True, blank=True)
+    resolution_elapsed_unit = models.CharField(max_length=16, blank=True, choices=Unit.choices)
 
     objects = TenantQuerySet.as_manager()
     tenant_path = "company_id"
@@ -154,6 +162,17 @@ class Ticket(PropertyRecord):
                 ),
             ),
             models.Index(fields=["resolution_due_at", "id"], name="ticket_resolution_sort"),
+            # The SLA compliance report: targets met or missed in a range of days.
+            models.Index(
+                fields=["first_response_at"],
+                name="ticket_fr_settled",
+                condition=Q(first_response_met__isnull=False),
+            ),
+            models.Index(
+                fields=["closed_at"],
+                name="ticket_res_settled",
+                condition=Q(resolution_met__isnull=False),
+            ),
             # The sweep's passes for targets overdue before a pause began compare two columns,
             # which no index orders: these hold exactly the tickets such a pass reports.
             models.Index(
@@ -464,6 +483,32 @@ class TicketPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.started_at} – {self.ended_at}"
+
+
+class TicketStageVisit(models.Model):
+    """One stay of a ticket in a stage: from entering it to leaving it (``left_at`` None while
+    it is there). Written by the services that open and move tickets (``history.py``), in their
+    transaction; the time-in-stage report ranks the ``seconds`` (calendar time) of the stays
+    that ended in its range."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="stage_visits")
+    pipeline = models.ForeignKey("crm.Pipeline", on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey("crm.Stage", on_delete=models.CASCADE, related_name="+")
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.PositiveIntegerField(null=True, blank=True)  # set when it leaves
+
+    class Meta:
+        ordering = ["entered_at", "id"]
+        indexes = [models.Index(fields=["pipeline", "left_at"], name="stage_visit_left")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(left_at__isnull=True), name="one_open_stage_visit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} in {self.stage_id}: {self.entered_at} – {self.left_at}"
 
 
 class SavedView(models.Model):

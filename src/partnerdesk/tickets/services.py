@@ -44,6 +44,7 @@ from .clocks import (
     policy_for,
     recompute_sla,
 )
+from .history import stage_visit_start, stage_visit_switch
 from .mail import send_note_emails_task
 from .models import Priority, SavedView, Source, Ticket, TicketNote, TicketPause, Via
 from .rules import check_request_rules
@@ -231,6 +232,7 @@ def ticket_create(
         ticket.closed_at = now
     recompute_sla(ticket, now=now)
     ticket.save()
+    stage_visit_start(ticket=ticket, now=now)
     record_event(
         kind="ticket.created",
         subject=ticket,
@@ -440,6 +442,7 @@ def ticket_move(
         # resolution clock goes on from where closing stopped it.
         TicketPause.objects.create(ticket=ticket, started_at=ticket.closed_at, ended_at=now)
         ticket.closed_at = None
+    stage_visit_switch(ticket=ticket, stage=stage, now=now)
     ticket.stage = stage
     ticket.stage_entered_at = now
     recompute_sla(ticket, now=now)
