@@ -26,6 +26,7 @@ urlpatterns = [
     path("notifications/", include("partnerdesk.notifications.urls")),
     path("hooks/github/", automation_views.github_webhook, name="github_webhook"),
     path("portal/help/", include("partnerdesk.knowledge.portal_urls")),
+    path("portal/tickets/", include("partnerdesk.tickets.client_urls")),
     path("portal/", include("partnerdesk.portal.urls")),
     path("csat/", include("partnerdesk.satisfaction.urls")),
     path("api/", api.urls),
