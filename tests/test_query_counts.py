@@ -273,6 +273,19 @@ BUDGETS: dict[str, Budget] = {
     # and the API list (the same selector)
     "satisfaction:answers": B(4, "Answer 0"),
     "GET /api/satisfaction/surveys": B(3, "Answer 0"),
+    # [anchor: KNOWLEDGE budgets]
+    # the knowledge base: the staff list (a page with each article's category, author and
+    # deflection count as a subquery, the filters' categories and tags), the categories with
+    # their counts; the help center (as the client): the sections with their articles, a
+    # category's articles, all published articles; the API lists
+    "knowledge:article_list": B(6, "KB article 0"),
+    "knowledge:category_list": B(3, "KB category 0"),
+    "help:home": B(5, "KB category 0"),
+    "help:category": B(5, "KB focus 0", pk="kb_category"),
+    "help:search": B(5, "KB article 0"),
+    "GET /api/knowledge/articles": B(3, "KB article 0"),
+    "GET /api/knowledge/categories": B(2, "KB category 0"),
+    "GET /api/knowledge/deflections": B(3, "KB query 0"),
 }
 
 # Web pages that answer GET but list no rows that grow with the data, and why.
@@ -283,6 +296,14 @@ FILE = "one record's file"
 REPORT = "aggregates, not rows: every report's queries are pinned in tests/reports/test_queries.py"
 NOT_LISTS: dict[str, str] = {
     "healthz": NO_DATA,
+    # ------------------------------------------------------------ knowledge base
+    "knowledge:article_create": FORM,
+    "knowledge:article_edit": FORM,
+    "knowledge:article_detail": RECORD + " (its last 10 deflections, its few translations)",
+    "knowledge:article_delete": RECORD,
+    "knowledge:category_edit": FORM,
+    "help:article": RECORD + " (its few translations, at most 5 related articles)",
+    "help:suggest": "at most 5 suggested articles",
     # ------------------------------------------------------------ reports
     "reports:index": "the list of reports is code, not data",
     "reports:detail": REPORT,
@@ -450,7 +471,7 @@ def measures(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str, 
                 url = _url(key, budget, world)
                 if key.startswith("GET /"):
                     yield key, token, url, API_PARAMS
-                elif key.startswith("portal:"):
+                elif key.startswith(("portal:", "help:")):  # help: the portal's help center
                     yield key, client, url, {}
                 else:
                     yield key, staff, url, {}

@@ -30,6 +30,7 @@ from partnerdesk.tickets import services as ticket_services
 from tests.conftest import make_user
 from tests.core import budget_world as core_world
 from tests.dashboard import world as dashboard_world
+from tests.knowledge import world as knowledge_world
 from tests.partner_program import accreditation_world
 from tests.partner_program import world as partner_world
 from tests.satisfaction import world as satisfaction_world
@@ -93,6 +94,7 @@ class World:
         partner_world.setup(self)
         accreditation_world.setup(self)
         dashboard_world.setup(self)
+        knowledge_world.setup(self)
         satisfaction_world.setup(self)
         self.units = 0
 
@@ -329,6 +331,7 @@ class World:
         partner_world.unit(self, i)
         accreditation_world.unit(self, i)
         dashboard_world.unit(self, i)
+        knowledge_world.unit(self, i)
         satisfaction_world.unit(self, i)
 
     # ------------------------------------------------------------ client tasks and sessions

@@ -199,6 +199,10 @@ class KnowledgeSuggestionFilters(Schema):
     )
 
 
+class KnowledgeSuggestionsOut(Schema):
+    articles: list[KnowledgeArticleRow] = Field(description="At most 5, best first")
+
+
 class KnowledgeDeflectionIn(Strict):
     article_id: RefId
     task_category_id: RefId | None = None
@@ -406,7 +410,7 @@ def delete_article(request, article_id: int = Id):
 @router.get(
     "/knowledge/suggestions",
     auth=ANY_USER,
-    response=list[KnowledgeArticleRow],
+    response=KnowledgeSuggestionsOut,
     summary="What to read before submitting a request (at most 5)",
     description=(
         "The published articles linked to the request's task category first, then those "
@@ -418,7 +422,7 @@ def suggestions(request, filters: Query[KnowledgeSuggestionFilters]):
     articles = selectors.suggest_for_request(
         category, filters.text, _reader_language(request, filters.language)
     )
-    return [article_row(a) for a in articles]
+    return {"articles": [article_row(a) for a in articles]}
 
 
 # ---------------------------------------------------------------- categories

@@ -81,7 +81,7 @@ def matching(qs: QuerySet, text: str, *, mode: Mode = "all") -> QuerySet:
     Text with no searchable word matches nothing."""
     words = terms(text, drop_stop_words=mode == "any")
     if not words:
-        return qs.none()
+        return qs.none().annotate(search_rank=Value(0.0, output_field=FloatField()))
     if is_postgresql():
         return _postgresql(qs, text, words, mode)
     return _portable(qs, text, words, mode)
