@@ -51,9 +51,13 @@ from tests.conftest import login
 from tests.matrix import knowledge as knowledge_routes
 from tests.matrix import reports as reports_routes
 from tests.matrix import satisfaction as satisfaction_routes
+from tests.matrix import tickets_email as tickets_email_routes
+from tests.matrix import tickets_portal as tickets_portal_routes
 from tests.matrix.knowledge import *  # noqa: F403  (the fixtures its routes refer to)
 from tests.matrix.reports import *  # noqa: F403
 from tests.matrix.satisfaction import *  # noqa: F403
+from tests.matrix.tickets_email import *  # noqa: F403
+from tests.matrix.tickets_portal import *  # noqa: F403
 from tests.matrix.vocab import (
     ACTORS,
     ADMIN,
@@ -1289,7 +1293,13 @@ MATRIX: dict[str, Route] = {
 }
 
 # Apps that keep their routes in tests/matrix/<app>.py.
-for _app_routes in (knowledge_routes.ROUTES, satisfaction_routes.ROUTES, reports_routes.ROUTES):
+for _app_routes in (
+    knowledge_routes.ROUTES,
+    satisfaction_routes.ROUTES,
+    reports_routes.ROUTES,
+    tickets_email_routes.ROUTES,
+    tickets_portal_routes.ROUTES,
+):
     assert not set(_app_routes) & set(MATRIX), set(_app_routes) & set(MATRIX)
     MATRIX.update(_app_routes)
 

@@ -7,7 +7,7 @@ from partnerdesk.core.forms import DomainErrorFormMixin, staff_choice_field
 from partnerdesk.crm.forms import PropertyFormMixin
 from partnerdesk.crm.models import Company, Contact, Stage
 
-from .models import Priority, SavedView, Ticket
+from .models import Priority, SavedView, Ticket, UnknownSenders
 
 
 class TicketForm(PropertyFormMixin, forms.ModelForm):
@@ -60,11 +60,59 @@ class NoteForm(DomainErrorFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}), label=_("Note"), max_length=20_000
     )
     is_public = forms.BooleanField(
-        required=False, label=_("Reply to the customer (counts as first response)")
+        required=False,
+        label=_("Reply to the customer (emailed to the contact; counts as first response)"),
+    )
+    cc = forms.ModelMultipleChoiceField(
+        queryset=Contact.objects.none(),
+        required=False,
+        label=_("Copy to"),
+        help_text=_("Other contacts of the company who get the reply by email."),
+        widget=forms.CheckboxSelectMultiple,
     )
     is_delay_cause = forms.BooleanField(
         required=False, label=_("This note explains the cause of a delay")
     )
+
+    def __init__(self, *args, ticket: Ticket | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        contacts = (
+            Contact.objects.filter(company_id=ticket.company_id)
+            .exclude(email="")
+            .exclude(pk=ticket.contact_id or 0)
+            .order_by("last_name", "first_name", "pk")
+            if ticket is not None and ticket.company_id
+            else Contact.objects.none()
+        )
+        self.fields["cc"].queryset = contacts
+        self.fields["cc"].label_from_instance = lambda c: f"{c.name} <{c.email}>"
+        if ticket is None or not ticket.company_id:
+            del self.fields["cc"]
+
+
+class MailboxForm(DomainErrorFormMixin, forms.Form):
+    """A support mailbox: its address and the request type (a ticket pipeline's entry stage)
+    its mail opens tickets in."""
+
+    address = forms.EmailField(label=_("Address"), max_length=254)
+    entry_stage = forms.ModelChoiceField(
+        queryset=Stage.objects.none(),
+        label=_("Opens tickets in"),
+        help_text=_("The pipeline and request type of the tickets its mail opens."),
+    )
+    unknown_senders = forms.ChoiceField(
+        label=_("Mail from unknown senders"), choices=UnknownSenders.choices
+    )
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entry_stage"].queryset = (
+            Stage.objects.filter(pipeline__object_type="ticket", is_entry=True)
+            .select_related("pipeline")
+            .order_by("pipeline__order", "pipeline__name", "order", "id")
+        )
+        self.fields["entry_stage"].label_from_instance = lambda s: f"{s.pipeline.name} → {s.name}"
 
 
 class SavedViewForm(DomainErrorFormMixin, forms.ModelForm):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import email_views, views
 
 app_name = "tickets"
 
@@ -16,4 +16,12 @@ urlpatterns = [
     path("<id:pk>/edit/", views.ticket_edit, name="edit"),
     path("<id:pk>/move/", views.ticket_move, name="move"),
     path("<id:pk>/notes/", views.ticket_note, name="note"),
+    # tickets by email: files, the unknown-sender queue, support mailboxes
+    path("attachments/<id:pk>/", email_views.attachment, name="attachment"),
+    path("held/", email_views.held_list, name="held_list"),
+    path("held/<id:pk>/accept/", email_views.held_accept, name="held_accept"),
+    path("held/<id:pk>/discard/", email_views.held_discard, name="held_discard"),
+    path("settings/mailboxes/", email_views.mailbox_list, name="mailbox_list"),
+    path("settings/mailboxes/new/", email_views.mailbox_form, name="mailbox_create"),
+    path("settings/mailboxes/<id:pk>/", email_views.mailbox_form, name="mailbox_edit"),
 ]

@@ -292,12 +292,15 @@ def _detail_context(request, ticket, move_form=None, note_form=None):
         "properties": [row for row in rows if row["is_set"] or row["definition"].name in required],
         "deals": _deals_of(ticket),
         "needed": needed,
-        "notes": ticket.notes.select_related("author"),
+        "notes": ticket.notes.select_related("author", "author_contact").prefetch_related(
+            "attachments"
+        ),
         "targets": targets,
         "sla": state,
         "needs_cause": state == SlaState.BREACHED and not ticket.has_delay_cause,
         "move_form": move_form or TicketMoveForm(ticket=ticket, initial={"stage": ticket.stage_id}),
-        "note_form": note_form or NoteForm(),
+        "note_form": note_form or NoteForm(ticket=ticket),
+        "emails_to": ticket.contact.email if ticket.contact_id else "",
         "stages": ticket.pipeline.stages.order_by("order", "id"),
         "timeline": [{"event": e, "text": describe(e)} for e in timeline(ticket)],
     }
@@ -343,12 +346,32 @@ def ticket_move(request, pk):
 @staff_required
 @require_POST
 def ticket_note(request, pk):
+    """An internal note, or a public reply emailed to the contact (and the contacts copied),
+    with its files."""
     ticket = selectors.ticket_detail(request.user, pk)
-    form = NoteForm(request.POST)
+    form = NoteForm(request.POST, ticket=ticket)
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            services.ticket_note_add(ticket=ticket, by=request.user, **form.cleaned_data)
-            messages.success(request, _("Note added."))
+            note = services.ticket_note_add(
+                ticket=ticket,
+                by=request.user,
+                body=data["body"],
+                is_public=data["is_public"],
+                is_delay_cause=data["is_delay_cause"],
+                cc=list(data.get("cc") or []),
+                files=request.FILES.getlist("attachments"),
+            )
+            if note.is_public and not (ticket.contact_id and ticket.contact.email):
+                messages.warning(
+                    request,
+                    _("Reply saved, but not emailed: the ticket has no contact with an email."),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Reply sent to the customer.") if note.is_public else _("Note added."),
+                )
             return redirect("tickets:detail", pk=ticket.pk)
         except DomainError as exc:
             form.add_domain_error(exc)
