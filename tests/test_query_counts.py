@@ -124,8 +124,9 @@ BUDGETS: dict[str, Budget] = {
     # one query per stage column by design (tickets/selectors.board_columns); 9 stages here
     "tickets:board_pipeline": B(17, "Ticket 0", pipeline_pk="ticket_pipeline"),
     "tickets:new": B(5, "Tickets 0"),  # the ticket pipelines and their request types
-    # + the names of the properties required, the ticket's deals
-    "tickets:detail": B(10, "Note 0", pk="ticket"),
+    # + the names of the properties required, the ticket's deals; the notes' files, the
+    # company's contacts a public reply may copy (tickets by email)
+    "tickets:detail": B(12, "Note 0", pk="ticket"),
     "sla:policy_list": B(6, "Policy 0"),
     "sla:calendar_list": B(3, "Calendar 0"),
     # automations (as admin); the forms' choices (pipelines, stages, products, …) are one
@@ -273,6 +274,10 @@ BUDGETS: dict[str, Budget] = {
     # and the API list (the same selector)
     "satisfaction:answers": B(4, "Answer 0"),
     "GET /api/satisfaction/surveys": B(3, "Answer 0"),
+    # [anchor: TICKETS-EMAIL budgets] the unknown-sender queue (a page of held emails with
+    # their mailbox), the support mailboxes (with their pipeline and entry stage)
+    "tickets:held_list": B(4, "Held 0"),
+    "tickets:mailbox_list": B(3, "support0"),
     # [anchor: KNOWLEDGE budgets]
     # the knowledge base: the staff list (a page with each article's category, author and
     # deflection count as a subquery, the filters' categories and tags), the categories with
@@ -334,6 +339,9 @@ NOT_LISTS: dict[str, str] = {
     "crm:team_edit": FORM,
     "tickets:create": FORM,
     "tickets:edit": FORM,
+    "tickets:attachment": FILE,
+    "tickets:mailbox_create": FORM,
+    "tickets:mailbox_edit": FORM,
     "sla:policy_create": FORM,
     "sla:policy_edit": FORM,
     "sla:calendar_edit": FORM,  # and the calendar's holidays: configuration, a few a year

@@ -34,6 +34,7 @@ from tests.knowledge import world as knowledge_world
 from tests.partner_program import accreditation_world
 from tests.partner_program import world as partner_world
 from tests.satisfaction import world as satisfaction_world
+from tests.tickets import budget_world as tickets_email_world
 from tests.webhooks import world as webhooks_world
 
 
@@ -96,6 +97,7 @@ class World:
         dashboard_world.setup(self)
         knowledge_world.setup(self)
         satisfaction_world.setup(self)
+        tickets_email_world.setup(self)
         self.units = 0
 
     def grow(self, n: int) -> None:
@@ -333,6 +335,7 @@ class World:
         dashboard_world.unit(self, i)
         knowledge_world.unit(self, i)
         satisfaction_world.unit(self, i)
+        tickets_email_world.unit(self, i)
 
     # ------------------------------------------------------------ client tasks and sessions
 
