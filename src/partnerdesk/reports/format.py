@@ -56,5 +56,7 @@ def csv_values(columns: list[Column], row: dict[str, Any]) -> list[Any]:
             value = round(value / 3600, 2)
         elif value is not None and column.kind == "share":
             value = round(100 * value, 1)
+        elif value is not None and column.kind == "number":
+            value = round(value, 2)  # as the page shows it
         values.append("" if value is None else value)
     return values
