@@ -151,7 +151,7 @@ ROUTES: dict[str, Route] = {
         E(401, 403, 403, 403, 204), category_id=Ref("kb_empty_category")
     ),
     "POST /api/knowledge/deflections": op(
-        E(401, 201, 201, 403, 403), {"article_id": Ref("kb_article"), "query": "Matrix"}
+        E(401, 201, 201, 403, 403), {"article_id": Ref("kb_article"), "text": "Matrix"}
     ),
     "GET /api/knowledge/deflections": op(API_STAFF_READ),
 }

@@ -206,7 +206,7 @@ class KnowledgeSuggestionsOut(Schema):
 class KnowledgeDeflectionIn(Strict):
     article_id: RefId
     task_category_id: RefId | None = None
-    query: str = Field("", max_length=2000, description="What the client had typed")
+    text: str = Field("", max_length=2000, description="What the client had typed")
 
 
 class KnowledgeDeflectionOut(Schema):
@@ -525,7 +525,7 @@ def create_deflection(request, payload: KnowledgeDeflectionIn):
         by=request.auth,
         article=article,
         task_category=lookup(TaskCategory, payload.task_category_id, "task_category"),
-        query=payload.query,
+        query=payload.text,
     )
     return Status(201, _deflection_row(deflection))
 
