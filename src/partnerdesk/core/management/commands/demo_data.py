@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from partnerdesk.automation import engine
 from partnerdesk.core.models import Event
 from partnerdesk.crm import demo
+from partnerdesk.knowledge import demo as knowledge_demo
 from partnerdesk.partner_program import demo as partner_demo
 from partnerdesk.portal import demo as portal_demo
 from partnerdesk.tickets import demo as ticket_demo
@@ -33,6 +34,9 @@ class Command(BaseCommand):
         # Likewise for the partner program (HubSpot accounts, points, tiers, the dashboard).
         if partner_demo.load():
             self.stdout.write(f"Partner program loaded: {partner_demo.account_count()} accounts.")
+        # And the knowledge base (help center articles, translations, deflections).
+        if knowledge_demo.load():
+            self.stdout.write(f"Knowledge base loaded: {knowledge_demo.article_count()} articles.")
         self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
         for label, email in demo.logins():
             self.stdout.write(f"  {label:<40} {email}")
