@@ -33,7 +33,9 @@ class ReportCatalogue(Schema):
 class ReportColumn(Schema):
     key: str
     label: str
-    kind: str = Field(description="count, share (0..1), seconds, number or text")
+    kind: str = Field(
+        description="count, share (0..1), seconds, number, text or datetime (ISO 8601)"
+    )
 
 
 class ReportSeries(Schema):
@@ -190,4 +192,6 @@ def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if hasattr(value, "isoformat"):  # an instant (a "datetime" column)
+        return value.isoformat()
     return str(value) if not hasattr(value, "__float__") else float(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from .registry import Column
@@ -40,6 +40,8 @@ def display(column: Column, value: Any) -> str:
         return duration(value)
     if column.kind == "number":
         return formats.number_format(value, 2, use_l10n=True)
+    if column.kind == "datetime":
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
     return str(value)
 
 
@@ -58,5 +60,7 @@ def csv_values(columns: list[Column], row: dict[str, Any]) -> list[Any]:
             value = round(100 * value, 1)
         elif value is not None and column.kind == "number":
             value = round(value, 2)  # as the page shows it
+        elif value is not None and column.kind == "datetime":
+            value = value.isoformat()
         values.append("" if value is None else value)
     return values

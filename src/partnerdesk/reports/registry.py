@@ -15,8 +15,9 @@ from partnerdesk.core.charts import Chart
 
 from .filters import ReportFilters, Scope
 
-# How a column's values read: a count, a share (0..1), a duration in seconds, a score, text.
-Kind = Literal["text", "count", "share", "seconds", "number"]
+# How a column's values read: a count, a share (0..1), a duration in seconds, a score, text,
+# an instant (an aware datetime: local time on the page, ISO 8601 in the CSV and the API).
+Kind = Literal["text", "count", "share", "seconds", "number", "datetime"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Column:
     key: str
     label: Any  # str or a lazy translation
     kind: Kind = "count"
+    bar: bool = False  # a share the page also draws as a bar (a <meter>)
 
 
 @dataclass

@@ -343,7 +343,7 @@ register(
         ),
         build=build,
         filters=("company", "plan", "category", "owner", "team"),
-        order=30,
+        order=40,
         for_clients=True,
     )
 )

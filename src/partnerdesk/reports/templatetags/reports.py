@@ -10,6 +10,15 @@ register = template.Library()
 def report_cell(column, row):
     """One figure of a report's table, as it reads on the page (a link when the row gives
     the column a ``<key>_url``)."""
-    text = display(column, row.get(column.key))
+    value = row.get(column.key)
+    text = display(column, value)
     url = row.get(f"{column.key}_url")
-    return format_html('<a href="{}">{}</a>', url, text) if url else text
+    if url:
+        return format_html('<a href="{}">{}</a>', url, text)
+    if column.bar and value is not None:
+        return format_html(
+            '<span class="report-bar"><meter min="0" max="1" value="{}"></meter> {}</span>',
+            f"{min(max(float(value), 0.0), 1.0):.3f}",
+            text,
+        )
+    return text
