@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Field, Query, Router, Schema
+from pydantic import StrictInt
 
 from partnerdesk.accounts.api_auth import CLIENT
 from partnerdesk.core.api import (
@@ -94,7 +95,9 @@ class CsatSurveyFilters(Schema):
 
 
 class CsatAnswerIn(Strict):
-    score: int = Field(..., ge=MIN_SCORE, le=MAX_SCORE)
+    score: StrictInt = Field(
+        ..., ge=MIN_SCORE, le=MAX_SCORE, description="1 (very dissatisfied) to 5"
+    )
     comment: str = Field("", max_length=COMMENT_LIMIT)
 
 
