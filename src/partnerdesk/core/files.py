@@ -12,9 +12,10 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from pathlib import PurePath
+from typing import cast
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage
 from django.utils.functional import LazyObject
 from django.utils.translation import gettext as _
 
@@ -35,10 +36,10 @@ class PrivateStorage(LazyObject):
 private_storage = PrivateStorage()
 
 
-def get_private_storage() -> PrivateStorage:
+def get_private_storage() -> Storage:
     """The field's storage as a callable: migrations then name this function, not the
     directory of the checkout they were generated in."""
-    return private_storage
+    return cast(Storage, private_storage)  # a lazy FileSystemStorage
 
 
 def attachment_name(upload) -> str:

@@ -155,7 +155,7 @@ def first_open_stage(ticket: Ticket) -> Stage | None:
 
 
 def _follow_up(old: Ticket, *, contact: Contact | None, body: str, now) -> Ticket:
-    owner = old.owner if old.owner_id and old.owner.is_active else None
+    owner = old.owner if old.owner is not None and old.owner.is_active else None
     ticket = services.ticket_create(
         by=SYSTEM,
         pipeline=old.pipeline,
@@ -214,7 +214,7 @@ def ticket_customer_message(
     (``duplicate_email``)."""
     now = now or clock.now()
     if user is not None:
-        require_client_of(user, ticket.company_id)
+        require_client_of(user, ticket.company_id or 0)
         if contact is None:
             contact = contact_for_sender(user.email, user.full_name, company=ticket.company)
     if contact is None:
@@ -399,7 +399,8 @@ def held_email_discard(*, held: HeldEmail, by) -> HeldEmail:
     held.resolved_at = clock.now()
     held.save(update_fields=["status", "resolved_by", "resolved_at"])
     name, storage = held.raw.name, held.raw.storage
-    transaction.on_commit(lambda: storage.delete(name))
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
     return held
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +57,16 @@ class TicketMoveForm(PropertyFormMixin, forms.Form):
         self.missing_builtin = [d for d in missing if d.is_builtin]
 
 
+class ContactChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} <{obj.email}>"
+
+
+class EntryStageChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.pipeline.name} → {obj.name}"
+
+
 class NoteForm(DomainErrorFormMixin, forms.Form):
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), label=_("Note"), max_length=20_000
@@ -63,7 +75,7 @@ class NoteForm(DomainErrorFormMixin, forms.Form):
         required=False,
         label=_("Reply to the customer (emailed to the contact; counts as first response)"),
     )
-    cc = forms.ModelMultipleChoiceField(
+    cc = ContactChoices(
         queryset=Contact.objects.none(),
         required=False,
         label=_("Copy to"),
@@ -84,8 +96,7 @@ class NoteForm(DomainErrorFormMixin, forms.Form):
             if ticket is not None and ticket.company_id
             else Contact.objects.none()
         )
-        self.fields["cc"].queryset = contacts
-        self.fields["cc"].label_from_instance = lambda c: f"{c.name} <{c.email}>"
+        cast(forms.ModelMultipleChoiceField, self.fields["cc"]).queryset = contacts
         if ticket is None or not ticket.company_id:
             del self.fields["cc"]
 
@@ -95,7 +106,7 @@ class MailboxForm(DomainErrorFormMixin, forms.Form):
     its mail opens tickets in."""
 
     address = forms.EmailField(label=_("Address"), max_length=254)
-    entry_stage = forms.ModelChoiceField(
+    entry_stage = EntryStageChoice(
         queryset=Stage.objects.none(),
         label=_("Opens tickets in"),
         help_text=_("The pipeline and request type of the tickets its mail opens."),
@@ -107,12 +118,12 @@ class MailboxForm(DomainErrorFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["entry_stage"].queryset = (
+        stage = cast(forms.ModelChoiceField, self.fields["entry_stage"])
+        stage.queryset = (
             Stage.objects.filter(pipeline__object_type="ticket", is_entry=True)
             .select_related("pipeline")
             .order_by("pipeline__order", "pipeline__name", "order", "id")
         )
-        self.fields["entry_stage"].label_from_instance = lambda s: f"{s.pipeline.name} → {s.name}"
 
 
 class SavedViewForm(DomainErrorFormMixin, forms.ModelForm):

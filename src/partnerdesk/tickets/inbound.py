@@ -177,7 +177,7 @@ def _ticket_of_thread(ids: list[str]) -> Ticket | None:
 def _thread_contact(ticket: Ticket, inbound: Inbound) -> Contact | None:
     """Who, of the ticket's side, sent the email (None: nobody we know there)."""
     sender = inbound.sender
-    if ticket.contact_id and (ticket.contact.email or "").strip().lower() == sender:
+    if ticket.contact is not None and (ticket.contact.email or "").strip().lower() == sender:
         return ticket.contact
     if ticket.company_id is not None:
         found = (
@@ -192,8 +192,9 @@ def _thread_contact(ticket: Ticket, inbound: Inbound) -> Contact | None:
         if email.contact is not None:
             return email.contact
     domain = sender.rpartition("@")[2]
-    if ticket.company_id is not None and domain and domain == ticket.company.domain.lower():
-        return conversation.contact_for_sender(sender, inbound.sender_name, company=ticket.company)
+    company = ticket.company
+    if company is not None and domain and domain == (company.domain or "").lower():
+        return conversation.contact_for_sender(sender, inbound.sender_name, company=company)
     return None
 
 

@@ -81,7 +81,7 @@ def conversation_ids(ticket_id: int) -> list[str]:
     sent = TicketEmail.objects.filter(ticket_id=ticket_id, sent_at__isnull=False).values_list(
         "created_at", "message_id"
     )
-    return [mid for _at, mid in sorted([*received, *sent])]
+    return [mid for _at, mid in sorted([*received, *sent]) if mid]
 
 
 def thread_headers(ticket_id: int) -> dict[str, str]:
@@ -158,8 +158,8 @@ def send_ticket_email(
 def reply_recipients(note: TicketNote) -> list[Contact]:
     """The ticket's contact, then the contacts of its company the reply was copied to."""
     ticket = note.ticket
-    found = []
-    if ticket.contact_id and ticket.contact.email:
+    found: list[Contact] = []
+    if ticket.contact is not None and ticket.contact.email:
         found.append(ticket.contact)
     if note.cc and ticket.company_id:
         match = Q()
@@ -170,7 +170,7 @@ def reply_recipients(note: TicketNote) -> list[Contact]:
             for c in Contact.objects.filter(match, company_id=ticket.company_id).order_by("-pk")
         }
         found += [copied[a] for a in note.cc if a in copied]
-    unique = {}
+    unique: dict[str, Contact] = {}
     for contact in found:
         unique.setdefault(contact.email.strip().lower(), contact)
     return list(unique.values())
