@@ -149,12 +149,18 @@ BUDGETS: dict[str, Budget] = {
     # ------------------------------------------------------------ client portal
     # + the task counts, the plan and the tasks that need the client
     # + the company's open satisfaction surveys ("How did we do?")
-    "portal:home": B(12, "Deal 0"),
+    # + the company's open tickets ("Your tickets", tickets.templatetags.portal_tickets)
+    "portal:home": B(13, "Deal 0"),
     "portal:contact_export": B(3, "person0"),
     # every column of the task list: triage, the queue (with its forecast), working, pending
     # approval, closed
     "portal:task_list": B(13, ("Triage 0", "Queued 0", "Working 0", "Pending 0", "Closed 0")),
     "portal:task_detail": B(6, ("Message 0", "file-0"), pk="task"),
+    # [anchor: PORTAL-TICKETS budgets]
+    # the client's tickets (as client_user): a page with each ticket's stage and latest public
+    # message (one query); a ticket's public conversation with its authors and files
+    "portal_tickets:list": B(4, "Ticket 0"),
+    "portal_tickets:detail": B(5, ("Reply 0", "by email", "reply-"), pk="ticket"),
     "portal:session_book": B(11, Fewer('name="starts_at"'), pk="booking_task"),
     "portal:session_reschedule": B(10, Fewer('name="starts_at"'), pk="session"),
     # ------------------------------------------------------------ API lists
@@ -166,6 +172,10 @@ BUDGETS: dict[str, Budget] = {
     "GET /api/properties": B(3, "Choice 0"),
     "GET /api/tickets": B(4, "Ticket 0"),  # + the deals of the page's tickets (deal_ids)
     "GET /api/tickets/{ticket_id}/notes": B(3, "Note 0", ticket_id="ticket"),
+    # the client ticket API (tickets.client_api): tickets as the customer reads them, and a
+    # ticket's public conversation with its authors and files
+    "GET /api/portal/tickets": B(3, "Ticket 0"),
+    "GET /api/tickets/{ticket_id}/messages": B(4, ("Reply 0", "by email"), ticket_id="ticket"),
     "GET /api/sla-policies": B(3, "Policy 0"),
     "GET /api/calendars": B(4, "Calendar 0"),
     "GET /api/workflows": B(4, "Workflow 0"),
@@ -356,6 +366,7 @@ NOT_LISTS: dict[str, str] = {
     "automation:run_detail": RECORD,
     "portal:deal_detail": RECORD,
     "portal:attachment": FILE,
+    "portal_tickets:attachment": FILE,
     "portal:session_ics": FILE,
     "taskdesk:session_ics": FILE,
     "partner_program:points_history": "a fixed number of month ends, an aggregate query each",
@@ -479,7 +490,8 @@ def measures(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str, 
                 url = _url(key, budget, world)
                 if key.startswith("GET /"):
                     yield key, token, url, API_PARAMS
-                elif key.startswith(("portal:", "help:")):  # help: the portal's help center
+                # help: the portal's help center; portal_tickets: the client's tickets
+                elif key.startswith(("portal:", "help:", "portal_tickets:")):
                     yield key, client, url, {}
                 else:
                     yield key, staff, url, {}

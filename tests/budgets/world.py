@@ -35,6 +35,7 @@ from tests.partner_program import accreditation_world
 from tests.partner_program import world as partner_world
 from tests.satisfaction import world as satisfaction_world
 from tests.tickets import budget_world as tickets_email_world
+from tests.tickets import budget_world_portal as tickets_portal_world
 from tests.webhooks import world as webhooks_world
 
 
@@ -98,6 +99,7 @@ class World:
         knowledge_world.setup(self)
         satisfaction_world.setup(self)
         tickets_email_world.setup(self)
+        tickets_portal_world.setup(self)
         self.units = 0
 
     def grow(self, n: int) -> None:
@@ -336,6 +338,7 @@ class World:
         knowledge_world.unit(self, i)
         satisfaction_world.unit(self, i)
         tickets_email_world.unit(self, i)
+        tickets_portal_world.unit(self, i)
 
     # ------------------------------------------------------------ client tasks and sessions
 

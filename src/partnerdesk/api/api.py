@@ -21,6 +21,7 @@ from partnerdesk.reports.api import router as reports_router
 from partnerdesk.satisfaction.api import router as satisfaction_router
 from partnerdesk.sla.api import router as sla_router
 from partnerdesk.tickets.api import router as tickets_router
+from partnerdesk.tickets.client_api import router as tickets_client_router
 from partnerdesk.webhooks.api import router as webhooks_router
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -156,6 +157,7 @@ def on_undecodable(request, exc: UnicodeDecodeError):
 api.add_router("/", accounts_router)
 api.add_router("/", crm_router)
 api.add_router("/", tickets_router)
+api.add_router("/", tickets_client_router)
 api.add_router("/", sla_router)
 api.add_router("/", automation_router)
 api.add_router("/", notifications_router)
