@@ -530,3 +530,7 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The status emails to customers (issue 14, part 4) live in their own module.
+from .notice_models import CustomerNotice, CustomerNoticeSent, NoticeEvent  # noqa: E402, F401
