@@ -314,7 +314,7 @@ def _backdate(article: Article, when: dt.datetime) -> None:
     )
 
 
-def _links(item: dict) -> dict[str, list]:
+def _links(item: dict) -> dict[str, Any]:
     categories = {c.key: c for c in TaskCategory.objects.exclude(key="")}
     stages = {
         (s.pipeline.key, s.key): s

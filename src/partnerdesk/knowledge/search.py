@@ -23,11 +23,12 @@ matches 1, and a title containing the whole query 8.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Cast
 
 Mode = Literal["all", "any"]
@@ -90,7 +91,7 @@ def matching(qs: QuerySet, text: str, *, mode: Mode = "all") -> QuerySet:
 # ---------------------------------------------------------------- PostgreSQL
 
 
-def document(config: str) -> SearchVector:
+def document(config: str) -> CombinedExpression:
     """An article's text-search vector in ``config``: title A, tags B, body C.
 
     The partial GIN indexes of migration 0002 are built on exactly this expression (a copy
@@ -143,7 +144,7 @@ def _postgresql(qs: QuerySet, text: str, words: list[str], mode: Mode) -> QueryS
 
 def _portable(qs: QuerySet, text: str, words: list[str], mode: Mode) -> QuerySet:
     condition: Q | None = None
-    score = None
+    score: Any = None
     for word in words:
         hit = Q(title__icontains=word) | Q(tags__icontains=word) | Q(body__icontains=word)
         if condition is None:

@@ -132,9 +132,7 @@ def _pipelines(value: Iterable[Pipeline]) -> list[Pipeline]:
 def _request_types(value: Iterable[Stage]) -> list[Stage]:
     stages = list(dict.fromkeys(value))
     wrong = [
-        s.name
-        for s in stages
-        if not s.is_entry or s.pipeline.object_type != ObjectType.TICKET  # type: ignore[attr-defined]
+        s.name for s in stages if not s.is_entry or s.pipeline.object_type != ObjectType.TICKET
     ]
     if wrong:
         raise DomainError(
@@ -155,7 +153,9 @@ def _task_categories(value: Iterable[TaskCategory]) -> list[TaskCategory]:
 
 def _slug(value: Any, *, title: str, language: str, exclude: int | None) -> str:
     """The slug asked for (checked) or one made from the title (made unique in its language)."""
-    taken = Article.objects.filter(language=language).exclude(pk=exclude)
+    taken = Article.objects.filter(language=language)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
     asked = str(value or "").strip()
     if asked:
         slug = slugify(asked, allow_unicode=True)[:SLUG_MAX]
@@ -395,15 +395,13 @@ def article_update(
                 "", title=fields.get("title", article.title), language=new_language,
                 exclude=article.pk,
             )  # fmt: skip
-    links = {
-        name: check(value)
-        for name, value, check in (
-            ("pipelines", pipelines, _pipelines),
-            ("request_types", request_types, _request_types),
-            ("task_categories", task_categories, _task_categories),
-        )
-        if value is not UNSET
-    }
+    links: dict[str, list] = {}
+    if pipelines is not UNSET:
+        links["pipelines"] = _pipelines(pipelines)
+    if request_types is not UNSET:
+        links["request_types"] = _request_types(request_types)
+    if task_categories is not UNSET:
+        links["task_categories"] = _task_categories(task_categories)
     new_status = _status(status) if status is not UNSET else article.status
     changes = set_fields(article, fields, field_labels(Article))
     if new_status == ArticleStatus.PUBLISHED:
@@ -515,7 +513,8 @@ def _category_fields(values: dict[str, Any], *, exclude: int | None) -> dict[str
     fields: dict[str, Any] = {}
     if "name" in values:
         name = _text(values["name"], "name", limit=CATEGORY_NAME_MAX)
-        if Category.objects.filter(name__iexact=name).exclude(pk=exclude).exists():
+        same = Category.objects.filter(name__iexact=name)
+        if (same.exclude(pk=exclude) if exclude is not None else same).exists():
             raise DomainError(
                 code="duplicate",
                 message=_("A category with this name exists."),

@@ -106,7 +106,7 @@ def article_create(request):
         outcome = submit(form, lambda data: services.article_create(by=request.user, **data))
         if outcome.ok:
             messages.success(request, _("Article saved."))
-            return redirect("knowledge:article_detail", pk=outcome.value.pk)  # type: ignore[union-attr]
+            return redirect("knowledge:article_detail", pk=outcome.value.pk)
     return _article_form_page(request, form)
 
 
