@@ -55,17 +55,14 @@ class CsatSurveyOut(Schema):
 
 
 def survey_out(survey: Survey, user=None) -> dict:
+    task, ticket, agent = survey.task, survey.ticket, survey.agent
     return {
         "id": survey.pk,
         "kind": survey.kind,
-        "task": {"id": survey.task_id, "name": survey.task.title} if survey.task_id else None,
-        "ticket": {"id": survey.ticket_id, "name": survey.ticket.name}
-        if survey.ticket_id
-        else None,
+        "task": {"id": task.pk, "name": task.title} if task is not None else None,
+        "ticket": {"id": ticket.pk, "name": ticket.name} if ticket is not None else None,
         "company": {"id": survey.company_id, "name": survey.company.name},
-        "agent": {"id": survey.agent_id, "name": survey.agent.display_name}
-        if survey.agent_id
-        else None,
+        "agent": {"id": agent.pk, "name": agent.display_name} if agent is not None else None,
         "recipient_email": survey.recipient_email,
         "language": survey.language,
         "sent_at": survey.sent_at,

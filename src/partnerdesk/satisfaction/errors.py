@@ -18,7 +18,9 @@ from partnerdesk.core.errors import DomainError, conflict
 from .models import MAX_SCORE, MIN_SCORE, Survey
 
 
-def when(moment: dt.datetime) -> str:
+def when(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 

@@ -71,7 +71,7 @@ def alert_low_score(event: Event, subject) -> None:
         users=selectors.low_score_recipients(survey),
         kind=Kind.CSAT_LOW,
         title=title,
-        body=body,
+        body=body,  # type: ignore[arg-type]  # a callable: each recipient's language
         url=staff_url(survey),
         dedupe_key=f"csat:{survey.pk}:low",
     )

@@ -160,7 +160,9 @@ class Survey(models.Model):
 
     @property
     def subject_title(self) -> str:
-        return self.task.title if self.task_id else self.ticket.name
+        if self.task is not None:
+            return self.task.title
+        return self.ticket.name if self.ticket is not None else ""
 
     @property
     def is_answered(self) -> bool:

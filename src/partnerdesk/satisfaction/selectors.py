@@ -86,6 +86,7 @@ def low_score_recipients(survey: Survey) -> list[User]:
             .exclude(lead_id=survey.agent_id)
             .select_related("lead")
             .order_by("name")
+            if team.lead is not None
         ]
     if leads:
         return list(dict.fromkeys(leads))

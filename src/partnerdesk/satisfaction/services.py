@@ -57,11 +57,11 @@ def task_recipient(task: Task) -> User | None:
     return next((u for u in users if u.email), None)
 
 
-def ticket_recipient(ticket: Ticket, company_id: int) -> User | None:
+def ticket_recipient(email: str, company_id: int) -> User | None:
     """The active client user of the company whose address is the ticket contact's."""
     return (
         User.objects.filter(
-            email__iexact=ticket.contact.email,
+            email__iexact=email,
             role=Role.CLIENT,
             is_active=True,
             company_id=company_id,
@@ -121,7 +121,7 @@ def survey_create_for_ticket(*, ticket: Ticket, by: Actor = SYSTEM, now: dt.date
         subject=ticket,
         fields={"ticket": ticket},
         company_id=company_id,
-        recipient=ticket_recipient(ticket, company_id),
+        recipient=ticket_recipient(email, company_id),
         email=email,
         agent=_agent(ticket.owner),
         now=now,
