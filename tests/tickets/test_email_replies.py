@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from partnerdesk.accounts.models import Role
 from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError
+from partnerdesk.core.events import describe, timeline
 from partnerdesk.notifications.inbound import read_token
 from partnerdesk.tickets import inbound, mail, services
 from partnerdesk.tickets.models import (
@@ -351,3 +352,9 @@ def test_an_answer_to_a_ticket_closed_long_ago_opens_a_follow_up(replied, ticket
     assert follow_up.pipeline == ticket.pipeline and follow_up.stage == ticket.entry_stage
     assert follow_up.sla_policy is not None and follow_up.first_response_due_at is not None
     assert customer_notes(follow_up).get().body == "It is back again."
+
+
+def test_the_timeline_says_the_contact_wrote_by_email(replied, ticket):
+    feed(answer(replied, dash_signature, "Here it is."))
+    sentences = [describe(event) for event in timeline(ticket)]
+    assert "Mario Rossi wrote by email: Here it is." in sentences

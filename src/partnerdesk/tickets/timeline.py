@@ -37,11 +37,17 @@ register_describer(
         (
             _("Cause of delay recorded: %(t)s")
             if e.data.get("delay_cause")
+            else (
+                _("%(contact)s wrote by email: %(t)s")
+                if e.data.get("via") == "email"
+                else _("%(contact)s wrote: %(t)s")
+            )
+            if e.data.get("from_customer")
             else _("Reply to the customer: %(t)s")
             if e.data.get("public")
             else _("Note: %(t)s")
         )
-        % {"t": e.data.get("excerpt", "")}
+        % {"t": e.data.get("excerpt", ""), "contact": e.data.get("contact", "")}
     ),
 )
 register_describer(
