@@ -16,4 +16,6 @@ ROUTES: dict[str, Route] = {
     "reports:export": Route(checks=(get(STAFF),), kwargs={"slug": "team-workload"}),
     "GET /api/reports": op(API_READ),
     "GET /api/reports/{slug}": op(E(401, 404, 404, 200, 200), slug="team-workload"),
+    # The reports offered to clients (client-work, satisfaction: E(401, 200, 200, 200, 200))
+    # share this route; one entry per route, so tests/reports/test_client_work.py checks them.
 }

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 
 from partnerdesk.accounts.models import Role, Team
 from partnerdesk.core import clock
@@ -232,3 +233,23 @@ def test_bad_filters(world, admin, api_client_for):
     missing = api_client_for(admin).get("/api/reports/client-work?company=999999")
     assert missing.status_code == 422
     assert missing.json()["code"] == "invalid_filters"
+
+
+@pytest.mark.parametrize(
+    ("slug", "expected"),
+    [
+        # (anonymous, client, other client, agent, admin), as the permission matrix writes it:
+        # its vocabulary has one entry per route, so the client reports are checked here.
+        ("client-work", (401, 200, 200, 200, 200)),
+        ("satisfaction", (401, 200, 200, 200, 200)),
+        ("self-serve", (401, 404, 404, 200, 200)),
+    ],
+)
+def test_who_may_read_the_reports_through_the_api(
+    slug, expected, admin, agent, client_user, other_client, api_client_for
+):
+    signed_in = [
+        api_client_for(user).get(f"/api/reports/{slug}").status_code
+        for user in (client_user, other_client, agent, admin)
+    ]
+    assert (Client().get(f"/api/reports/{slug}").status_code, *signed_in) == expected

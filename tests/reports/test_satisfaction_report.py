@@ -199,7 +199,7 @@ def test_a_client_reads_only_their_own_companys_answers(
     assert [r["name"] for r in tables["pipelines"]["rows"]] == ["Bug Investigation"]
     low = tables["low"]["rows"]
     assert "agent" not in low[0]
-    assert "subject_url" not in low[0]  # a ticket: no page in the portal
+    assert low[0]["subject_url"] == f"/portal/tickets/{world['S5'].ticket_id}/"
     assert low[1]["subject_url"] == f"/portal/tasks/{world['S3'].task_id}/"
     text = mine.content.decode()
     assert "Other Co" not in text and "Email Creation" not in text and "Bea" not in text

@@ -142,8 +142,12 @@ def _low_scores(qs: QuerySet, filters: ReportFilters, scope: Scope) -> tuple[lis
                 if survey.task_id
                 else reverse("tickets:detail", args=[survey.ticket_id])
             )
-        elif survey.task_id:  # a client: their task in the portal (tickets have no page there)
-            row["subject_url"] = reverse("portal:task_detail", args=[survey.task_id])
+        else:  # a client: their task or ticket in the portal
+            row["subject_url"] = (
+                reverse("portal:task_detail", args=[survey.task_id])
+                if survey.task_id
+                else reverse("portal_tickets:detail", args=[survey.ticket_id])
+            )
         rows.append(row)
     return rows, threshold
 
