@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import timezone
 
 from partnerdesk.knowledge import services
 from partnerdesk.knowledge.models import Article, ArticleStatus, Category, Deflection
@@ -284,10 +285,17 @@ def test_clients_record_deflections_and_staff_list_them(
     )
     page = send(staff, "GET", f"/knowledge/deflections?task_category_id={email_category.pk}").json()
     assert [d["query"] for d in page["items"]] == ["New mailbox"]
-    assert (
-        send(staff, "GET", "/knowledge/deflections?since=2999-01-01T00:00:00Z").json()["count"] == 0
-    )
-    assert send(staff, "GET", "/knowledge/deflections?since=yesterday").status_code == 422
+    assert send(staff, "GET", "/knowledge/deflections?since=2999-01-01").json()["count"] == 0
+    today = timezone.localdate().isoformat()
+    both = f"/knowledge/deflections?since={today}&until={today}"
+    assert send(staff, "GET", both).json()["count"] == 1
+    for bad in (
+        "since=yesterday",
+        "until=0001-01-01",
+        "since=99999-01-01",
+        "since=2025-01-01T10:00",
+    ):
+        assert send(staff, "GET", f"/knowledge/deflections?{bad}").status_code == 422, bad
     services.article_delete(by=agent, article=article)
     row = send(staff, "GET", "/knowledge/deflections").json()["items"][0]
     assert (row["article_id"], row["article"]) == (None, None)

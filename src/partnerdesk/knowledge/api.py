@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from partnerdesk.accounts.api_auth import ANY_USER, CLIENT, MANAGER_WRITE, STAFF, STAFF_WRITE
@@ -45,6 +46,7 @@ StatusName = Annotated[str, OneOf(ArticleStatus)]
 RefId = Annotated[int, Field(ge=1, le=MAX_ID)]
 LanguageCode = Annotated[str, Field(min_length=2, max_length=8)]
 MAX_LINKS = 200
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(9999, 1, 1)
 
 # Service field -> the field of the API body it came from (for the problems' ``field``).
 API_FIELDS = {
@@ -226,8 +228,12 @@ class KnowledgeDeflectionPage(Page):
 
 
 class KnowledgeDeflectionFilters(Schema):
-    since: dt.datetime | None = Field(None, description="From this instant (included)")
-    until: dt.datetime | None = Field(None, description="Before this instant")
+    since: dt.date | None = Field(
+        None, ge=FIRST_DAY, le=LAST_DAY, description="From this day (included)"
+    )
+    until: dt.date | None = Field(
+        None, ge=FIRST_DAY, le=LAST_DAY, description="To this day (included)"
+    )
     task_category_id: RefId | None = None
     article_id: RefId | None = None
     company_id: RefId | None = None
@@ -506,6 +512,11 @@ def _deflection_row(deflection, user=None) -> dict[str, Any]:
     }
 
 
+def _day_start(day: dt.date | None) -> dt.datetime | None:
+    """The first instant of ``day`` in the agency's time zone."""
+    return None if day is None else timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
 @router.post(
     "/knowledge/deflections",
     auth=CLIENT,
@@ -539,8 +550,8 @@ def create_deflection(request, payload: KnowledgeDeflectionIn):
 def list_deflections(request, filters: Query[KnowledgeDeflectionFilters], page: Query[PageParams]):
     qs = selectors.deflections_for(
         request.auth,
-        since=filters.since,
-        until=filters.until,
+        since=_day_start(filters.since),
+        until=_day_start(filters.until + dt.timedelta(days=1) if filters.until else None),
         task_category=filters.task_category_id,
         article=filters.article_id,
         company=lookup(Company, filters.company_id, "company") if filters.company_id else None,
