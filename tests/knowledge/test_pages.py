@@ -245,6 +245,21 @@ def test_the_new_request_form_loads_suggestions_and_links_categories_without_js(
     assert f'href="/portal/help/search/?task_category={email_category.pk}"' in page
 
 
+def test_the_navigation_links_each_side_to_its_knowledge_base(agent, client_user):
+    staff_nav = login(agent).get(reverse("dashboard:home")).content.decode()
+    assert 'href="/app/knowledge/">Knowledge base</a>' in staff_nav
+    assert "/portal/help/" not in staff_nav
+    client_nav = login(client_user).get(reverse("portal:task_list")).content.decode()
+    assert 'href="/portal/help/">Help center</a>' in client_nav
+    assert "/app/knowledge/" not in client_nav
+
+
+def test_the_new_request_form_takes_nonsense_in_its_query_string(client_user):
+    web = login(client_user)
+    for query in ("category=abc", "category=999999999999999999999", "title=" + "x" * 30000):
+        assert web.get(reverse("portal:task_new") + "?" + query).status_code == 200, query
+
+
 def test_suggestions_for_a_category_and_what_was_typed(client_user, write, email_category):
     write("Add a mailbox", "Open **Settings**.", task_categories=[email_category])
     write("Storage is full", "Raise the mailbox storage.")
