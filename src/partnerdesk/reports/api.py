@@ -141,7 +141,7 @@ def report_detail(
             code="invalid_filters",
             message="The filters are not valid.",
             errors=[
-                FieldError(field, "invalid", message)
+                FieldError(field, "invalid", str(message))
                 for field, messages in form.errors.items()
                 for message in messages
             ],

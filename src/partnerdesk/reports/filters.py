@@ -176,7 +176,7 @@ class FilterForm(forms.Form):
             "category": TaskCategory.objects.all(),
             "company": Company.objects.order_by("name"),
             "plan": Plan.objects.all(),
-            "owner": get_user_model().objects.agency_staff().order_by("full_name", "email"),  # type: ignore[attr-defined]
+            "owner": get_user_model().objects.agency_staff().order_by("full_name", "email"),
             "team": Team.objects.all(),
         }
         for name, queryset in querysets.items():

@@ -16,6 +16,8 @@ Client users read their own company's answers, without the per-agent figures.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Avg, Count, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _t
@@ -230,7 +232,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         ],
     )
     total_answers = sum(r["answers"] for r in clients)
-    notes = [
+    notes: list[Any] = [
         _(
             "Scores count the surveys answered in the range; the response rate, the surveys "
             "sent in the range that have an answer. CSAT is the share of answers of 4 or 5."

@@ -16,6 +16,8 @@ deflections as correlated subqueries on them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _t
@@ -147,7 +149,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         row["rate"] = row["deflections"] / asked if asked else None
         row["next"] = _t("Write an article") if row["requests"] and not row["articles"] else ""
     types.sort(key=lambda r: (-r["requests"], -r["deflections"], r["group"], r["type"]))
-    notes = [
+    notes: list[Any] = [
         _(
             "Deflection rate: the requests an article solved, out of those plus the requests "
             "made. A deflection counts for the task category of the request the client had "
