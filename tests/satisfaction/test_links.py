@@ -76,7 +76,7 @@ def test_another_surveys_id_in_the_token_is_refused(survey):
     nothing_recorded(survey)
 
 
-@pytest.mark.parametrize("score", ["0", "6", "9", "-1", "five", "4.5"])
+@pytest.mark.parametrize("score", ["0", "6", "9", "-1", "five", "4.5", "٤", "04"])
 def test_a_score_we_did_not_send_is_not_a_link(survey, score):
     url = reverse("satisfaction:answer", kwargs={"token": links.make_token(survey), "score": score})
     response = Client().get(url)

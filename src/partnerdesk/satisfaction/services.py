@@ -39,9 +39,10 @@ from partnerdesk.tickets.models import Ticket
 from . import errors, links
 from .events import CsatEvent
 from .mail import send_survey_email_task
-from .models import MAX_SCORE, AnsweredVia, Survey, SurveySettings
+from .models import MAX_SCORE, SCORES, AnsweredVia, Survey, SurveySettings
 
 COMMENT_LIMIT = 5000
+LINK_SCORES = frozenset(str(score) for score in SCORES)  # the five links' "1" … "5"
 
 
 # ---------------------------------------------------------------- sending
@@ -220,12 +221,9 @@ def survey_answer_from_link(*, token: str, score, now: dt.datetime | None = None
         survey_id = links.read_token(token)
     except links.BadLink as exc:
         raise errors.invalid_link() from exc
-    try:
-        score = int(score)
-    except (TypeError, ValueError) as exc:
-        raise errors.invalid_link() from exc
-    if not 1 <= score <= MAX_SCORE:
+    if str(score) not in LINK_SCORES:
         raise errors.invalid_link()  # not one of the five links we sent
+    score = int(str(score))
     return _record_answer(
         survey_id=survey_id, score=score, comment="", via=AnsweredVia.EMAIL, by=None, now=now
     )
