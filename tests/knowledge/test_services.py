@@ -119,6 +119,19 @@ def test_slugs_are_made_from_the_title_and_unique_per_language(agent, category):
     assert (err.code, err.field) == ("invalid_slug", "slug")
 
 
+def test_a_slug_stays_when_the_title_changes_and_is_made_again_when_cleared(agent, category):
+    article = services.article_create(by=agent, title="Old title", category=category)
+    article = services.article_update(by=agent, article=article, title="New title")
+    assert article.slug == "old-title"
+    article = services.article_update(by=agent, article=article, slug="")
+    assert article.slug == "new-title"
+    article = services.article_update(by=agent, article=article, slug="new-title")
+    assert article.slug == "new-title"
+    other = services.article_create(by=agent, title="New title", category=category, language="it")
+    moved = services.article_update(by=agent, article=other, language="en")
+    assert moved.slug == "new-title-2"
+
+
 def test_tags_are_normalised(agent, category):
     article = services.article_create(
         by=agent, title="Tags", category=category, tags=" Email,  DNS setup ,email,,"

@@ -381,14 +381,15 @@ def article_update(
             message=_("This article has a translation in that language already."),
             field="language",
         )
-    if slug is not UNSET and slug:
+    if slug is not UNSET:
+        # An empty slug is made again from the (new) title.
         fields["slug"] = _slug(
             slug,
             title=fields.get("title", article.title),
             language=new_language,
             exclude=article.pk,
         )
-    elif "language" in fields and new_language != article.language:
+    elif new_language != article.language:
         taken = Article.objects.filter(language=new_language, slug=article.slug)
         if taken.exclude(pk=article.pk).exists():
             fields["slug"] = _slug(
