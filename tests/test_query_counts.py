@@ -161,6 +161,8 @@ BUDGETS: dict[str, Budget] = {
     # message (one query); a ticket's public conversation with its authors and files
     "portal_tickets:list": B(4, "Ticket 0"),
     "portal_tickets:detail": B(5, ("Reply 0", "by email", "reply-"), pk="ticket"),
+    # Settings → Customer emails (as admin): every ticket pipeline with its three notices
+    "ticket_notices:list": B(4, "Tickets 0"),
     "portal:session_book": B(11, Fewer('name="starts_at"'), pk="booking_task"),
     "portal:session_reschedule": B(10, Fewer('name="starts_at"'), pk="session"),
     # ------------------------------------------------------------ API lists
@@ -367,6 +369,7 @@ NOT_LISTS: dict[str, str] = {
     "portal:deal_detail": RECORD,
     "portal:attachment": FILE,
     "portal_tickets:attachment": FILE,
+    "ticket_notices:edit": FORM,
     "portal:session_ics": FILE,
     "taskdesk:session_ics": FILE,
     "partner_program:points_history": "a fixed number of month ends, an aggregate query each",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("app/reports/", include("partnerdesk.reports.urls")),
     path("app/knowledge/", include("partnerdesk.knowledge.urls")),
     path("app/settings/sla/", include("partnerdesk.sla.urls")),
+    path("app/settings/customer-emails/", include("partnerdesk.tickets.notice_urls")),
     path("app/settings/automations/", include("partnerdesk.automation.urls")),
     path("app/settings/webhooks/", include("partnerdesk.webhooks.urls")),
     path("app/settings/workers/", include("partnerdesk.core.urls")),

@@ -17,11 +17,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.functional import empty
 
 from tests.matrix.vocab import (
+    ADMIN_ONLY,
     API_OWNED_READ,
     API_READ,
     CLIENT_ONLY,
     LOGIN,
     E,
+    Redirect,
     Ref,
     Route,
     get,
@@ -58,6 +60,19 @@ ROUTES: dict[str, Route] = {
         {"body": "Matrix: any news?"},
         ticket_id=Ref("ticket"),
         owned="ticket_id",
+    ),
+    # ------------------------------------------------------------ Settings → Customer emails
+    "ticket_notices:list": Route(checks=(get(ADMIN_ONLY),)),
+    # Every field may be empty (the built-in texts): saved, back to the list.
+    "ticket_notices:edit": Route(
+        checks=(
+            get(ADMIN_ONLY),
+            post(
+                E(LOGIN, 404, 404, 403, Redirect("/app/settings/customer-emails/", exact=True)),
+                {"subject_en": "", "body_en": ""},
+            ),
+        ),
+        kwargs={"pipeline_pk": Ref("ticket_pipeline"), "event": "resolved"},
     ),
 }
 

@@ -15,6 +15,8 @@ from partnerdesk.crm.defaults import install_pipeline, install_property, stage_k
 from partnerdesk.crm.models import ObjectType, Pipeline, PropertyType
 from partnerdesk.sla.models import Calendar, ResolutionFrom, SlaPolicy, Unit
 
+from .notices import install_customer_notices
+
 TICKET_PROPERTIES = [
     # name, label, type, options
     ("purchased_mailbox_names", "Purchased mailbox names", PropertyType.TEXT, []),
@@ -233,3 +235,4 @@ def install_ticket_defaults() -> None:
 def install_after_migrate(sender, using="default", **kwargs) -> None:
     if using == "default":
         install_ticket_defaults()
+        install_customer_notices()
