@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from partnerdesk.core import clock
+from partnerdesk.satisfaction import services
 from partnerdesk.satisfaction.models import Survey, SurveySettings
 from tests.conftest import login
 from tests.satisfaction.conftest import close_ticket
@@ -71,3 +72,11 @@ def test_an_admin_changes_the_settings(admin):
     bad = login(admin).post(url, {"link_valid_days": "0", "low_score_threshold": "9"})
     assert bad.status_code == 400
     assert SurveySettings.load().link_valid_days == 7
+
+
+def test_the_answer_is_on_the_tasks_timeline(survey, client_user, agent):
+    services.survey_answer(survey=survey, by=client_user, score=2, comment="Too slow")
+    page = login(agent).get(reverse("taskdesk:detail", kwargs={"pk": survey.task_id}))
+    html_ = page.content.decode()
+    assert "Satisfaction survey sent to client@acme-dental.com" in html_
+    assert "The client rated this 2 out of 5: “Too slow”" in html_
