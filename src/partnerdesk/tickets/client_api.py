@@ -104,7 +104,7 @@ def message_out(note: TicketNote) -> dict:
         "ticket_id": note.ticket_id,
         "body": note.body,
         "from_customer": note.from_customer,
-        "author": customer_view.author_name(note, settings.PARTNERDESK["AGENCY_NAME"]),
+        "author": customer_view.author_name(note, str(settings.PARTNERDESK["AGENCY_NAME"])),
         "via": note.via,
         "created_at": note.created_at,
         "attachments": [

@@ -96,7 +96,7 @@ def ticket_list(request):
 def _detail(request, ticket, form, status=200):
     now = clock.now()
     notes = list(customer_view.public_conversation(ticket))
-    agency = settings.PARTNERDESK["AGENCY_NAME"]
+    agency = str(settings.PARTNERDESK["AGENCY_NAME"])
     return render(
         request,
         "tickets/portal/ticket_detail.html",

@@ -98,7 +98,7 @@ def sample_context() -> dict[str, str]:
         "ticket_status": _("Waiting on you"),
         "portal_link": settings.SITE_URL + "/portal/tickets/1042/",
         "contact_name": "Mario",
-        "agency_name": settings.PARTNERDESK["AGENCY_NAME"],
+        "agency_name": str(settings.PARTNERDESK["AGENCY_NAME"]),
     }
 
 
@@ -138,7 +138,7 @@ def render_notice(
             "tickets/email/notice.html",
             {
                 "body": body.strip(),
-                "agency_name": settings.PARTNERDESK["AGENCY_NAME"],
+                "agency_name": str(settings.PARTNERDESK["AGENCY_NAME"]),
             },
         )
     return " ".join(subject.split())[:255], body.strip() + "\n", html
@@ -159,7 +159,7 @@ def ticket_context(ticket: Ticket, contact: Contact, language: str) -> dict[str,
         "portal_link": settings.SITE_URL
         + reverse("portal_tickets:detail", kwargs={"pk": ticket.pk}),
         "contact_name": contact_name(contact),
-        "agency_name": settings.PARTNERDESK["AGENCY_NAME"],
+        "agency_name": str(settings.PARTNERDESK["AGENCY_NAME"]),
     }
 
 
