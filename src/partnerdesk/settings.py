@@ -143,6 +143,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# A kept connection (CONN_MAX_AGE > 0, and always in the workers) is checked before reuse.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Workers keep their database connection this many seconds whatever CONN_MAX_AGE says (which
+# is for web requests); 0 reconnects for every task, as the web does by default. See
+# docs/performance.md ("Workers").
+PARTNERDESK_WORKER_CONN_MAX_AGE = int(os.environ.get("PARTNERDESK_WORKER_CONN_MAX_AGE", "600"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +41,28 @@ def pending(task, key: str, values, *, running_since: dt.datetime) -> set:
         **{f"args_kwargs__kwargs__{key}__in": list(values)},
     ).values_list(f"args_kwargs__kwargs__{key}", flat=True)
     return set(found)
+
+
+def stores_tasks_in_database(task) -> bool:
+    """Whether ``task``'s backend keeps its queue in the application's database (the
+    django-tasks-db backend): then enqueueing inside a transaction is part of it, and the
+    ``db_worker`` runs the pollers below."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(task.get_backend(), DatabaseBackend)
+
+
+# Work a worker does besides its tasks: each poller processes what is waiting (bounded in time)
+# and returns how much it did. ``manage.py db_worker`` calls them in turn with its task queue
+# and sleeps only when none had anything to do. Apps register theirs when ready (the automation
+# app: the outbox drain); core imports no domain app.
+_POLLERS: list[Callable[[], int]] = []
+
+
+def register_poller(poll: Callable[[], int]) -> None:
+    if poll not in _POLLERS:
+        _POLLERS.append(poll)
+
+
+def pollers() -> list[Callable[[], int]]:
+    return list(_POLLERS)
