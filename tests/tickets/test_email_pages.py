@@ -176,3 +176,32 @@ def test_only_an_entry_stage_can_be_chosen(admin):
         {"address": "a@agency.test", "entry_stage": not_entry.pk, "unknown_senders": "hold"},
     )
     assert response.status_code == 400 and not SupportMailbox.objects.exists()
+
+
+def test_the_api_replies_publicly_with_copies(
+    api_client_for, mailbox, agent, ticket, contact, colleague, outsider, private_root
+):
+    api = api_client_for(agent)
+    url = f"/api/tickets/{ticket.pk}/notes"
+    response = api.post(
+        url,
+        {"body": "From the API.", "is_public": True, "cc_contact_ids": [colleague.pk]},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["cc"] == [colleague.email] and body["via"] == "api"
+    assert not body["from_customer"] and body["author_contact_id"] is None
+    assert mailbox.to(contact.email) and mailbox.to(colleague.email)
+    refused = api.post(
+        url,
+        {"body": "No.", "is_public": True, "cc_contact_ids": [outsider.pk]},
+        content_type="application/json",
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "cc_not_in_company"
+    missing = api.post(
+        url,
+        {"body": "No.", "is_public": True, "cc_contact_ids": [999999]},
+        content_type="application/json",
+    )
+    assert missing.status_code == 422

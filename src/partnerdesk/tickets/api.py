@@ -31,7 +31,7 @@ from partnerdesk.crm.models import Company, Contact, Deal, Pipeline, Stage
 from partnerdesk.crm.schemas import CompanyRef, PipelineRef, StageRef, property_payload
 
 from . import selectors, services, sla_state
-from .models import Priority, Ticket
+from .models import Priority, Ticket, Via
 
 router = Router(tags=["tickets"])
 
@@ -169,8 +169,15 @@ class TicketMove(Strict):
 
 class TicketNoteIn(Strict):
     body: str = Field(..., min_length=1, max_length=20_000)
-    is_public: bool = False
+    is_public: bool = Field(
+        False, description="A reply to the customer: emailed to the contact (and cc_contact_ids)"
+    )
     is_delay_cause: bool = False
+    cc_contact_ids: list[int] = Field(
+        [],
+        max_length=20,
+        description="Contacts of the ticket's company a public reply is copied to",
+    )
 
 
 class NoteOut(Schema):
@@ -179,6 +186,10 @@ class NoteOut(Schema):
     is_public: bool
     is_delay_cause: bool
     author: UserRef | None
+    from_customer: bool = Field(..., description="A message from the customer")
+    author_contact_id: int | None = Field(..., description="The contact who wrote it")
+    via: str = Field(..., description="web, email, portal or api")
+    cc: list[str] = Field(..., description="Addresses a public reply was copied to")
     created_at: dt.datetime
 
 
@@ -307,5 +318,7 @@ def add_note(request, payload: TicketNoteIn, ticket_id: int = Id):
         body=payload.body,
         is_public=payload.is_public,
         is_delay_cause=payload.is_delay_cause,
+        cc=[lookup(Contact, pk, "cc_contact") for pk in dict.fromkeys(payload.cc_contact_ids)],
+        via=Via.API,
     )
     return Status(201, get_object_or_404(type(note).objects.select_related("author"), pk=note.pk))
