@@ -95,6 +95,31 @@ def test_a_client_finds_the_answer_instead_of_submitting_a_request(
     expect(staff.locator("#recent-deflections")).to_contain_text("Mailbox full, cannot receive")
 
 
+def test_enter_in_the_title_submits_the_request_not_a_suggestion(
+    new_page, client_user, agent, manager
+):
+    category = services.category_create(by=manager, name="Email & domains")
+    email = TaskCategory.objects.get(key="email-domains")
+    services.article_create(
+        by=agent,
+        title="Add a mailbox",
+        body="Steps.",
+        category=category,
+        status="published",
+        task_categories=[email],
+    )
+    client = new_page()
+    sign_in(client, client_user.email)
+    client.goto("/portal/tasks/new/")
+    client.locator("[name=category]").select_option(label="Email & Domains")
+    client.locator("[name=title]").fill("A new mailbox please")
+    expect(client.locator("#help-suggestions details.suggestion")).to_have_count(1)
+    client.locator("[name=title]").press("Enter")
+    expect(client).to_have_url(re.compile(r"/portal/tasks/\d+/$"))
+    assert Task.objects.get().title == "A new mailbox please"
+    assert not Deflection.objects.exists()
+
+
 def test_the_help_center_in_the_clients_language(new_page, client_user, agent, manager):
     category = services.category_create(by=manager, name="Email & domains")
     original = services.article_create(
