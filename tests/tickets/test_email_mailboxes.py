@@ -262,3 +262,12 @@ def test_a_client_of_another_company_cannot_post(other_client, ticket):
     with pytest.raises(DomainError) as refused:
         conversation.ticket_customer_message(ticket=ticket, user=other_client, body="Hi")
     assert refused.value.code == "forbidden"
+
+
+@pytest.mark.parametrize(
+    "sender", ["partnerdesk@localhost", "reply+k-1-2-3-x@reply.localhost", "help@agency.test"]
+)
+def test_mail_from_our_own_addresses_is_dropped(mail_setup, held_mailbox, mailbox, sender):
+    # (a forward rule sending our own email back to a mailbox would otherwise loop)
+    assert feed(write_to_support(sender=sender), "support@agency.test") == "ignored own_address"
+    assert not Ticket.objects.exists() and not mailbox.messages

@@ -223,6 +223,9 @@ def find_mailbox(inbound: Inbound) -> Result | None:
     duplicate = _already_posted(inbound)
     if duplicate is not None:
         return duplicate
+    if SupportMailbox.objects.filter(address__iexact=inbound.sender).exists():
+        log.info("inbound email to %s dropped: from our mailbox %s", mailbox, inbound.sender)
+        return Result("ignored", "own_address")
     now = clock.now()
     if conversation.over_rate_limit(inbound.sender, now=now):
         log.warning(

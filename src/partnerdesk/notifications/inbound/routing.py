@@ -5,7 +5,8 @@ from an MTA pipe, or the ``manage.py inbound_smtp`` listener) goes through ``rec
 2. **Automatic mail** (out-of-office, auto-replies, bounces, bulk and list mail, no-reply
    senders: ``inbound_mail.automatic_reason``) is dropped before anything else: nothing is
    posted and nothing is answered, whatever address it came to (answering automatic mail is
-   how mail loops start). A log line records it.
+   how mail loops start). A log line records it. So is mail from our own sending or reply
+   addresses (``is_own_address``).
 3. **A signed reply address** among the recipients: the token's kind names the owner app's
    handler (``register_reply_kind``). A token we did not sign bounces (*forged*).
 4. **A thread**: the Message-IDs it answers (In-Reply-To, References), for replies whose
@@ -27,7 +28,9 @@ import email.policy
 import logging
 from collections.abc import Callable
 from email.message import EmailMessage
+from email.utils import parseaddr
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .. import inbound_mail
@@ -53,6 +56,14 @@ REASONS = {
         "The reply address is not one we issued, so we could not tell which conversation it is for."
     ),
 }
+
+
+def is_own_address(address: str) -> bool:
+    """Mail from the address we send from, or from a reply address, is our own coming back
+    (a forward rule, a loop): never posted, never answered."""
+    own = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].strip().lower()
+    domain = settings.PARTNERDESK_REPLY_DOMAIN.lower()
+    return bool(address) and (address == own or address.rpartition("@")[2] == domain)
 
 
 def register_reply_kind(kind: str, *, prefix: str, salt: str, handler: ReplyHandler) -> None:
@@ -99,6 +110,9 @@ def receive(raw: bytes, *, envelope_to: list[str] | None = None) -> Result:
             inbound.message_id or "",
         )
         return Result("ignored", "automatic", details={"why": automatic})
+    if is_own_address(inbound.sender):
+        log.info("inbound email dropped: it comes from our own address %s", inbound.sender)
+        return Result("ignored", "own_address")
     token = inbound.reply_token()
     if token is not None:
         try:
