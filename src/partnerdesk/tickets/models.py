@@ -173,6 +173,12 @@ class Ticket(PropertyRecord):
                 name="ticket_res_settled",
                 condition=Q(resolution_met__isnull=False),
             ),
+            # ... and first responses still owed, by due time (open and breached in a range).
+            models.Index(
+                fields=["first_response_due_at"],
+                name="ticket_fr_open_due",
+                condition=Q(first_response_at__isnull=True, closed_at__isnull=True),
+            ),
             # The sweep's passes for targets overdue before a pause began compare two columns,
             # which no index orders: these hold exactly the tickets such a pass reports.
             models.Index(
