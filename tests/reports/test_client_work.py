@@ -30,7 +30,10 @@ from django.test import Client
 from partnerdesk.accounts.models import Role, Team
 from partnerdesk.core import clock
 from partnerdesk.portal.models import Status
-from partnerdesk.reports import selectors  # noqa: F401  (registers the reports)
+from partnerdesk.reports import (
+    selectors,  # noqa: F401  (registers the reports)
+    views,
+)
 from partnerdesk.reports.filters import ReportFilters, Scope
 from partnerdesk.reports.registry import REPORTS
 from tests.conftest import login, make_user
@@ -253,3 +256,14 @@ def test_who_may_read_the_reports_through_the_api(
         for user in (client_user, other_client, agent, admin)
     ]
     assert (Client().get(f"/api/reports/{slug}").status_code, *signed_in) == expected
+
+
+def test_a_long_table_shows_its_first_rows_and_the_csv_has_all(world, admin, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_ROWS", 1)
+    params = query(**RANGE)
+    html = login(admin).get(f"/app/reports/client-work/?{params}").content.decode()
+    table = html.split('class="report-table"')[1].split("</table>")[0]
+    assert "Acme Dental" in table and "Other Co" not in table
+    assert "The first 1 of 2 rows; the CSV and the API have them all." in html
+    csv = login(admin).get(f"/app/reports/client-work/export.csv?{params}")
+    assert b"Other Co" in b"".join(csv.streaming_content)
