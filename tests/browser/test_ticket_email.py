@@ -45,8 +45,8 @@ def test_an_agent_replies_by_email_and_the_contacts_answer_shows_on_the_ticket(
     assert [p.get_filename() for p in to_contact.message.iter_attachments()] == ["steps.txt"]
     note = TicketNote.objects.get(body="Could you send a screenshot of the error?")
     logged = {e.address: e.message_id for e in TicketEmail.objects.filter(note=note)}
-    assert to_contact.message["Message-ID"] == logged[contact.email]
-    assert to_colleague.message["Message-ID"] == logged[colleague.email]
+    assert str(to_contact.message["Message-ID"]).strip() == logged[contact.email]
+    assert str(to_colleague.message["Message-ID"]).strip() == logged[colleague.email]
     assert colleague.email in str(to_contact.message["Cc"])
     reply_to = str(to_contact.message["Reply-To"])
     token = read_token(reply_to.split("@")[0][len("reply+") :])

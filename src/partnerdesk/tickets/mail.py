@@ -16,8 +16,9 @@ claim so the retry (with backoff) sends it.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -70,7 +71,9 @@ def subject_for(ticket: Ticket) -> str:
 
 
 def new_message_id(ticket_id: int) -> str:
-    return make_msgid(idstring=f"ticket-{ticket_id}", domain=settings.PARTNERDESK_REPLY_DOMAIN)
+    """``<ticket-<id>.<16 random hex>@PARTNERDESK_REPLY_DOMAIN>``: unguessable (a thread is
+    found by it), and short enough that its header line is not folded."""
+    return f"<ticket-{ticket_id}.{secrets.token_hex(8)}@{settings.PARTNERDESK_REPLY_DOMAIN}>"
 
 
 def conversation_ids(ticket_id: int) -> list[str]:
