@@ -118,6 +118,15 @@ def test_the_readers_language_first_and_one_version_per_article(write):
     assert titles(search_articles("password", prefer_language="it")) == ["Reimposta la password"]
 
 
+def test_without_the_readers_language_the_original_stands_for_its_translations(write):
+    original = write("What to send for a website", "Logo, pages, photos.")
+    write("ما الذي ترسله", "الشعار", language="ar", translation_of=original)
+    assert titles(search_articles(prefer_language="it")) == ["What to send for a website"]
+    assert titles(search_articles(prefer_language="ar")) == ["ما الذي ترسله"]
+    # A translation whose original does not match stays.
+    assert titles(search_articles("الشعار", prefer_language="it")) == ["ما الذي ترسله"]
+
+
 def test_a_draft_translation_does_not_hide_the_published_original(write):
     original = write("Reset your password", "Text")
     write("Reimposta", "Testo", language="it", translation_of=original, status="draft")

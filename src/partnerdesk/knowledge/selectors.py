@@ -5,8 +5,8 @@ Who sees what: staff every article, client users the published ones (``articles_
 deflections through the tenancy scope (a client: their company's).
 
 A client sees their language first. Lists for a client (``prefer_language``) put the articles
-in their language first and leave out another language's version of an article whose version
-in their language is in the list too (a *family*: an original and its translations).
+in their language first and show one version of each *family* (an original and its
+translations): the one in their language when it is listed, else the original.
 """
 
 from __future__ import annotations
@@ -132,8 +132,9 @@ def search_articles(
     """The articles matching ``query`` (all of them without one) and the filters, best first.
 
     ``language`` keeps one language only; ``prefer_language`` (a client's) puts that language
-    first and drops other versions of an article whose version in it is listed too. With a
-    query the best matches come first (``search_rank``), else the newest.
+    first and lists one version of each article: the one in that language if it is listed,
+    else the original if it is listed, else its translations. With a query the best matches
+    come first (``search_rank``), else the newest.
     """
     query = (query or "").strip()
     filters: dict[str, Any] = {
@@ -158,7 +159,13 @@ def search_articles(
             | Q(translation_of_id=OuterRef("pk"))
             | Q(translation_of_id=OuterRef("translation_of_id"))
         )
-        qs = qs.filter(Q(language=prefer_language) | ~Exists(siblings)).annotate(
+        # No version in the reader's language: the original stands for its translations.
+        original_listed = _narrow(Article.objects.all(), **filters).filter(
+            pk=OuterRef("translation_of_id")
+        )
+        qs = qs.filter(
+            Q(language=prefer_language) | (~Exists(siblings) & ~Exists(original_listed))
+        ).annotate(
             language_rank=Case(
                 When(language=prefer_language, then=Value(0)),
                 default=Value(1),
