@@ -4,11 +4,13 @@ filters; a client's language first; and the suggestions for a request being writ
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 
 from partnerdesk.knowledge import search
-from partnerdesk.knowledge.models import ArticleStatus
+from partnerdesk.knowledge.models import Article, ArticleStatus
 from partnerdesk.knowledge.selectors import search_articles, suggest_for_request
 from partnerdesk.portal.models import TaskCategory
 
@@ -170,6 +172,20 @@ def test_suggestions_in_the_clients_language_first_one_version_each_at_most_five
     assert len(italian) == 5
     english = titles(suggest_for_request(email_category, "", "en"))
     assert "Aggiungi una casella" not in english and len(english) == 5
+
+
+def test_suggestions_without_the_readers_language_show_the_original(write, email_category):
+    original = write("Add a mailbox", "Steps.", task_categories=[email_category])
+    arabic = write(
+        "إضافة صندوق بريد", "خطوات", language="ar", translation_of=original,
+        task_categories=[email_category],
+    )  # fmt: skip
+    # the Arabic translation is newer, but an Italian reader gets the original
+    Article.objects.filter(pk=arabic.pk).update(
+        published_at=original.published_at + dt.timedelta(days=1)
+    )
+    assert titles(suggest_for_request(email_category, "", "it")) == ["Add a mailbox"]
+    assert titles(suggest_for_request(email_category, "", "ar")) == ["إضافة صندوق بريد"]
 
 
 def test_half_typed_words_suggest_on_postgresql_and_whole_words_everywhere(write):

@@ -221,8 +221,8 @@ def suggest_for_request(
 ) -> list[Article]:
     """What to read before submitting a request: the published articles linked to its
     category first, then those matching what was typed (any of its words); within each, the
-    client's language first, then the better text match, then the newest. One version per
-    article family, at most ``limit``. Two queries."""
+    client's language first (else the original), then the better text match, then the newest.
+    One version per article family, at most ``limit``. Two queries."""
     published = Article.objects.filter(status=ArticleStatus.PUBLISHED).select_related("category")
     linked: list[Article] = []
     if task_category is not None:
@@ -244,6 +244,7 @@ def suggest_for_request(
         return (
             article.pk not in linked_ids,
             article.language != language,
+            article.translation_of_id is not None,  # else the original before its translations
             -text_rank,
             -(article.published_at or epoch).timestamp(),
             -article.pk,
