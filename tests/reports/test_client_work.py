@@ -267,3 +267,10 @@ def test_a_long_table_shows_its_first_rows_and_the_csv_has_all(world, admin, mon
     assert "The first 1 of 2 rows; the CSV and the API have them all." in html
     csv = login(admin).get(f"/app/reports/client-work/export.csv?{params}")
     assert b"Other Co" in b"".join(csv.streaming_content)
+
+
+def test_a_range_after_now_has_no_slots_in_use(world, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at(3, 1))  # before the range
+    rows = {r["company"]: r for r in _build().rows}
+    assert (rows["Acme Dental"]["peak"], rows["Acme Dental"]["in_use"]) == (0, None)
+    assert rows["Acme Dental"]["submitted"] == 5  # (the rows are there: the test wrote them)

@@ -27,6 +27,7 @@ from django.db.models import (
     Count,
     DateTimeField,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -60,8 +61,11 @@ def _in(field: str, since: dt.datetime, until: dt.datetime) -> Q:
     return Q(**{f"{field}__gte": since, f"{field}__lt": until})
 
 
-def _holding(since: dt.datetime, until: dt.datetime) -> Q:
-    """The task held a slot at some instant of [since, until)."""
+def _holding(since: dt.datetime, until: dt.datetime) -> Q | None:
+    """The task held a slot at some instant of [since, until) (None if the span is empty: a
+    range that starts after now)."""
+    if until <= since:
+        return None
     return Q(started_at__isnull=False, started_at__lt=until) & (
         Q(closed_at__isnull=True) | Q(closed_at__gt=since)
     )
@@ -84,7 +88,7 @@ def _figures(tasks: QuerySet, filters: ReportFilters, cap: dt.datetime) -> dict[
     completed = _in("closed_at", since, until) & Q(status=Status.COMPLETE)
     holding = _holding(since, cap)
     rows = (
-        tasks.filter(submitted | accepted | started | completed | holding)
+        tasks.filter(submitted | accepted | started | completed | (holding or Q()))
         .values("company_id")
         .annotate(
             submitted=Count("pk", filter=submitted),
@@ -92,7 +96,9 @@ def _figures(tasks: QuerySet, filters: ReportFilters, cap: dt.datetime) -> dict[
             completed=Count("pk", filter=completed),
             wait=Avg(Seconds("accepted_at", "started_at"), filter=started),
             work=Avg(Seconds("started_at", "closed_at"), filter=completed),
-            slot_seconds=Sum(_slot_seconds(since, cap), filter=holding),
+            slot_seconds=Sum(_slot_seconds(since, cap), filter=holding)
+            if holding
+            else Value(None, output_field=FloatField()),
         )
         .order_by()
     )
@@ -131,7 +137,10 @@ def _peaks(
     database returns, per company and period, its maximum and the period's net change.
     """
     since = filters.since
-    held = tasks.filter(_holding(since, cap)).order_by()
+    holding = _holding(since, cap)
+    if holding is None:
+        return {}
+    held = tasks.filter(holding).order_by()
     count = len(spans) if spans else 1
 
     def period_of() -> Case | Value:
@@ -191,7 +200,7 @@ def _average_in_use(tasks: QuerySet, spans: list[Period], cap: dt.datetime) -> l
     ends = {i: min(p.until, cap) for i, p in enumerate(spans) if p.since < cap}
     if not ends:
         return [None] * len(spans)
-    sums = tasks.filter(_holding(spans[0].since, cap)).aggregate(
+    sums = tasks.filter(_holding(spans[0].since, cap) or Q()).aggregate(
         **{
             f"p{i}": Sum(_slot_seconds(spans[i].since, end), filter=_holding(spans[i].since, end))
             for i, end in ends.items()
