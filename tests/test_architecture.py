@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "automation": 6,
     "webhooks": 6,  # outgoing webhooks, fed by the outbox like the automations
     "api": 7,
+    "devtools": 8,  # manage.py scale_data: builds data for every app, imported by none
 }
 
 # (importer, imported) apps of the same layer that may import each other in this direction only.

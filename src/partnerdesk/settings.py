@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "partnerdesk.satisfaction",
     "partnerdesk.reports",
     "partnerdesk.api",
+    "partnerdesk.devtools",  # manage.py scale_data (benchmarks); no models, no pages
 ]
 
 MIDDLEWARE = [
