@@ -109,3 +109,15 @@ def test_the_page_the_csv_and_the_api_agree(admin, api_client_for):
     assert bad.status_code == 422
     assert bad.json()["code"] == "invalid_filters"
     assert client.get("/app/reports/team-workload/?preset=custom").status_code == 400
+
+
+def test_the_company_filter_is_one_select_with_every_company_escaped(admin):
+    Company.objects.create(name="<b>Acme</b> & Co", domain="acme.test")
+    chosen = Company.objects.create(name="Zeta", domain="zeta.test")
+    form = _form(company=str(chosen.pk))
+    assert form.is_valid(), form.errors
+    html = str(form["company"])
+    assert "&lt;b&gt;Acme&lt;/b&gt; &amp; Co" in html
+    assert f'<option value="{chosen.pk}" selected>Zeta</option>' in html
+    assert html.startswith('<select name="company"') or 'name="company"' in html
+    assert '<option value="">Every company</option>' in html

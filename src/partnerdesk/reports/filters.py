@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.accounts.models import Team
+from partnerdesk.core.widgets import FastSelect
 from partnerdesk.crm.models import Company, ObjectType, Pipeline, Stage
 from partnerdesk.portal.models import Plan, TaskCategory
 
@@ -174,7 +175,7 @@ class FilterForm(forms.Form):
                 is_entry=True, pipeline__object_type=ObjectType.TICKET
             ).select_related("pipeline"),
             "category": TaskCategory.objects.all(),
-            "company": Company.objects.order_by("name"),
+            "company": Company.objects.order_by("name").only("pk", "name"),
             "plan": Plan.objects.all(),
             "owner": get_user_model().objects.agency_staff().order_by("full_name", "email"),
             "team": Team.objects.all(),
@@ -182,6 +183,8 @@ class FilterForm(forms.Form):
         for name, queryset in querysets.items():
             if name in self.fields:
                 self.fields[name].queryset = queryset  # type: ignore[attr-defined]
+                # Thousands of companies: one string, not a template per option.
+                self.fields[name].widget = FastSelect(choices=self.fields[name].choices)  # type: ignore[attr-defined]
         if "request_type" in self.fields:
             self.fields["request_type"].label_from_instance = (  # type: ignore[attr-defined]
                 lambda stage: f"{stage.pipeline.name} · {stage.request_name or stage.name}"
