@@ -6,6 +6,7 @@ from partnerdesk.crm import demo
 from partnerdesk.knowledge import demo as knowledge_demo
 from partnerdesk.partner_program import demo as partner_demo
 from partnerdesk.portal import demo as portal_demo
+from partnerdesk.satisfaction import demo as satisfaction_demo
 from partnerdesk.tickets import demo as ticket_demo
 
 
@@ -37,6 +38,9 @@ class Command(BaseCommand):
         # And the knowledge base (help center articles, translations, deflections).
         if knowledge_demo.load():
             self.stdout.write(f"Knowledge base loaded: {knowledge_demo.article_count()} articles.")
+        # And the satisfaction surveys of the completed tasks and closed tickets.
+        if satisfaction_demo.load():
+            self.stdout.write(f"Satisfaction surveys loaded: {satisfaction_demo.survey_count()}.")
         self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
         for label, email in demo.logins():
             self.stdout.write(f"  {label:<40} {email}")
