@@ -4,12 +4,13 @@ Run from the repository root against a PostgreSQL server (a fresh database is cr
 migrated, filled and dropped at the end)::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python benchmarks/bench_tickets.py [--tickets 1000000] [--repeat 5] \\
-        [--explain] [--keep]
+        .venv/bin/python benchmarks/bench_tickets.py [--tickets 1000000] [--seed 1] \\
+        [--repeat 5] [--explain] [--keep]
 
-The tickets are the ones of the PostgreSQL scale test (tests/tickets/scale_rows.py): spread
-across the default ticket pipelines, stages and SLA situations, written with bulk_create in
-batches (a progress line per step), then the database is VACUUMed and ANALYZEd, as autovacuum
+The data is the agency of ``manage.py scale_data --tickets N --seed S`` (the one generator of
+every benchmark that needs tickets: companies, contacts, deals, tickets with their stage
+history, notes, pauses and SLA clocks as the services compute them, portal tasks, timelines;
+a progress bar while it writes), then the database is VACUUMed and ANALYZEd, as autovacuum
 keeps a live database (the visibility map lets counts read only an index). Each route is then requested
 once to warm up (per-process caches, the API token's last-used stamp) and ``--repeat`` times
 through Django's test Client, as an admin (a session from force_login) or with a Bearer API
@@ -20,9 +21,11 @@ The routes are those the scale test pins: the list (plain, ``sla=breached``,
 of the Website Creation pipeline, and the API list (plain and ``sla=breached``).
 
 The SLA sweep (``tickets.services.sla_sweep``, what the scheduler runs every minute) is timed
-twice: with nothing to report, and right after 6 open tickets with a breached resolution were
-added (the sweep writes their events). ``--explain`` prints the plan of each route's slowest
-query (EXPLAIN ANALYZE for a SELECT, plain EXPLAIN otherwise).
+twice: with nothing to report (after a first sweep has reported what fell due since the data's
+``now``), and right after 6 open tickets with a breached resolution were added
+(tests/tickets/scale_rows.py's ``add_fresh``; the sweep writes their events). ``--explain``
+prints the plan of each route's slowest query (EXPLAIN ANALYZE for a SELECT, plain EXPLAIN
+otherwise).
 
 The settings are the project's (partnerdesk.settings) with DEBUG off; the query counts come from
 CaptureQueriesContext, which turns on the debug cursor only while it is open.
@@ -53,6 +56,7 @@ sys.path.insert(0, str(ROOT))  # for tests.tickets.scale_rows
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=1_000_000, help="tickets in the table")
+    parser.add_argument("--seed", type=int, default=1, help="scale_data's random seed")
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per route")
     parser.add_argument("--explain", action="store_true", help="print each route's slowest plan")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
@@ -116,39 +120,21 @@ def explain(sql: str) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def build(count: int, admin):
-    """The agents, the companies and `count` tickets; returns the Builder."""
+def build(count: int, seed: int):
+    """The agency of ``scale_data`` with ``count`` tickets; returns a Builder for the fresh
+    tickets the sweep reports, the admin and the seconds the build took."""
     from django.contrib.contenttypes.models import ContentType
+    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
-    from tests.tickets.scale_rows import BATCH, Builder
+    from tests.tickets.scale_rows import Builder
 
     from partnerdesk.accounts.models import Role, User
-    from partnerdesk.crm import services as crm_services
+    from partnerdesk.crm.models import Company
     from partnerdesk.tickets.models import Ticket
 
-    agents = [
-        User.objects.create_user(
-            f"bench-agent{i}@agency.test", None, full_name=f"Agent {i}", role=Role.AGENT
-        )
-        for i in range(3)
-    ]
-    companies = [
-        crm_services.company_create(by=admin, name=f"Bench Co {i}", domain=f"b{i}.example")
-        for i in range(20)
-    ]
-    ContentType.objects.get_for_model(Ticket)  # warm the cache the sweep's events use
-    builder = Builder(timezone.now(), agents, companies)
-    step = max(BATCH, count // 20 // BATCH * BATCH)
     started = time.monotonic()
-    while builder.count < count:
-        builder.grow_to(min(count, builder.count + step))
-        elapsed = time.monotonic() - started
-        print(
-            f"  {builder.count:>11,} / {count:,} tickets  {elapsed:7.1f} s  "
-            f"({builder.count / elapsed:,.0f} rows/s)",
-            flush=True,
-        )
+    call_command("scale_data", tickets=count, seed=seed, verbosity=1, no_analyze=True)
     build_seconds = time.monotonic() - started
     started = time.monotonic()
     with connection.cursor() as cursor:
@@ -160,7 +146,11 @@ def build(count: int, admin):
         f"{time.monotonic() - started:.1f} s; tickets_ticket with its indexes: {size}",
         flush=True,
     )
-    return builder, build_seconds
+    ContentType.objects.get_for_model(Ticket)  # warm the cache the sweep's events use
+    admin = User.objects.filter(role=Role.ADMIN).order_by("pk").first()
+    agents = list(User.objects.filter(role=Role.AGENT).order_by("pk")[:3])
+    companies = list(Company.objects.order_by("pk")[:20])
+    return Builder(timezone.now(), agents, companies), admin, build_seconds
 
 
 def main() -> None:
@@ -195,13 +185,11 @@ def run(args) -> tuple[list[Result], float]:
     from django.test import Client
     from tests.tickets.scale_rows import FRESH
 
-    from partnerdesk.accounts.models import Role, User
     from partnerdesk.accounts.services import api_token_create
     from partnerdesk.crm.models import Pipeline
     from partnerdesk.tickets import services
 
-    admin = User.objects.create_user("bench@agency.test", None, full_name="Bench", role=Role.ADMIN)
-    builder, build_seconds = build(args.tickets, admin)
+    builder, admin, build_seconds = build(args.tickets, args.seed)
 
     staff = Client()
     staff.force_login(admin)
@@ -234,7 +222,7 @@ def run(args) -> tuple[list[Result], float]:
         results.append(timed(route, args.repeat, request))
         print(results[-1].line(), flush=True)
 
-    services.sla_sweep()  # warm-up; reports nothing: every built row was reported already
+    services.sla_sweep()  # warm-up; reports what fell due since the data's now
     results.append(timed("sweep, nothing due", args.repeat, services.sla_sweep))
     print(results[-1].line(), flush=True)
     tags = iter(range(1, args.repeat + 2))
