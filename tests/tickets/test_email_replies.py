@@ -360,3 +360,35 @@ def test_the_timeline_says_the_contact_wrote_by_email(replied, ticket):
     feed(answer(replied, dash_signature, "Here it is."))
     sentences = [describe(event) for event in timeline(ticket)]
     assert "Mario Rossi wrote by email: Here it is." in sentences
+
+
+def waiting_stage(ticket):
+    """A stage of the ticket's pipeline that waits on the customer (added for the test)."""
+    from partnerdesk.crm.models import Stage
+
+    return Stage.objects.create(
+        pipeline=ticket.pipeline, name="Waiting on the client", order=50, waiting_on_customer=True
+    )
+
+
+def test_an_answer_takes_a_ticket_waiting_on_the_customer_back_to_work(replied, ticket, agent):
+    worked_in = reload(ticket).stage
+    waiting = waiting_stage(ticket)
+    services.ticket_move(ticket=ticket, stage=waiting, by=agent)
+    assert reload(ticket).sla_paused_at is not None
+    assert feed(answer(replied, dash_signature, "Here is the screenshot.")) == "posted"
+    ticket = reload(ticket)
+    assert ticket.stage == worked_in  # the stage it worked in before it waited
+    assert ticket.sla_paused_at is None  # the clock runs again
+    assert customer_notes(ticket).get().body == "Here is the screenshot."
+
+
+def test_the_owner_hears_of_the_customers_answer_once(replied, ticket, agent):
+    from partnerdesk.notifications.models import Kind, Notification
+
+    assert feed(answer(replied, dash_signature, "Here it is.")) == "posted"
+    note = customer_notes(ticket).get()
+    (notification,) = Notification.objects.filter(user=agent, kind=Kind.TICKET_REPLY)
+    assert f"#{ticket.pk}" in notification.title and "Mario Rossi" in notification.title
+    assert notification.url == f"/app/tickets/{ticket.pk}/"
+    assert notification.dedupe_key == f"ticket-reply:{note.pk}"

@@ -12,6 +12,7 @@ class Kind(models.TextChoices):
     RENEWAL = "renewal", _("Renewal reminders")
     PARTNER = "partner", _("Partner program alerts")
     CSAT_LOW = "csat_low", _("Low client satisfaction scores")
+    TICKET_REPLY = "ticket_reply", _("A customer wrote on my ticket")
 
 
 class Notification(models.Model):

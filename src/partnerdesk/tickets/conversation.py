@@ -23,6 +23,7 @@ from email.message import EmailMessage
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from partnerdesk.accounts.models import User
@@ -34,6 +35,8 @@ from partnerdesk.core.permissions import SYSTEM, require_client_of, require_staf
 from partnerdesk.crm.models import Company, Contact, Stage, StageKind
 from partnerdesk.crm.services import contact_create
 from partnerdesk.notifications import inbound_mail
+from partnerdesk.notifications.models import Kind
+from partnerdesk.notifications.services import notify
 
 from . import services
 from .attachments import attach
@@ -45,6 +48,7 @@ from .models import (
     SupportMailbox,
     Ticket,
     TicketNote,
+    TicketStageVisit,
     Via,
 )
 
@@ -146,6 +150,63 @@ def reopen_deadline(ticket: Ticket) -> dt.datetime | None:
     return ticket.closed_at + dt.timedelta(days=settings.PARTNERDESK_TICKET_REOPEN_DAYS)
 
 
+def stage_after_waiting(ticket: Ticket) -> Stage | None:
+    """Where a customer's answer takes a ticket that waited on them: back to the last open
+    stage it worked in before (its stage history), else the pipeline's first open stage that
+    does not wait on the customer (Zendesk: a requester's reply turns Pending into Open)."""
+    visit = (
+        TicketStageVisit.objects.filter(
+            ticket=ticket,
+            left_at__isnull=False,
+            stage__kind=StageKind.OPEN,
+            stage__waiting_on_customer=False,
+        )
+        .select_related("stage")
+        .order_by("-entered_at", "-pk")
+        .first()
+    )
+    if visit is not None:
+        return visit.stage
+    return (
+        Stage.objects.filter(
+            pipeline_id=ticket.pipeline_id, kind=StageKind.OPEN, waiting_on_customer=False
+        )
+        .order_by("order", "id")
+        .first()
+    )
+
+
+def _back_to_work(ticket: Ticket, *, now) -> Ticket:
+    """The customer answered a ticket waiting on them: it moves back to work (its SLA clock
+    resumes). A stage that asks for properties the ticket lacks keeps it waiting."""
+    stage = stage_after_waiting(ticket)
+    if stage is None:
+        return ticket
+    try:
+        with transaction.atomic():
+            return services.ticket_move(ticket=ticket, stage=stage, by=SYSTEM, now=now)
+    except DomainError:
+        return ticket
+
+
+def _tell_owner(ticket: Ticket, note: TicketNote, contact: Contact) -> None:
+    """The ticket's owner hears of the customer's message in the app (and by email, as they
+    prefer), once per message."""
+    if ticket.owner is None:
+        return
+    notify(
+        users=[ticket.owner],
+        kind=Kind.TICKET_REPLY,
+        title=lambda user: (
+            _("%(contact)s wrote on ticket #%(number)s: %(name)s")
+            % {"contact": contact, "number": ticket.pk, "name": ticket.name}
+        ),
+        body=note.body[:500],
+        url=reverse("tickets:detail", args=[ticket.pk]),
+        dedupe_key=f"ticket-reply:{note.pk}",
+    )
+
+
 def first_open_stage(ticket: Ticket) -> Stage | None:
     return (
         Stage.objects.filter(pipeline_id=ticket.pipeline_id, kind=StageKind.OPEN)
@@ -229,11 +290,13 @@ def ticket_customer_message(
         raise _duplicate()
     ticket = (
         Ticket.objects.select_for_update(of=("self",))
-        .select_related("pipeline", "entry_stage", "owner", "company", "contact")
+        .select_related("pipeline", "stage", "entry_stage", "owner", "company", "contact")
         .get(pk=ticket.pk)
     )
     if ticket.closed_at is not None:
         ticket = _open_again(ticket, contact=contact, body=body, now=now)
+    elif ticket.stage.waiting_on_customer:
+        ticket = _back_to_work(ticket, now=now)
     with files_removed_on_error() as stored:
         try:
             with transaction.atomic():
@@ -269,6 +332,7 @@ def ticket_customer_message(
             **({"refused_files": [name for name, _why in refused]} if refused else {}),
         },
     )
+    _tell_owner(ticket, note, contact)
     return note
 
 
