@@ -44,6 +44,21 @@ def test_chartjs_is_vendored_with_its_licence_and_pinned_version():
     assert f"chart.js {version} sha512-" in script, "the script pins another version"
 
 
+def test_the_icon_set_is_vendored_with_its_licence_and_pinned_version():
+    """Lucide (ISC): one sprite of the icons the script names, nothing else of the package."""
+    lucide = VENDOR / "lucide"
+    name, version = (lucide / "VERSION").read_text().split()
+    assert name == "lucide-static"
+    assert "ISC License" in (lucide / "LICENSE").read_text()
+    script = (ROOT / "scripts" / "vendor-static.sh").read_text()
+    row = re.search(rf"lucide-static {re.escape(version)} sha512-\S+ lucide ([a-z0-9 -]+)", script)
+    assert row, "the script pins another version"
+    sprite = (lucide / "icons.svg").read_text()
+    assert f"lucide-static {version}" in sprite.splitlines()[0]
+    assert re.findall(r'<symbol id="([a-z0-9-]+)"', sprite) == row.group(1).split()
+    assert sorted(p.name for p in lucide.iterdir()) == ["LICENSE", "VERSION", "icons.svg"]
+
+
 def test_vendored_builds_name_no_missing_source_map():
     """A ``sourceMappingURL`` to a file we do not ship breaks the production collectstatic
     (the manifest storage rewrites it and fails on the missing map)."""

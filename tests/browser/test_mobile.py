@@ -1,4 +1,4 @@
-"""On a phone the main navigation folds behind the ☰ toggle."""
+"""On a phone the main navigation folds behind the menu toggle."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_mobile_nav_collapses_behind_the_toggle(new_page, agent):
     toggle = page.locator("label[for=nav-toggle]")
 
     expect(toggle).to_be_visible()
-    expect(toggle).to_contain_text("☰")
+    expect(toggle.locator("svg.icon-menu")).to_be_visible()  # the Lucide icon, not ☰
     expect(toggle).to_contain_text("Menu")  # the accessible name, visually hidden
     expect(nav).to_be_hidden()
     expect(companies).to_be_hidden()

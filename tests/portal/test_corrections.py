@@ -168,7 +168,7 @@ def test_an_api_upload_keeps_the_extension(api_client_for, client_user, original
     body = response.json()
     assert_kept(body["name"], original)
     # The message that carries the file names it as it is stored.
-    assert Message.objects.get(pk=body["message_id"]).body == f"📎 {body['name']}"
+    assert Message.objects.get(pk=body["message_id"]).body == body["name"]
 
 
 # ---------------------------------------------------------------- closed tasks take no messages

@@ -440,7 +440,12 @@ def list_attachments(request, task_id: int = Id):
 def upload_attachment(request, file: File[UploadedFile], task_id: int = Id):
     task = _task(request, task_id)
     message = services.message_post(
-        by=request.auth, task=task, body=f"📎 {file.name}", files=[file], via=Via.API
+        # The message names the file (no emoji: a box without an emoji font, in emails too).
+        by=request.auth,
+        task=task,
+        body=file.name,
+        files=[file],
+        via=Via.API,
     )
     return Status(201, _attachment_out(message.attachments.get()))
 
