@@ -150,12 +150,21 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # is for web requests); 0 reconnects for every task, as the web does by default. See
 # docs/performance.md ("Workers").
 PARTNERDESK_WORKER_CONN_MAX_AGE = int(os.environ.get("PARTNERDESK_WORKER_CONN_MAX_AGE", "600"))
+# Events a worker claims at once from the outbox (automation.outbox); SQLite has one writer, so
+# its batches are shorter: a web request waits for the write lock at most one batch.
+PARTNERDESK_OUTBOX_BATCH = int(
+    os.environ.get(
+        "PARTNERDESK_OUTBOX_BATCH",
+        "5" if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else "20",
+    )
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend; loads the signed-in user with the unread count (the bell).
+    "partnerdesk.accounts.auth.UserBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -3,9 +3,10 @@ middle, a new one started (with the outbox sweep): exactly 1,000 Email Creation 
 deal, none twice, none missing, every event processed.
 
 The deals are written with bulk_create (no event: they are just there); each win goes through
-crm.services.deal_move, which records the event and, on commit, enqueues its task in the
-database task backend. The workers are subprocesses with the production settings pointed at
-the test database. Run with -s to see the timings:
+crm.services.deal_move, which records the event in the outbox, where the workers take events in
+batches (``automation.outbox``: a batch is one transaction, so a worker killed mid-batch leaves
+nothing half done). The workers are subprocesses with the production settings pointed at the
+test database. Run with -s to see the timings:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/qa_automation .venv/bin/python -m pytest \
         tests/automation/test_crash_postgres.py -q -s -p no:cacheprovider
@@ -28,7 +29,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from partnerdesk.accounts.models import Role, Team
-from partnerdesk.automation import engine
+from partnerdesk.automation import engine, outbox
 from partnerdesk.automation.models import RunStatus, WorkflowRun
 from partnerdesk.core.models import Event
 from partnerdesk.crm import services as crm
@@ -72,9 +73,6 @@ class Workers:
             "PARTNERDESK_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
             "EMAIL_URL": "dummy:",
             "LOG_LEVEL": "WARNING",
-            # Keep the worker's connection between tasks (the default, 0, reconnects for
-            # every task, which is most of a short task's time on PostgreSQL).
-            "CONN_MAX_AGE": "60",
         }
         worker = subprocess.Popen(
             [
@@ -195,9 +193,10 @@ def test_a_worker_killed_mid_way_loses_and_duplicates_nothing(tmp_path):
 
     started = time.monotonic()
     for deal in deals:
-        crm.deal_move(deal=deal, stage=won, by=admin)  # event + task, committed together
+        crm.deal_move(deal=deal, stage=won, by=admin)  # the event, in the outbox
     print(f"\n{DEALS} deals won in {time.monotonic() - started:.1f} s")
-    assert DBTaskResult.objects.count() == DEALS
+    assert won_events().filter(processed_at__isnull=True).count() == DEALS
+    assert not DBTaskResult.objects.exists()  # the workers drain the outbox: no task per event
     assert not Ticket.objects.exists()
 
     def tickets() -> int:
@@ -216,7 +215,8 @@ def test_a_worker_killed_mid_way_loses_and_duplicates_nothing(tmp_path):
             f"{interrupted} run unfinished"
         )
         assert KILL_AT <= at_kill < DEALS
-        assert running <= 1  # the task the dead worker had claimed stays "running"
+        assert running <= 1  # a task the dead worker had claimed stays "running"
+        assert interrupted == 0  # a batch commits its runs whole, or not at all
 
         workers.start()
         swept = engine.sweep_outbox(older_than=dt.timedelta(0))
@@ -250,16 +250,22 @@ def test_a_worker_killed_mid_way_loses_and_duplicates_nothing(tmp_path):
     assert won_events().count() == DEALS
     assert not won_events().filter(processed_at__isnull=True).exists()
     assert Event.objects.filter(kind="workflow.ran").count() == DEALS
-    # Nothing lost: every event still unprocessed (what the tickets' creation and assignment
-    # recorded) has its task waiting in the queue — once the sweep has re-enqueued those whose
-    # task stopping the workers above interrupted (left "running" by a dead worker).
+    # Nothing lost: an event still unprocessed (what the tickets' creation and assignment
+    # recorded, when the workers were stopped) is in the outbox, where the next batch takes
+    # it — or, held for a task of its own, has that task waiting once the sweep has
+    # re-enqueued those that stopping the workers above interrupted.
     engine.sweep_outbox(older_than=dt.timedelta(0))
     waiting = {
         r.args_kwargs["kwargs"]["event_id"]
         for r in DBTaskResult.objects.ready().filter(task_path__endswith="process_event_task")
     }
-    unprocessed = set(Event.objects.filter(processed_at__isnull=True).values_list("pk", flat=True))
-    assert unprocessed <= waiting
+    held = Event.objects.filter(processed_at__isnull=True, outbox_hold__isnull=False)
+    assert set(held.values_list("pk", flat=True)) <= waiting
+    while outbox.drain(seconds=30):
+        pass
+    unprocessed = Event.objects.filter(processed_at__isnull=True, outbox_hold__isnull=True)
+    assert not unprocessed.exists()
+    assert Ticket.objects.count() == DEALS  # and the rest created no second ticket
     failed = list(DBTaskResult.objects.failed().values_list("task_path", "exception_class_path"))
     assert failed == []
     assert "Traceback" not in workers.errors(), workers.errors()[-3000:]

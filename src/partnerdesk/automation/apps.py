@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from partnerdesk.core.queue import register_poller
+
 
 class AutomationConfig(AppConfig):
     name = "partnerdesk.automation"
@@ -13,9 +15,11 @@ class AutomationConfig(AppConfig):
         from . import timeline  # noqa: F401
         from .defaults import install_after_migrate
         from .health import warn_after_migrate
+        from .outbox import drain
         from .tasks import dispatch
 
         register_dispatcher(dispatch)
+        register_poller(drain)  # the workers take events from the outbox in batches
 
         post_migrate.connect(install_after_migrate, sender=self)
         # After the installer: a default step whose team is still empty is said at install.

@@ -48,6 +48,14 @@ def _record(obj, fields) -> dict:
     return data
 
 
+def line_items(deal: Deal) -> list:
+    """The deal's line items with their products: prefetched with the deal when the engine
+    loaded it (``engine.SUBJECT_LOADING``), else one query."""
+    if "line_items" in getattr(deal, "_prefetched_objects_cache", {}):
+        return list(deal.line_items.all())
+    return list(deal.line_items.select_related("product"))
+
+
 def build_context(*, event, subject) -> dict:
     """Plain data about the event's record, its deal and company, for conditions and texts.
     A task request's state change also gives ``event.from`` and ``event.to`` (the statuses)."""
@@ -68,10 +76,9 @@ def build_context(*, event, subject) -> dict:
         )
         context["deal"]["id"] = deal.pk
         context["deal"]["stage_kind"] = deal.stage.kind
-        context["deal"]["products"] = sorted(
-            {li.product.name for li in deal.line_items.select_related("product")}
-        )
-        context["deal"]["product_ids"] = sorted({li.product_id for li in deal.line_items.all()})
+        items = line_items(deal)
+        context["deal"]["products"] = sorted({li.product.name for li in items})
+        context["deal"]["product_ids"] = sorted({li.product_id for li in items})
     if company is not None:
         context["company"] = _record(company, ["name", "domain", "country", "lifecycle"])
         context["company"]["id"] = company.pk

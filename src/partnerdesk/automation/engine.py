@@ -7,8 +7,13 @@ Guarantees:
   transaction and are at-least-once;
 - a failing action is retried with backoff, then the run is FAILED and listed for admins,
   who can replay it;
-- an event whose processing was lost (process killed) is picked up again by the periodic
-  outbox sweep.
+- an event whose processing was lost (process killed) is picked up again: by the next batch
+  of the outbox drain (``automation.outbox``), or by the periodic outbox sweep.
+
+Two ways in: :func:`process_event` processes one event on its own (a task per event: the
+retry of an event that failed in a batch, one whose workflows call other systems, the sweep,
+backends without a database queue); :func:`handle_event` is the part both it and the batch
+drain run, inside whatever transaction the caller holds.
 
 The worker's tasks live here, next to what they run: a failing run schedules its own retry
 (``retry_run``) and the sweep re-enqueues lost work, so the tasks and the engine are one module
@@ -19,10 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Prefetch, Q
 from django.tasks import task
 from django.utils import timezone
 
@@ -30,19 +37,30 @@ from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import record_event, run_handlers
 from partnerdesk.core.models import Event
-from partnerdesk.core.queue import enqueue_later, pending
+from partnerdesk.core.queue import enqueue_later, pending, stores_tasks_in_database
+from partnerdesk.crm.models import Deal, LineItem
+from partnerdesk.portal.models import Task
+from partnerdesk.tickets.models import Ticket
 
 from . import actions, conditions, triggers
 from .events import AutomationEvent
-from .models import RunStatus, WorkflowRun
+from .models import OutboxHold, RunStatus, Workflow, WorkflowRun
 from .selectors import workflows_with_actions
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+OPEN = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
 def dispatch_enabled() -> bool:
     return getattr(settings, "PARTNERDESK_DISPATCH_EVENTS", True)
+
+
+def drained() -> bool:
+    """Whether the workers drain the outbox themselves (``automation.outbox``): events are
+    handed over and the task backend is the database one, whose ``db_worker`` polls the
+    outbox. Otherwise each committed event is enqueued as a task of its own."""
+    return dispatch_enabled() and stores_tasks_in_database(process_event_task)
 
 
 def backoff(attempt: int) -> dt.timedelta:
@@ -50,30 +68,140 @@ def backoff(attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(1800, 30 * 2 ** max(0, attempt - 1)))
 
 
+# What the workflows of each kind of record read: loaded with the record, in the same query.
+SUBJECT_LOADING = {
+    Deal: (
+        ("company", "pipeline", "stage", "owner"),
+        (Prefetch("line_items", queryset=LineItem.objects.select_related("product")),),
+    ),
+    Ticket: (("company", "deal", "pipeline", "stage", "owner"), ()),
+    Task: (("company", "category", "assignee"), ()),
+}
+
+
 def subject_of(event: Event):
     model = ContentType.objects.get_for_id(event.subject_type_id).model_class()
-    return model._default_manager.filter(pk=event.subject_id).first() if model else None
+    if model is None:
+        return None
+    rows = model._default_manager.filter(pk=event.subject_id)
+    related, prefetched = SUBJECT_LOADING.get(model, ((), ()))
+    if related:
+        rows = rows.select_related(*related)
+    if prefetched:
+        rows = rows.prefetch_related(*prefetched)
+    return rows.first()
+
+
+def enabled_workflows(kind: str) -> list[Workflow]:
+    """The enabled workflows whose trigger listens to events of ``kind``, actions prefetched."""
+    listening = triggers.EVENT_TRIGGERS.get(kind, [])
+    if not listening:
+        return []
+    return list(workflows_with_actions().filter(enabled=True, trigger__in=listening))
+
+
+class WorkflowCache:
+    """The enabled workflows with their actions, read once for a batch (by trigger)."""
+
+    def __init__(self):
+        self._by_trigger: dict[str, list[Workflow]] | None = None
+
+    def for_kind(self, kind: str) -> list[Workflow]:
+        listening = triggers.EVENT_TRIGGERS.get(kind, [])
+        if not listening:
+            return []
+        if self._by_trigger is None:
+            self._by_trigger = {}
+            for workflow in workflows_with_actions().filter(enabled=True):
+                self._by_trigger.setdefault(workflow.trigger, []).append(workflow)
+        found = [w for trigger in listening for w in self._by_trigger.get(trigger, [])]
+        return sorted(found, key=lambda w: (w.name, w.pk))  # Workflow's ordering
+
+
+def steps_of(workflow: Workflow) -> list:
+    """The workflow's actions in order (from the prefetch when there is one)."""
+    return sorted(workflow.actions.all(), key=lambda a: (a.order, a.pk))
+
+
+def calls_out(workflow: Workflow) -> bool:
+    """Whether a step of the workflow calls another system (Slack, GitHub)."""
+    return any(actions.HANDLERS[a.type].external for a in steps_of(workflow))
+
+
+class NeedsIsolation(Exception):
+    """Raised (before anything is written) for an event whose matching workflows call another
+    system: it is processed on its own, outside a batch's transaction."""
+
+
+def handle_event(
+    event: Event,
+    subject,
+    *,
+    workflows: Iterable[Workflow],
+    runs: dict[int, WorkflowRun] | None = None,
+    batch: bool = False,
+) -> int:
+    """Run the built-in handlers and the matching workflows of one event; returns how many
+    workflow runs it touched. The caller marks the event processed.
+
+    ``runs``: the event's existing runs by workflow id, when the caller read them (a batch
+    reads them for all its events at once); otherwise each is got or created. ``batch``:
+    inside a batch's transaction, where a workflow that calls another system cannot run
+    (:class:`NeedsIsolation` is raised before anything is written)."""
+    matching = (
+        [w for w in workflows if triggers.matches(w, event, subject)] if subject is not None else []
+    )
+    if batch:
+        known = runs or {}
+        for workflow in matching:
+            run = known.get(workflow.pk)
+            if (run is None or run.status in OPEN) and calls_out(workflow):
+                raise NeedsIsolation(event.pk)
+    run_handlers(event, subject)
+    context = None  # built once while no run has changed anything since
+    touched = 0
+    for workflow in matching:
+        touched += 1
+        if runs is not None:
+            run = runs.get(workflow.pk)
+            if run is None:
+                # New: conditions first, so a skipped run is one INSERT (a batch's event is
+                # locked by its worker, nobody else makes this run meanwhile).
+                context = context or conditions.build_context(event=event, subject=subject)
+                if not conditions.holds(workflow.conditions, context):
+                    WorkflowRun.objects.create(
+                        workflow=workflow,
+                        event=event,
+                        status=RunStatus.SKIPPED,
+                        finished_at=timezone.now(),
+                    )
+                    continue
+                run = WorkflowRun.objects.create(
+                    workflow=workflow, event=event, status=RunStatus.RUNNING
+                )
+                execute_run(
+                    run, event=event, subject=subject, context=context, conditions_checked=True
+                )
+                context = None  # the run may have changed what the next one reads
+                continue
+        else:
+            run, _created = WorkflowRun.objects.get_or_create(workflow=workflow, event=event)
+        if run.status in OPEN:
+            execute_run(run, event=event, subject=subject)
+            context = None
+    return touched
 
 
 def process_event(event_id: int) -> int:
-    """Run everything an event triggers; returns how many workflow runs it touched."""
+    """Run everything an event triggers, on its own; returns how many workflow runs it
+    touched."""
     event = Event.objects.filter(pk=event_id).first()
     if event is None or event.processed_at is not None:
         return 0
     subject = subject_of(event)
-    run_handlers(event, subject)
-    touched = 0
-    listening = triggers.EVENT_TRIGGERS.get(event.kind, [])
-    if listening and subject is not None:
-        workflows = workflows_with_actions().filter(enabled=True, trigger__in=listening)
-        for workflow in workflows:
-            if not triggers.matches(workflow, event, subject):
-                continue
-            run, _created = WorkflowRun.objects.get_or_create(workflow=workflow, event=event)
-            if run.status in (RunStatus.PENDING, RunStatus.RUNNING):
-                execute_run(run, event=event, subject=subject)
-            touched += 1
+    touched = handle_event(event, subject, workflows=enabled_workflows(event.kind))
     Event.objects.filter(pk=event.pk, processed_at__isnull=True).update(processed_at=timezone.now())
+    OutboxHold.objects.filter(event_id=event.pk).delete()
     return touched
 
 
@@ -83,26 +211,34 @@ def _finish(run: WorkflowRun, status: str, *, error: str = "") -> None:
     run.save(update_fields=["status", "error", "finished_at", "next_attempt_at"])
 
 
-def execute_run(run: WorkflowRun, *, event: Event | None = None, subject=None) -> WorkflowRun:
+def execute_run(
+    run: WorkflowRun,
+    *,
+    event: Event | None = None,
+    subject=None,
+    context: dict | None = None,
+    conditions_checked: bool = False,
+) -> WorkflowRun:
     event = event or run.event
     subject = subject if subject is not None else subject_of(event)
     workflow = run.workflow
     if subject is None:
         _finish(run, RunStatus.FAILED, error="The record this event is about no longer exists.")
         return run
-    context = conditions.build_context(event=event, subject=subject)
+    context = context or conditions.build_context(event=event, subject=subject)
     if (
-        run.step == 0
+        not conditions_checked
+        and run.step == 0
         and run.status == RunStatus.PENDING
         and not conditions.holds(workflow.conditions, context)
     ):
         _finish(run, RunStatus.SKIPPED)
         return run
-    WorkflowRun.objects.filter(
-        pk=run.pk, status__in=[RunStatus.PENDING, RunStatus.RETRYING]
-    ).update(status=RunStatus.RUNNING)
-    steps = list(workflow.actions.order_by("order", "id"))
-    for index, action in enumerate(steps):
+    if run.status != RunStatus.RUNNING:
+        WorkflowRun.objects.filter(
+            pk=run.pk, status__in=[RunStatus.PENDING, RunStatus.RETRYING]
+        ).update(status=RunStatus.RUNNING)
+    for index, action in enumerate(steps_of(workflow)):
         if index < run.step:
             continue
         handler = actions.HANDLERS[action.type]
@@ -146,7 +282,7 @@ def execute_run(run: WorkflowRun, *, event: Event | None = None, subject=None) -
                 RunStatus.FAILED,
                 error=f"Step {index + 1} ({action.get_type_display()}): {exc.message}",
             )
-            _record_outcome(run, subject, failed=True)
+            _record_outcome(run, workflow, subject, failed=True)
             return run
         except Exception as exc:  # a transient failure (network, lock): retry later
             log.warning("workflow run %s step %s failed: %s", run.pk, index + 1, exc)
@@ -156,7 +292,7 @@ def execute_run(run: WorkflowRun, *, event: Event | None = None, subject=None) -
             if run.attempts >= MAX_ATTEMPTS:
                 run.save(update_fields=["attempts", "error"])
                 _finish(run, RunStatus.FAILED, error=run.error)
-                _record_outcome(run, subject, failed=True)
+                _record_outcome(run, workflow, subject, failed=True)
                 return run
             run.status = RunStatus.RETRYING
             run.next_attempt_at = timezone.now() + backoff(run.attempts)
@@ -164,11 +300,11 @@ def execute_run(run: WorkflowRun, *, event: Event | None = None, subject=None) -
             _schedule_retry(run)
             return run
     _finish(run, RunStatus.SUCCEEDED)
-    _record_outcome(run, subject, failed=False)
+    _record_outcome(run, workflow, subject, failed=False)
     return run
 
 
-def _record_outcome(run: WorkflowRun, subject, *, failed: bool) -> None:
+def _record_outcome(run: WorkflowRun, workflow: Workflow, subject, *, failed: bool) -> None:
     """The run's entry on the affected record's timeline."""
     with transaction.atomic():
         record_event(
@@ -176,8 +312,8 @@ def _record_outcome(run: WorkflowRun, subject, *, failed: bool) -> None:
             subject=subject,
             company_id=getattr(subject, "company_id", None),
             data={
-                "workflow": run.workflow.name,
-                "workflow_id": run.workflow_id,
+                "workflow": workflow.name,
+                "workflow_id": workflow.pk,
                 "run_id": run.pk,
                 "steps": [entry.get("result", "") for entry in run.log],
                 "error": run.error,
@@ -191,13 +327,16 @@ def _schedule_retry(run: WorkflowRun) -> None:
 
 
 def sweep_outbox(*, older_than: dt.timedelta = dt.timedelta(seconds=60), limit: int = 1000) -> int:
-    """Re-enqueue events not processed after ``older_than`` (their task was lost)."""
+    """Re-enqueue events not processed after ``older_than`` (their task was lost). When the
+    workers drain the outbox, only the events handed to a task of their own (``OutboxHold``)
+    can have lost one; an event held for a retry waits for its time."""
     cutoff = clock.now() - older_than
-    ids = list(
-        Event.objects.filter(processed_at__isnull=True, occurred_at__lt=cutoff)
-        .order_by("id")
-        .values_list("pk", flat=True)[:limit]
-    )
+    due = Q(outbox_hold__isnull=True) | Q(outbox_hold__retry_at__isnull=True)
+    due |= Q(outbox_hold__retry_at__lte=clock.now())
+    events = Event.objects.filter(due, processed_at__isnull=True, occurred_at__lt=cutoff)
+    if drained():
+        events = events.filter(outbox_hold__isnull=False)
+    ids = list(events.order_by("id").values_list("pk", flat=True)[:limit])
     # An event whose task is still queued (a busy worker) is not lost: leave it be.
     queued = pending(process_event_task, "event_id", ids, running_since=cutoff)
     ids = [pk for pk in ids if pk not in queued]
@@ -215,12 +354,32 @@ def sweep_outbox(*, older_than: dt.timedelta = dt.timedelta(seconds=60), limit: 
     return len(ids)
 
 
+def hold_failed(event_id: int, exc: BaseException) -> OutboxHold:
+    """Record that processing the event failed: it is retried on its own, with backoff."""
+    hold, _created = OutboxHold.objects.get_or_create(
+        event_id=event_id, defaults={"reason": OutboxHold.Reason.FAILED}
+    )
+    hold.reason = OutboxHold.Reason.FAILED
+    hold.attempts += 1
+    hold.retry_at = timezone.now() + backoff(hold.attempts)
+    hold.error = f"{type(exc).__name__}: {exc}"[:4000]
+    hold.save(update_fields=["reason", "attempts", "retry_at", "error"])
+    enqueue_later(process_event_task, hold.retry_at, event_id=event_id)
+    return hold
+
+
 # ---------------------------------------------------------------- the worker's tasks
 
 
 @task
 def process_event_task(event_id: int) -> int:
-    return process_event(event_id)
+    try:
+        return process_event(event_id)
+    except Exception as exc:
+        log.warning("event %s failed: %s", event_id, exc)
+        with transaction.atomic():
+            hold_failed(event_id, exc)
+        raise
 
 
 @task

@@ -132,6 +132,32 @@ class WorkflowRun(models.Model):
         return f"{self.workflow} / event {self.event_id}: {self.status}"
 
 
+class OutboxHold(models.Model):
+    """An event the outbox drain leaves to a task of its own (``automation.outbox``).
+
+    ``isolated``: a matching workflow calls another system, which must not happen inside a
+    batch's transaction. ``failed``: processing it raised in a batch or in its own task; it is
+    retried alone at ``retry_at`` (backoff), and ``error`` says why the last attempt failed.
+    The row is deleted when the event is processed. Batches skip held events.
+    """
+
+    class Reason(models.TextChoices):
+        ISOLATED = "isolated", _("Calls another system")
+        FAILED = "failed", _("Failed, to retry")
+
+    event = models.OneToOneField(
+        "core.Event", on_delete=models.CASCADE, primary_key=True, related_name="outbox_hold"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    attempts = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}: {self.reason}"
+
+
 class IntegrationSettings(models.Model):
     """The agency's issue tracker (GitHub) and default Slack webhook. One row."""
 

@@ -11,6 +11,8 @@ __all__ = ["dispatch", "outbox_sweep", "process_event_task", "retry_run"]
 
 
 def dispatch(event_id: int) -> None:
-    """Hand a committed event to the workers (registered with core.events)."""
-    if engine.dispatch_enabled():
+    """Hand a committed event to the workers (registered with core.events): nothing to do when
+    they drain the outbox themselves (the database task backend, ``automation.outbox``), else
+    a task of its own."""
+    if engine.dispatch_enabled() and not engine.drained():
         process_event_task.enqueue(event_id=event_id)

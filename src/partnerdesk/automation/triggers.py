@@ -140,5 +140,7 @@ def matches(workflow: Workflow, event, subject) -> bool:
     if any(config[name] != value for name, value in expected.items() if name in config):
         return False
     if "product_id" in config:  # "only when the deal has this product"
+        if "line_items" in getattr(subject, "_prefetched_objects_cache", {}):
+            return any(li.product_id == config["product_id"] for li in subject.line_items.all())
         return subject.line_items.filter(product_id=config["product_id"]).exists()
     return True

@@ -7,6 +7,8 @@
   requests, checked before reuse (CONN_HEALTH_CHECKS) once a second and after any error,
   instead of twice per task. A new connection per task (CONN_MAX_AGE=0) was most of a short
   task's time on PostgreSQL;
+- **a warm start**: the URLconf is imported before the first claim (a first email would
+  otherwise pay for importing every app's views and API schemas);
 - **pollers** (``core.queue.register_poller``): between tasks the worker runs the pollers —
   the outbox drain, which processes waiting events in batches (``automation.outbox``) — and
   sleeps ``--interval`` only when neither they nor the task queue had anything to do.
@@ -29,6 +31,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import close_old_connections, connections
 from django.db.utils import OperationalError
+from django.urls import get_resolver
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
@@ -49,6 +52,12 @@ def keep_connections(max_age: int) -> None:
         for settings_dict in (connections.settings[alias], connections[alias].settings_dict):
             settings_dict["CONN_MAX_AGE"] = max_age
             settings_dict["CONN_HEALTH_CHECKS"] = True
+
+
+def warm_up() -> None:
+    """Import what tasks import lazily (the URLconf, with the API's schemas: emails reverse
+    URLs) before the first claim, so that no task or batch pays seconds for it."""
+    get_resolver().url_patterns  # noqa: B018  (the import is the point)
 
 
 def had_errors() -> bool:
@@ -165,6 +174,7 @@ class Command(db_worker.Command):
             run_with_reloader(worker.run)  # the parent only watches the files
             return
         keep_connections(settings.PARTNERDESK_WORKER_CONN_MAX_AGE)
+        warm_up()
         worker.configure_signals()
         heartbeat = Heartbeat(worker_id=worker_id)
         heartbeat.start()

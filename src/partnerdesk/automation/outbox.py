@@ -1,0 +1,151 @@
+"""The outbox drain: workers claim unprocessed events in batches and process each batch in one
+transaction.
+
+``manage.py db_worker`` calls :func:`drain` between tasks (registered with
+``core.queue.register_poller``) when the task backend is the database one. A batch:
+
+1. **claims** up to ``PARTNERDESK_OUTBOX_BATCH`` unprocessed events, oldest first, with
+   ``SELECT … FOR UPDATE SKIP LOCKED``: two workers never take the same event, and neither
+   waits for the other. An event is not claimed while an earlier event about the same record
+   is unprocessed: the events of one record are processed in the order they were recorded,
+   whichever worker takes them (an event that failed and waits for its retry, below, no
+   longer holds back the later ones);
+2. **processes** each event (``engine.handle_event``: built-in handlers, then the matching
+   workflows) in a savepoint of the batch's transaction, and marks the batch processed in one
+   UPDATE. The follow-ups the batch records (``ticket.created``, ``workflow.ran``, …) are
+   claimed and processed next, in the same transaction (``FOLLOW_UPS`` generations): they
+   are done in the same run instead of as separate jobs, and never wait behind a backlog;
+3. **commits once.** A worker killed mid-batch commits nothing: the row locks go with its
+   connection, and the next claim takes the same events again. Exactly once holds because
+   everything a batch does — tickets, runs, steps, notifications, queued emails, the events'
+   ``processed_at`` — commits together or not at all.
+
+Two kinds of event leave the batch for a task of their own (``process_event_task``), recorded
+as an :class:`~partnerdesk.automation.models.OutboxHold` in the batch's transaction so that no
+other batch claims them meanwhile:
+
+- an event whose matching workflow calls another system (Slack, GitHub): such a call must not
+  sit inside a long transaction, and the engine commits what it learns from it at once;
+- an event whose processing raised: its savepoint is rolled back (the others in the batch
+  still commit), and it is retried alone with backoff (``engine.backoff``), as often as it
+  takes; each retry's error is on its hold and its task row.
+
+On SQLite (one writer at a time) the same code runs with smaller batches, so a web request
+never waits long for the write lock; ``select_for_update`` is a no-op there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone
+
+from partnerdesk.core.models import Event
+
+from . import engine
+from .models import OutboxHold, WorkflowRun
+
+log = logging.getLogger(__name__)
+
+# A batch's transaction also processes the events its own processing recorded (ticket.created,
+# workflow.ran, …), and theirs, up to this many generations, at most FOLLOW_UP_FACTOR × the
+# batch size at a time; what is left is the next batch's.
+FOLLOW_UPS = 3
+FOLLOW_UP_FACTOR = 4
+
+
+def batch_size() -> int:
+    return settings.PARTNERDESK_OUTBOX_BATCH
+
+
+def claimable():
+    """Unprocessed events no task holds and no earlier event of their record waits before."""
+    earlier = Event.objects.filter(
+        Q(outbox_hold__isnull=True) | Q(outbox_hold__reason=OutboxHold.Reason.ISOLATED),
+        subject_type_id=OuterRef("subject_type_id"),
+        subject_id=OuterRef("subject_id"),
+        processed_at__isnull=True,
+        pk__lt=OuterRef("pk"),
+    )
+    return Event.objects.filter(processed_at__isnull=True, outbox_hold__isnull=True).exclude(
+        Exists(earlier)
+    )
+
+
+def claim(limit: int, *, newer_than: int | None = None) -> list[Event]:
+    events = claimable()
+    if newer_than is not None:
+        events = events.filter(pk__gt=newer_than)
+    return list(events.order_by("pk").select_for_update(skip_locked=True, of=("self",))[:limit])
+
+
+def drain(*, seconds: float = 1.0) -> int:
+    """Process batches until the outbox is empty or ``seconds`` have passed; returns how many
+    events were processed (or handed to a task of their own)."""
+    if not engine.drained():
+        return 0
+    done, until = 0, time.monotonic() + seconds
+    while True:
+        count = process_batch(batch_size())
+        done += count
+        if count == 0 or time.monotonic() >= until:
+            return done
+
+
+def process_batch(limit: int) -> int:
+    """One transaction: claim the oldest ``limit`` events and process them, then their
+    follow-ups (``FOLLOW_UPS`` generations), then commit. Returns how many events it took."""
+    with transaction.atomic():
+        newest = Event.objects.aggregate(newest=Max("pk"))["newest"] or 0
+        events = claim(limit)
+        if not events:
+            return 0
+        workflows = engine.WorkflowCache()
+        taken = 0
+        for _generation in range(FOLLOW_UPS + 1):
+            taken += len(events)
+            _process(events, workflows)
+            # What the batch recorded (and what others committed since it began): newer than
+            # every event when it began, so an older backlog does not come first.
+            events = claim(FOLLOW_UP_FACTOR * limit, newer_than=newest)
+            if not events:
+                break
+    return taken
+
+
+def _process(events: list[Event], workflows: engine.WorkflowCache) -> None:
+    runs: dict[int, dict[int, WorkflowRun]] = {}
+    for run in WorkflowRun.objects.filter(event__in=events):
+        runs.setdefault(run.event_id, {})[run.workflow_id] = run
+    done, alone, failed = [], [], []
+    for event in events:
+        try:
+            with transaction.atomic():
+                engine.handle_event(
+                    event,
+                    engine.subject_of(event),
+                    workflows=workflows.for_kind(event.kind),
+                    runs=runs.get(event.pk, {}),
+                    batch=True,
+                )
+        except engine.NeedsIsolation:
+            alone.append(event.pk)
+        except Exception as exc:
+            log.warning("event %s failed in a batch; it is retried alone", event.pk, exc_info=True)
+            failed.append((event.pk, exc))
+        else:
+            done.append(event.pk)
+    if done:
+        Event.objects.filter(pk__in=done).update(processed_at=timezone.now())
+    if alone:
+        OutboxHold.objects.bulk_create(
+            OutboxHold(event_id=pk, reason=OutboxHold.Reason.ISOLATED) for pk in alone
+        )
+        for pk in alone:
+            engine.process_event_task.enqueue(event_id=pk)
+    for pk, exc in failed:
+        engine.hold_failed(pk, exc)

@@ -1,0 +1,276 @@
+"""The outbox drain (automation.outbox): events claimed in batches, one transaction per batch.
+
+- a batch where one event fails: the others commit, the failing one is held and retried alone
+  (with backoff), and is not doubled;
+- an event whose workflow calls another system leaves the batch for a task of its own;
+- the sweep re-enqueues only what a task holds when the workers drain the outbox;
+- PostgreSQL: threads draining at once never process one event twice, and the events of one
+  record are processed in the order they were recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter, defaultdict
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from partnerdesk.accounts.models import Team
+from partnerdesk.automation import engine, outbox
+from partnerdesk.automation import services as automation_services
+from partnerdesk.automation.models import OutboxHold, RunStatus, WorkflowRun
+from partnerdesk.automation.tasks import process_event_task
+from partnerdesk.core.events import record_event
+from partnerdesk.core.models import Event
+from partnerdesk.crm import services as crm
+from partnerdesk.tickets.models import Ticket
+from tests.automation import email_deal, reset_task_backends, win, workflow
+from tests.tickets import move, open_ticket
+
+pytestmark = pytest.mark.django_db
+
+NEW_CLIENT = "email-won-new-client"
+
+
+@pytest.fixture
+def drained(settings):
+    """As in production: events handed over, the database task backend, whose workers drain
+    the outbox."""
+    settings.PARTNERDESK_DISPATCH_EVENTS = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    reset_task_backends()
+    assert engine.drained()
+    yield
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    reset_task_backends()
+
+
+def won_event(deal) -> Event:
+    return Event.objects.get(kind="deal.stage_changed", subject_id=deal.pk, data__kind="won")
+
+
+def retries_of(event) -> list[DBTaskResult]:
+    """The queued (or deferred) tasks that process ``event`` on its own."""
+    return list(
+        DBTaskResult.objects.filter(
+            status="READY",
+            task_path=process_event_task.module_path,
+            args_kwargs__kwargs__event_id=event.pk,
+        )
+    )
+
+
+def run_task_row(row: DBTaskResult):
+    return row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+
+
+@pytest.fixture
+def clients(admin):
+    return [
+        crm.company_create(by=admin, name=f"Client {i}", domain=f"client{i}.example")
+        for i in range(3)
+    ]
+
+
+@pytest.mark.usefixtures("drained")
+def test_a_failing_event_leaves_the_batch_and_is_retried_alone_once(
+    admin, clients, support_lead, monkeypatch
+):
+    deals = [email_deal(admin, client) for client in clients]
+    for deal in deals:
+        win(deal, by=admin)  # the workers drain the outbox: no task per event
+    events = [won_event(deal) for deal in deals]
+    assert not DBTaskResult.objects.exists()
+    failing = events[1]
+    handled = Counter()
+    real = engine.run_handlers
+
+    def run_handlers(event, subject):
+        handled[event.pk] += 1
+        real(event, subject)
+        if event.pk == failing.pk:
+            raise RuntimeError("the SMTP relay is down")
+
+    monkeypatch.setattr(engine, "run_handlers", run_handlers)
+
+    taken = outbox.drain()
+
+    assert taken >= 3  # the three, and the follow-ups of the two that committed
+    assert Ticket.objects.filter(deal=deals[0]).count() == 1
+    assert Ticket.objects.filter(deal=deals[2]).count() == 1
+    assert not Ticket.objects.filter(deal=deals[1]).exists()  # rolled back with its savepoint
+    assert not WorkflowRun.objects.filter(event=failing).exists()
+    for event in (events[0], events[2]):
+        event.refresh_from_db()
+        assert event.processed_at is not None
+    failing.refresh_from_db()
+    assert failing.processed_at is None
+    hold = OutboxHold.objects.get(event=failing)
+    assert hold.reason == OutboxHold.Reason.FAILED and hold.attempts == 1
+    assert "SMTP relay is down" in hold.error
+    assert hold.retry_at > timezone.now() + dt.timedelta(seconds=20)  # 30 s backoff
+    [retry] = retries_of(failing)
+    assert retry.run_after == hold.retry_at
+
+    # Later batches leave it to its retry: nothing is processed twice meanwhile.
+    assert outbox.drain() == 0
+    assert handled[failing.pk] == 1 and handled[events[0].pk] == 1
+
+    # Its retry fails again: a longer wait, another retry queued.
+    with pytest.raises(RuntimeError):
+        process_event_task.call(event_id=failing.pk)
+    hold.refresh_from_db()
+    assert hold.attempts == 2 and hold.retry_at > timezone.now() + dt.timedelta(seconds=50)
+
+    monkeypatch.setattr(engine, "run_handlers", real)
+    assert run_task_row(retry) == 2  # the new-client run and the skipped existing-client run
+    assert run_task_row(retry) == 0  # a second copy of the retry: already processed
+    outbox.drain()  # its follow-ups
+
+    assert Ticket.objects.filter(deal=deals[1]).count() == 1
+    assert Ticket.objects.count() == 3
+    assert not OutboxHold.objects.exists()
+    assert not Event.objects.filter(processed_at__isnull=True).exists()
+    runs = WorkflowRun.objects.filter(workflow__key=NEW_CLIENT)
+    assert runs.count() == 3 and {r.status for r in runs} == {RunStatus.SUCCEEDED}
+    assert Event.objects.filter(kind="workflow.ran").count() == 3
+
+
+@pytest.mark.usefixtures("drained")
+def test_an_event_whose_workflow_calls_slack_is_processed_on_its_own(
+    admin, agent, company, integrations, remote
+):
+    automation_services.workflow_set_enabled(
+        by=admin, workflow=workflow("website-delivered-slack"), enabled=True
+    )
+    ticket = open_ticket(
+        agent,
+        "Website Creation",
+        now=timezone.now(),
+        company=company,
+        properties={"website_domain": "www.acme-dental.com"},
+    )
+    outbox.drain()  # the ticket's creation
+    move(ticket, "Website Delivered", by=agent, now=timezone.now())
+    moved = Event.objects.filter(kind="ticket.stage_changed", subject_id=ticket.pk).latest("pk")
+
+    outbox.drain()
+
+    assert remote.slack_posts == []  # never from inside the batch's transaction
+    moved.refresh_from_db()
+    assert moved.processed_at is None
+    assert OutboxHold.objects.get(event=moved).reason == OutboxHold.Reason.ISOLATED
+    [task] = DBTaskResult.objects.ready().filter(task_path=process_event_task.module_path)
+    assert outbox.drain() == 0  # held: no other batch takes it
+
+    run_task_row(task)
+
+    assert len(remote.slack_posts) == 1
+    moved.refresh_from_db()
+    assert moved.processed_at is not None and not OutboxHold.objects.exists()
+    run = WorkflowRun.objects.get(workflow__key="website-delivered-slack")
+    assert run.status == RunStatus.SUCCEEDED
+
+
+@pytest.mark.usefixtures("drained")
+def test_the_sweep_re_enqueues_only_held_events_whose_task_was_lost(admin, clients):
+    waiting, held = (won_event(win(email_deal(admin, c), by=admin)) for c in clients[:2])
+    OutboxHold.objects.create(
+        event=held, reason=OutboxHold.Reason.FAILED, attempts=1, retry_at=timezone.now()
+    )
+    Event.objects.update(occurred_at=timezone.now() - dt.timedelta(minutes=5))
+
+    assert engine.sweep_outbox() == 1  # the unheld one is the drain's
+    queued = DBTaskResult.objects.filter(task_path=process_event_task.module_path)
+    assert [r.args_kwargs["kwargs"]["event_id"] for r in queued] == [held.pk]
+    assert engine.sweep_outbox() == 0  # its task waits
+    OutboxHold.objects.filter(event=held).update(retry_at=timezone.now() + dt.timedelta(hours=1))
+    queued.delete()
+    assert engine.sweep_outbox() == 0  # not due yet
+    assert waiting.pk not in {
+        r.args_kwargs["kwargs"]["event_id"] for r in DBTaskResult.objects.all()
+    }
+
+
+def test_without_the_database_backend_each_event_is_a_task_of_its_own(
+    admin, company, support_lead, dispatch, committed
+):
+    assert not engine.drained()  # the immediate backend of the tests
+    deal = email_deal(admin, company)
+    with committed():
+        win(deal, by=admin)
+    assert won_event(deal).processed_at is not None
+    assert Ticket.objects.filter(deal=deal).count() == 1
+
+
+# ---------------------------------------------------------------- PostgreSQL: workers at once
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("drained")
+def test_workers_draining_at_once_take_each_event_once_and_in_order(admin, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("SELECT … FOR UPDATE SKIP LOCKED between connections: PostgreSQL")
+    Team.objects.filter(name="Support Team").update(lead=admin)
+    deals = []
+    for index in range(24):
+        client = crm.company_create(by=admin, name=f"Co {index}", domain=f"co{index}.example")
+        deals.append(email_deal(admin, client))
+        win(deals[-1], by=admin)
+    # Several events about each of a few deals, to be processed in the order recorded.
+    for round_no in range(5):
+        for deal in deals[:6]:
+            with transaction.atomic():
+                record_event(kind="test.noted", subject=deal, data={"n": round_no})
+    handled: list[tuple[tuple[int, int], int, int]] = []  # (record, event, thread)
+    lock = threading.Lock()
+    real = engine.handle_event
+
+    def handle_event(event, subject, **kwargs):
+        with lock:
+            record = (event.subject_type_id, event.subject_id)
+            handled.append((record, event.pk, threading.get_ident()))
+        return real(event, subject, **kwargs)
+
+    monkeypatch.setattr(engine, "handle_event", handle_event)
+    monkeypatch.setattr(outbox, "batch_size", lambda: 4)  # many small batches, interleaved
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait()
+            idle = 0
+            while idle < 3:  # until three drains in a row find nothing
+                idle = idle + 1 if outbox.drain() == 0 else 0
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    assert not Event.objects.filter(processed_at__isnull=True).exists()
+    seen = Counter(pk for _subject, pk, _thread in handled)
+    assert seen and max(seen.values()) == 1, "an event was processed twice"
+    assert set(seen) == set(Event.objects.values_list("pk", flat=True))  # every one, once
+    assert len({thread for *_rest, thread in handled}) > 1, "one thread did everything"
+    per_subject = defaultdict(list)
+    for subject, pk, _thread in handled:
+        per_subject[subject].append(pk)
+    for subject, pks in per_subject.items():
+        assert pks == sorted(pks), f"events of {subject} out of order: {pks}"
+    for deal in deals:
+        assert Ticket.objects.filter(deal=deal).count() == 1
+    runs = WorkflowRun.objects.filter(workflow__key=NEW_CLIENT)
+    assert runs.count() == 24 and {r.status for r in runs} == {RunStatus.SUCCEEDED}
