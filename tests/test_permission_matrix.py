@@ -354,6 +354,7 @@ MATRIX: dict[str, Route] = {
     # ------------------------------------------------------------ notifications (any signed-in user)
     "notifications:list": Route(checks=(get(SIGNED_IN),)),
     "notifications:badge": Route(checks=(get(SIGNED_IN),)),
+    "notifications:panel": Route(checks=(get(SIGNED_IN),)),  # the bell's panel (issue 15)
     "notifications:mark_read": Route(
         checks=(
             get(E(LOGIN, 405, 405, 405, 405)),

@@ -139,6 +139,8 @@ BUDGETS: dict[str, Budget] = {
     # notifications
     "notifications:list": B(4, "Notice 0"),
     "notifications:badge": B(3, Count(r'id="unread-count"[^>]*>(\d+)<')),  # a number, not rows
+    # the bell's panel: the latest 8 (the unread count comes with the signed-in user)
+    "notifications:panel": B(3, "Notice 0"),
     # the staff task desk: requests in triage across every client, one task's thread, the
     # plans and categories, booking a session for the client
     "taskdesk:triage?status=triage": B(7, "Triage 0"),

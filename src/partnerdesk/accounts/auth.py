@@ -1,8 +1,39 @@
-"""django-axes hooks: whose sign-in it is and where it comes from."""
+"""The authentication backend, and django-axes hooks: whose sign-in it is and where it comes
+from."""
 
 import ipaddress
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+# Figures loaded with the signed-in user, in the same query (name -> expression factory).
+_USER_ANNOTATIONS: dict[str, Callable[[], Any]] = {}
+
+
+def annotate_signed_in_user(name: str, expression: Callable[[], Any]) -> None:
+    """Load ``name`` with the signed-in user on every request, in the query that loads the user
+    anyway. An app above accounts registers it from ``AppConfig.ready`` (the notifications'
+    unread count for the bell in every page's header), so no page pays a query of its own."""
+    _USER_ANNOTATIONS[name] = expression
+
+
+class UserBackend(ModelBackend):
+    """Django's model backend (sign-in by email and password, ``is_active``); the user a session
+    names is loaded with the registered annotations."""
+
+    def get_user(self, user_id):
+        model = get_user_model()
+        users = model._default_manager.all()
+        if _USER_ANNOTATIONS:
+            users = users.annotate(**{name: make() for name, make in _USER_ANNOTATIONS.items()})
+        try:
+            user = users.get(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 def axes_username(request, credentials) -> str | None:

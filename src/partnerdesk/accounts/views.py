@@ -94,7 +94,7 @@ def invitation_accept(request, token):
         except DomainError as exc:
             form.add_domain_error(exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="partnerdesk.accounts.auth.UserBackend")
             messages.success(request, _("Welcome! Your account is ready."))
             response = redirect("home")
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")

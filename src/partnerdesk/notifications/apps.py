@@ -6,4 +6,7 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self):
-        from . import handlers  # noqa: F401  (registers the SLA alerts with core.events)
+        from . import (
+            handlers,  # noqa: F401  (registers the SLA alerts with core.events)
+            unread,  # noqa: F401  (the unread count loaded with the signed-in user)
+        )

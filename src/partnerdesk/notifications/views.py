@@ -10,6 +10,9 @@ from partnerdesk.core.converters import parse_id
 
 from . import services
 from .models import Kind, Notification
+from .unread import unread_for
+
+PANEL_SIZE = 8  # the latest notifications the bell's panel shows
 
 
 @login_required
@@ -30,9 +33,23 @@ def notification_list(request):
 @require_GET
 def unread_badge(request):
     """The nav badge; htmx polls it so the count updates without a reload."""
+    return render(request, "notifications/_badge.html", {"unread": unread_for(request.user)})
+
+
+def _panel(request):
+    items = Notification.objects.filter(user=request.user, in_app=True)[:PANEL_SIZE]
     return render(
-        request, "notifications/_badge.html", {"unread": services.unread_count(request.user)}
+        request,
+        "notifications/_panel.html",
+        {"items": items, "unread": unread_for(request.user)},
     )
+
+
+@login_required
+@require_GET
+def panel(request):
+    """The bell's panel: the latest notifications and "Mark all read" (loaded when it opens)."""
+    return _panel(request)
 
 
 @login_required
@@ -42,6 +59,9 @@ def mark_read(request):
     # No id at all means "mark all"; ids that are all invalid mean nothing.
     ids = [i for i in (parse_id(v) for v in posted) if i] if posted else None
     services.mark_read(user=request.user, notification_ids=ids)
+    if request.htmx and request.POST.get("panel"):
+        request.user.unread_notifications = services.unread_count(request.user)
+        return _panel(request)  # "Mark all read" in the bell's panel: the panel, redrawn
     target = Notification.objects.filter(
         user=request.user, pk=parse_id(request.POST.get("open"))
     ).first()

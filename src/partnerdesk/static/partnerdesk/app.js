@@ -62,3 +62,32 @@
     if (form) { form.requestSubmit(); }
   });
 })();
+
+// ---------------------------------------------------------------- header: the bell and the menus
+// The bell (<details data-bell>) loads its panel when it opens: the latest notifications and
+// "Mark all read" (htmx; without JavaScript it opens on a link to the notifications page).
+// Escape or a click elsewhere closes an open bell or Settings menu.
+(function () {
+  function openMenus() {
+    return document.querySelectorAll("details[data-bell][open], details.menu[open]");
+  }
+  document.addEventListener("toggle", function (event) {
+    var bell = event.target;
+    if (!bell.matches || !bell.matches("details[data-bell]") || !bell.open) { return; }
+    var panel = bell.querySelector("[data-bell-panel]");
+    if (panel && window.htmx) { window.htmx.trigger(panel, "bell-open"); }
+  }, true);  // "toggle" does not bubble
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    openMenus().forEach(function (menu) {
+      var inside = menu.contains(document.activeElement);
+      menu.open = false;
+      if (inside) { menu.querySelector("summary").focus(); }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
+  });
+})();
