@@ -287,7 +287,7 @@ def build_partner_program(block: Block) -> None:
     ref, rng, writer, now = block.ref, block.rng, block.writer, block.now
     today = now.date()
     opened = today - dt.timedelta(days=3 * 365)
-    accounts = []
+    accounts: list[int] = []
     for company in block.companies:
         if rng.random() >= ref.sizes.partner_share:
             continue

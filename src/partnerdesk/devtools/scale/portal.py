@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 from partnerdesk.accounts.models import ClientRole, Role, User
 from partnerdesk.portal.models import Message, Status, Subscription, Task, WaitingOn
@@ -26,7 +27,7 @@ TITLES = [
     "Fix the lifecycle stage property",
 ]
 ESTIMATES = [30, 60, 90, 120, 180, 240, 480, 960]
-TRANSITION = {  # (from, to) -> the transition's own event
+TRANSITION: dict[tuple[str | None, str], str] = {  # (from, to) -> the transition's event
     (None, Status.TRIAGE): "task.submitted",
     (Status.TRIAGE, Status.ACCEPTED): "task.accepted",
     (Status.TRIAGE, Status.DECLINED): "task.declined",
@@ -37,7 +38,7 @@ TRANSITION = {  # (from, to) -> the transition's own event
 }
 
 
-def statuses(n: int, limit: int, rng) -> list[str]:
+def statuses(n: int, limit: int, rng) -> list[Status]:
     """A company's ``n`` task statuses, oldest first: closed ones, then the plan's slots
     (sometimes one free), the accepted queue and the newest requests in triage."""
     triage = min(n, max(1 if n >= 3 else 0, round(n * 0.08)))
@@ -103,7 +104,7 @@ def build_portal(block: Block) -> None:
     share = sum(weights)
     for company, weight in zip(clients, weights, strict=True):
         n = max(1, round(total * weight / share))
-        build_tasks(block, company, n, ref.plans[company.plan].concurrent_tasks)
+        build_tasks(block, company, n, ref.plans[company.plan or ""].concurrent_tasks)
 
 
 def build_tasks(block: Block, company: CompanyInfo, n: int, limit: int) -> None:
@@ -115,7 +116,7 @@ def build_tasks(block: Block, company: CompanyInfo, n: int, limit: int) -> None:
         category = rng.choice(block.ref.categories)
         title = rng.choice(TITLES)
         assignee = block.agent()
-        v = {
+        v: dict[str, Any] = {
             "company_id": company.id,
             "title": title,
             "description": "Please look at the lifecycle stages and the duplicate contacts.",
@@ -125,7 +126,9 @@ def build_tasks(block: Block, company: CompanyInfo, n: int, limit: int) -> None:
             "created_at": submitted,
             "waiting_on": WaitingOn.AGENCY,
         }
-        steps = [(None, Status.TRIAGE, submitted, {"category": category.name})]
+        steps: list[tuple[str | None, str, dt.datetime, dict[str, Any]]] = [
+            (None, Status.TRIAGE, submitted, {"category": category.name})
+        ]
         if status == Status.TRIAGE:
             v["waiting_on"] = WaitingOn.CLIENT if rng.random() < 0.3 else WaitingOn.AGENCY
             v["assignee_id"] = assignee if rng.random() < 0.5 else None

@@ -203,17 +203,18 @@ def build_ticket(block: Block, company: CompanyInfo, route: TicketRoute) -> None
     if values.get("has_delay_cause"):
         notes.append((created + (end - created) * rng.random(), DELAY, "delay"))
     for at, body, kind in notes:
+        sender = contact if kind == "customer" else None
         note_id = writer.add(
             TicketNote,
             ticket_id=ticket_id,
             author_id=None if kind == "customer" else actor,
-            author_contact_id=contact.id if kind == "customer" else None,
+            author_contact_id=sender.id if sender else None,
             body=body,
             is_public=kind in ("customer", "reply"),
             is_delay_cause=kind == "delay",
             from_customer=kind == "customer",
             via="email" if kind == "customer" else "web",
-            email_from=contact.email if kind == "customer" else "",
+            email_from=sender.email if sender else "",
             created_at=at,
         )
         data = {
@@ -222,12 +223,12 @@ def build_ticket(block: Block, company: CompanyInfo, route: TicketRoute) -> None
             "delay_cause": kind == "delay",
             "excerpt": body[:200],
         }
-        if kind == "customer":
+        if sender is not None:
             data |= {
                 "from_customer": True,
                 "via": "email",
-                "contact_id": contact.id,
-                "contact": contact.name,
+                "contact_id": sender.id,
+                "contact": sender.name,
             }
         events.append((at, "ticket.note_added", data, None if kind == "customer" else actor))
 

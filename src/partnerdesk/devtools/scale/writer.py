@@ -110,7 +110,7 @@ class Writer:
         if table.auto_pk and "id" not in values:
             values["id"] = self.new_id(model)
         table.rows.append(table.row(values))
-        return values.get("id", values.get(model._meta.pk.attname))
+        return int(values["id" if "id" in values else model._meta.pk.attname])
 
     def pending(self) -> int:
         return sum(len(t.rows) for t in self.tables.values())
@@ -158,7 +158,7 @@ class Writer:
 
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(table.model._meta.db_table),
-            sql.SQL(", ").join(sql.Identifier(c) for c in table.columns),
+            sql.SQL(", ").join([sql.Identifier(str(c)) for c in table.columns]),
         )
         with self.connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
             for row in rows:
