@@ -37,7 +37,9 @@ def world(monkeypatch, admin, agent, company, other_company):
 def run(user, **params):
     data = QueryDict(mutable=True)
     data.update({**RANGE, **{k: str(v) for k, v in params.items()}})
-    form = FilterForm(data, offered=REPORT.filters, today=dt.date(2026, 2, 20))
+    form = FilterForm(
+        data, offered=REPORT.filters, groups=REPORT.groups, today=dt.date(2026, 2, 20)
+    )
     assert form.is_valid(), form.errors
     return REPORT.build(form.filters(), Scope.for_user(user))
 
@@ -78,13 +80,12 @@ def test_per_pipeline(world, manager):
 
 
 def test_per_request_type_owner_and_team(world, manager):
-    result = run(manager)
-    assert [r["name"] for r in table(result, "request_type")] == [
+    assert [r["name"] for r in run(manager, group="request_type").rows] == [
         "Bug Investigation · Bug Investigation",
         "Bug Investigation · Bug Investigation",
         "Website Creation · Website Creation",
     ]
-    assert figures(table(result, "owner")) == [
+    assert figures(run(manager, group="owner").rows) == [
         ("Agent", "First response", WD, 1, 0, 0, 1.0, 5 * H, 5 * H),
         ("Agent", "Resolution", "calendar time", 2, 0, 0, 1.0, 3 * H, 24 * H),
         ("Agent", "Resolution", WD, 1, 0, 0, 1.0, 12 * H, 12 * H),
@@ -92,11 +93,14 @@ def test_per_request_type_owner_and_team(world, manager):
         ("Agent-B", "Resolution", "calendar time", 0, 0, 1, 0.0, None, None),
         ("Agent-C", "Resolution", "calendar time", 1, 0, 0, 1.0, 2 * H, 2 * H),
     ]
-    assert figures(table(result, "team")) == [
+    owners = run(manager, group="owner")
+    assert owners.columns[0].label == "Owner"
+    assert owners.chart.data["labels"] == ["Agent", "Agent-B", "Agent-C"]
+    assert figures(run(manager, group="team").rows) == [
         ("Alpha", "First response", WD, 1, 1, 0, 0.5, 5 * H, 10 * H),
         ("Alpha", "Resolution", "calendar time", 2, 0, 1, round(2 / 3, 4), 3 * H, 24 * H),
         ("Alpha", "Resolution", WD, 1, 0, 0, 1.0, 12 * H, 12 * H),
-        ("No team", "Resolution", "calendar time", 1, 0, 0, 1.0, 2 * H, 2 * H),
+        ("No owner or no team", "Resolution", "calendar time", 1, 0, 0, 1.0, 2 * H, 2 * H),
     ]
 
 
@@ -149,7 +153,7 @@ def test_an_agent_counts_their_own_and_their_teams_work(world):
         3 * H,
         24 * H,
     )
-    assert "Agent-C" not in [r["name"] for r in table(result, "owner")]
+    assert "Agent-C" not in [r["name"] for r in run(world.a, group="owner").rows]
     assert figures(run(world.c).rows) == [
         ("Website Creation", "Resolution", "calendar time", 1, 0, 0, 1.0, 2 * H, 2 * H)
     ]
@@ -177,14 +181,23 @@ def test_page_csv_and_api_show_the_same_figures(world, manager, api_client_for):
         "calendar time",
         *["3", "0", "1", "75.0", "3.0", "24.0"],
     ]
-    owners = login(manager).get(f"/app/reports/sla-compliance/export.csv?{query}&table=owner")
+    owners = login(manager).get(f"/app/reports/sla-compliance/export.csv?{query}&group=owner")
     assert "Agent-B,First response" in b"".join(owners.streaming_content).decode()
+    delays = login(manager).get(f"/app/reports/sla-compliance/export.csv?{query}&table=delays")
+    assert "Waited for the hosting provider" in b"".join(delays.streaming_content).decode()
+    page = login(manager).get(f"/app/reports/sla-compliance/?{query}&group=team")
+    assert 'value="team" selected' in page.content.decode()
+    assert "group=team" in page.content.decode()  # the export link keeps it
     api = api_client_for(manager).get(f"/api/reports/sla-compliance?{query}")
     assert api.status_code == 200, api.content
     body = api.json()
     assert body["rows"][-1]["compliance"] == 0.75
     assert body["rows"][-1]["p90"] == 24 * H
-    assert [t["key"] for t in body["tables"]] == ["request_type", "owner", "team", "delays"]
+    assert [t["key"] for t in body["tables"]] == ["delays"]
+    assert body["applied"]["group"] == "pipeline"
+    assert body["groups"] == ["pipeline", "request_type", "owner", "team"]
+    teams = api_client_for(manager).get(f"/api/reports/sla-compliance?{query}&group=team")
+    assert teams.json()["rows"][0]["name"] == "Alpha"
 
 
 def test_bad_filters(world, manager, api_client_for):
@@ -197,3 +210,10 @@ def test_bad_filters(world, manager, api_client_for):
     api = api_client_for(manager).get("/api/reports/sla-compliance?preset=custom&start=x")
     assert api.status_code == 422
     assert api.json()["code"] == "invalid_filters"
+    api = api_client_for(manager).get("/api/reports/sla-compliance?group=company")
+    assert api.status_code == 422
+    assert api.json()["errors"][0]["field"] == "group"
+    assert login(manager).get("/app/reports/sla-compliance/?group=company").status_code == 400
+    api = api_client_for(manager).get("/api/reports/team-workload?group=owner")
+    assert api.status_code == 422
+    assert api.json()["code"] == "unknown_filter"

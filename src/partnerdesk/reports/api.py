@@ -24,6 +24,10 @@ class ReportInfo(Schema):
     title: str
     description: str
     filters: list[str] = Field(description="The filters it takes, besides the dates and grain")
+    groups: list[str] = Field(
+        default_factory=list,
+        description="The values of its group parameter, the first by default (none: no choice)",
+    )
 
 
 class ReportCatalogue(Schema):
@@ -62,6 +66,7 @@ class ReportFiltersOut(Schema):
     plan: int | None = None
     owner: int | None = None
     team: int | None = None
+    group: str | None = None
 
 
 class ReportTable(Schema):
@@ -92,6 +97,7 @@ def _info(report: Report) -> dict:
         "title": str(report.title),
         "description": str(report.description),
         "filters": list(report.filters),
+        "groups": [key for key, _label in report.groups],
     }
 
 
@@ -116,9 +122,12 @@ def report_detail(
     plan: int | None = None,
     owner: int | None = None,
     team: int | None = None,
+    group: str | None = None,
 ):
     """One report's figures. Dates: ``preset`` (7d, 30d, 90d, quarter) or ``preset=custom``
-    with ``start`` and ``end`` (YYYY-MM-DD, both included); ``grain``: week or month."""
+    with ``start`` and ``end`` (YYYY-MM-DD, both included); ``grain``: week or month;
+    ``group``: how the main table is grouped, for the reports that offer a choice (see
+    ``groups`` in the catalogue)."""
     report = REPORTS.get(slug)
     if report is None or report not in _offered(request.auth):
         raise not_found(f"No report {slug!r}.")
@@ -127,6 +136,9 @@ def report_detail(
     unknown = [
         name for name in FILTER_FIELDS if given[name] is not None and name not in report.filters
     ]
+    if group is not None and not report.groups:
+        unknown.append("group")
+    given["group"] = group
     if unknown:
         raise DomainError(
             code="unknown_filter",
@@ -135,7 +147,7 @@ def report_detail(
         )
     data = QueryDict(mutable=True)
     data.update({k: str(v) for k, v in given.items() if v is not None})
-    form = FilterForm(data, offered=report.filters)
+    form = FilterForm(data, offered=report.filters, groups=report.groups)
     if not form.is_valid():
         raise DomainError(
             code="invalid_filters",
@@ -156,6 +168,7 @@ def report_detail(
             "end": filters.end.isoformat(),
             "preset": filters.preset,
             "grain": filters.grain,
+            "group": filters.group,
             **{name: getattr(filters, name) for name in FILTER_FIELDS},
         },
         "columns": _columns(result.columns),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -93,6 +94,8 @@ class ReportFilters:
     plan: int | None = None
     owner: int | None = None
     team: int | None = None
+    # How the report groups its main table, of its ``Report.groups`` (None: it has no choice).
+    group: str | None = None
 
     @property
     def since(self) -> dt.datetime:
@@ -114,6 +117,8 @@ class ReportFilters:
         for name in FILTER_FIELDS:
             if (value := getattr(self, name)) is not None:
                 params[name] = str(value)
+        if self.group is not None:
+            params["group"] = self.group
         return params
 
 
@@ -163,9 +168,22 @@ class FilterForm(forms.Form):
         label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("Every team")
     )
 
-    def __init__(self, data, *, offered: tuple[str, ...], today: dt.date | None = None, **kwargs):
+    def __init__(
+        self,
+        data,
+        *,
+        offered: tuple[str, ...],
+        groups: tuple[tuple[str, Any], ...] = (),
+        today: dt.date | None = None,
+        **kwargs,
+    ):
         super().__init__(data, **kwargs)
         self.today = today or timezone.localdate()
+        self.groups = groups
+        if groups:  # the report's ways to group its main table, the first by default
+            self.fields["group"] = forms.ChoiceField(
+                label=_("Group by"), choices=groups, required=False
+            )
         for name in FILTER_FIELDS:
             if name not in offered:
                 del self.fields[name]
@@ -195,6 +213,8 @@ class FilterForm(forms.Form):
         preset = data.get("preset") or Preset.LAST_30
         data["preset"] = preset
         data["grain"] = data.get("grain") or "week"
+        if self.groups:
+            data["group"] = data.get("group") or self.groups[0][0]
         if preset == Preset.CUSTOM:
             start, end = data.get("start"), data.get("end")
             if start is None and "start" not in self.errors:
@@ -225,6 +245,7 @@ class FilterForm(forms.Form):
             end=data["end"],
             preset=data["preset"],
             grain=data["grain"],
+            group=data.get("group"),
             **values,
         )
 

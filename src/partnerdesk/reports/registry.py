@@ -60,6 +60,8 @@ class Report:
     order: int = 0
     # Offered to client users (through the API), their company's figures only.
     for_clients: bool = False
+    # Ways to group the main table, (key, label), the first by default (the ``group`` filter).
+    groups: tuple[tuple[str, Any], ...] = ()
 
 
 REPORTS: dict[str, Report] = {}

@@ -39,7 +39,7 @@ def index(request):
 @require_GET
 def detail(request, slug: str):
     report = _report(slug)
-    form = FilterForm(request.GET, offered=report.filters)
+    form = FilterForm(request.GET, offered=report.filters, groups=report.groups)
     context = {"report": report, "form": form, "reports": all_reports()}
     if not form.is_valid():
         return render(request, "reports/report.html", context, status=400)
@@ -58,7 +58,7 @@ def detail(request, slug: str):
 @require_GET
 def export(request, slug: str):
     report = _report(slug)
-    form = FilterForm(request.GET, offered=report.filters)
+    form = FilterForm(request.GET, offered=report.filters, groups=report.groups)
     if not form.is_valid():
         return render(
             request,
