@@ -4,7 +4,9 @@
 ``ReportRows`` extends the tickets' scale ``Builder`` (tests/tickets/scale_rows.py): the same
 tickets across the default pipelines, stages and SLA situations, spread over ``SPAN_DAYS``
 (two years: a 30-day range holds about 4 % of them, as in a help desk that has run for a
-while, where the tickets' builder packs them into 90 days), each with
+while, where the tickets' builder packs them into 90 days); those older than ``OPEN_FOR`` are
+closed (the tickets' builder leaves a ticket in an open stage open for ever, which would make
+most of two years of tickets open now); each with
 - its stage history: one visit per stage from its entry stage to its stage, in pipeline order,
   the entry times spread between its creation and its last move;
 - the SLA times the reports read (first response and resolution, in seconds, in the unit of
@@ -29,6 +31,7 @@ from partnerdesk.tickets.models import Ticket, TicketStageVisit
 from tests.tickets.scale_rows import BATCH, Builder
 
 SPAN_DAYS = 730
+OPEN_FOR = dt.timedelta(days=45)  # older tickets are closed
 TASKS_PER = 10
 SURVEYS_PER = 20
 DEFLECTIONS_PER = 50
@@ -51,20 +54,11 @@ def explicit_created_at(model):
 class ReportRows(Builder):
     def __init__(self, now, owners, companies):
         super().__init__(now, owners, companies)
-        self.paths = {}
-        self.policies = {}
-        for pipeline, stage, entry, policy in self.rows:
-            between = [
-                s
-                for p, s, _e, _q in self.rows
-                if p.pk == pipeline.pk
-                and not s.is_entry
-                and not s.is_closed
-                and s.order < stage.order
-            ]
-            path = [entry] if stage.is_entry else [entry, *between, stage]
-            self.paths[(entry.pk, stage.pk)] = path
-            self.policies[stage.pk] = policy
+        self.closed_stage = {}
+        for pipeline, stage, _entry, _policy in self.rows:
+            if stage.is_closed:
+                self.closed_stage.setdefault(pipeline.pk, stage)
+        self.paths: dict[tuple[int, int], list] = {}
         self.categories = list(TaskCategory.objects.order_by("pk"))
         kb = Category.objects.create(name="Scale")
         self.articles = []
@@ -77,17 +71,37 @@ class ReportRows(Builder):
         self.visits = 0
         self.tasks = 0
 
+    def path(self, entry_id: int, stage_id: int) -> list:
+        """The stages a ticket went through: its entry stage, the open stages between (in
+        pipeline order), its stage."""
+        key = (entry_id, stage_id)
+        if key not in self.paths:
+            stages = {s.pk: s for _p, s, _e, _q in self.rows}
+            entry, stage = stages[entry_id], stages[stage_id]
+            between = [
+                s
+                for s in stages.values()
+                if s.pipeline_id == stage.pipeline_id
+                and not s.is_entry
+                and not s.is_closed
+                and s.order < stage.order
+            ]
+            self.paths[key] = [entry] if stage.is_entry else [entry, *between, stage]
+        return self.paths[key]
+
     def ticket(self, i: int, *, age=None, fresh: bool = False) -> Ticket:
         if age is None:
             age = dt.timedelta(minutes=(i * 7919) % MINUTES)
         ticket = super().ticket(i, age=age, fresh=fresh)
         v = ticket.__dict__
-        path = self.paths[(v["entry_stage_id"], v["stage_id"])]
+        policy = self.rows[i % len(self.rows)][3]
+        if age > OPEN_FOR and v.get("closed_at") is None:
+            self._close(v, i, policy)
+        path = self.path(v["entry_stage_id"], v["stage_id"])
         step = (1 + i % 47) * H
         last = v.get("closed_at") or min(v["created_at"] + step * (len(path) - 1), self.now)
         v["stage_entered_at"] = last
         v["_path"] = path
-        policy = self.policies[v["stage_id"]]
         if v.get("first_response_met") is not None:
             v["first_response_elapsed"] = max(
                 0, int((v["first_response_at"] - v["created_at"]).total_seconds())
@@ -99,6 +113,28 @@ class ReportRows(Builder):
             )
             v["resolution_elapsed_unit"] = policy.resolution_unit
         return ticket
+
+    def _close(self, v: dict, i: int, policy) -> None:
+        """An old ticket is closed: in its pipeline's first closed stage, its clocks stopped."""
+        created = v["created_at"]
+        closed = created + 3 * (1 + i % 90) * H
+        v.update(stage_id=self.closed_stage[v["pipeline_id"]].pk, closed_at=closed)
+        v["sla_paused_at"] = None
+        if policy is None:
+            return
+        if v.get("first_response_at") is None:
+            v["first_response_at"] = closed  # closing answers the customer
+        if v.get("first_response_due_at") is not None:
+            v["first_response_met"] = v["first_response_at"] <= v["first_response_due_at"]
+        if policy.resolution_amount:
+            start = created if policy.resolution_from == "created" else v["first_response_at"]
+            span = self._minutes(policy.resolution_amount, policy.resolution_unit)
+            v.update(
+                resolution_started_at=start,
+                resolution_due_at=start + span,
+                resolution_warn_at=start + span * 3 / 4,
+                resolution_met=closed <= start + span,
+            )
 
     def _visits(self, ticket: Ticket) -> list[TicketStageVisit]:
         path = ticket.__dict__.pop("_path")
