@@ -11,6 +11,8 @@ or a task submitted.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _t
@@ -46,7 +48,7 @@ def _per_period(queryset: QuerySet, key: str, filters: ReportFilters) -> dict:
     return {row[key]: [row[f"p{i}"] for i in range(len(spans))] for row in rows}
 
 
-def _published(**links) -> Subquery:
+def _published(**links) -> Coalesce:
     """The number of published articles linked to the outer row (a correlated subquery)."""
     condition = Q()
     for field, outer in links.items():
@@ -123,7 +125,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         }
         for t in types
     ]
-    notes = [
+    notes: list[Any] = [
         _("The dates apply to when a ticket was opened or a client task submitted."),
         _(
             "Articles: published knowledge-base articles linked to the request type, to its "

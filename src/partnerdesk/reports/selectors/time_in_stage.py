@@ -11,6 +11,8 @@ of the open tickets.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Min, QuerySet
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -66,7 +68,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         Column("open", _("Tickets there now")),
         Column("oldest", _("Longest there now"), "seconds"),
     ]
-    notes = [
+    notes: list[Any] = [
         _(
             "Dates: the stays that ended in the range (the ticket left the stage). Times in "
             "calendar time, waiting on the customer included; the tickets there now are "
