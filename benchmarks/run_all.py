@@ -13,7 +13,8 @@ clocks, portal tasks, the knowledge base, surveys, the partner program, timeline
 ANALYZE). Then gunicorn is started with ``--workers`` sync workers and the production settings
 (``PARTNERDESK_ENV=production``, DEBUG off, static files collected, CONN_MAX_AGE as configured)
 and each page is requested ``--requests`` times by ``--concurrency`` threads (httpx, one client
-each; five warm-up requests first): p50 and p95 of the wall time of a request as the client
+each; up to five warm-up requests first; a page stops after ``--max-seconds``, so a very slow
+one gets fewer requests): p50 and p95 of the wall time of a request as the client
 sees it, and requests per second over the whole run. Staff pages as an admin (a session made
 in the database), the client's queue as the client admin of the company with the most tasks,
 the API with a Bearer token. Ticket creation posts the real form (CSRF included) and the API.
@@ -34,6 +35,7 @@ other work is printed with them.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import random
 import secrets
@@ -43,6 +45,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -68,14 +72,29 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=2, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--seed", type=int, default=1, help="scale_data's seed")
+    parser.add_argument(
+        "--now", default=None, help="scale_data's now, ISO (default: the start of this hour)"
+    )
     parser.add_argument("--port", type=int, default=8765, help="gunicorn's port on 127.0.0.1")
     parser.add_argument("--deals", type=int, default=200, help="deals won per worker round")
     parser.add_argument(
         "--conn-max-age", type=int, default=None, help="the server's CONN_MAX_AGE (default: 0)"
     )
     parser.add_argument("--skip-workers", action="store_true", help="no worker throughput")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=60,
+        help="stop sending a page's requests after this long (a slow page gets fewer)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="use this existing database on the server (e.g. one kept with --keep): it is "
+        "migrated, grown to each size and kept",
+    )
     args = parser.parse_args()
     try:
         args.sizes = sorted(int(n.replace("_", "")) for n in args.sizes.split(","))
@@ -228,12 +247,16 @@ class Page:
         return client.post(url, headers=self.headers, data=body)
 
 
-def drive(page: Page, base: str, requests: int, concurrency: int) -> Measure:
-    """Warm up, then ``requests`` requests from ``concurrency`` threads."""
+def drive(page: Page, base: str, requests: int, concurrency: int, limit: float) -> Measure:
+    """Warm up, then ``requests`` requests from ``concurrency`` threads; no new request starts
+    after ``limit`` seconds (at least two are timed)."""
     import httpx
 
-    with httpx.Client(base_url=base, timeout=120, follow_redirects=False) as client:
+    warm_until = time.monotonic() + limit / 4
+    with httpx.Client(base_url=base, timeout=300, follow_redirects=False) as client:
         for n in range(5):
+            if n and time.monotonic() > warm_until:
+                break
             response = page.send(client, 1_000_000 + n)
             if response.status_code != page.status:
                 sys.exit(
@@ -243,13 +266,15 @@ def drive(page: Page, base: str, requests: int, concurrency: int) -> Measure:
     measure = Measure()
     counter = iter(range(requests))
     lock = threading.Lock()
+    deadline = time.monotonic() + limit
 
     def worker():
-        with httpx.Client(base_url=base, timeout=120, follow_redirects=False) as client:
+        with httpx.Client(base_url=base, timeout=300, follow_redirects=False) as client:
             while True:
                 with lock:
                     n = next(counter, None)
-                if n is None:
+                    late = time.monotonic() > deadline and len(measure.ms) >= 2
+                if n is None or late:
                     return
                 started = time.perf_counter()
                 ok = page.send(client, n).status_code == page.status
@@ -423,6 +448,19 @@ def run_started():
 # ---------------------------------------------------------------- main
 
 
+@contextmanager
+def existing_database(name: str) -> Iterator[str]:
+    """An existing database (DATABASE_URL already names it), migrated and kept."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    yield f"database {name} (existing, kept); {os.cpu_count()} CPUs, load average " + (
+        f"{os.getloadavg()[0]:.2f}"
+    )
+
+
 def measure_size(args, tickets: int, now, env: dict, log_dir: Path) -> Run:
     from django.core.management import call_command
 
@@ -441,11 +479,12 @@ def measure_size(args, tickets: int, now, env: dict, log_dir: Path) -> Run:
         server.start_sampling()
         base = f"http://127.0.0.1:{args.port}"
         for page in pages(args.seed):
-            run.pages[page.name] = drive(page, base, args.requests, args.concurrency)
-            m = run.pages[page.name]
+            m = drive(page, base, args.requests, args.concurrency, args.max_seconds)
+            run.pages[page.name] = m
             print(
                 f"  {tickets:>9,}  {page.name:32} p50 {m.p50:7.1f}  p95 {m.p95:7.1f}  "
-                f"{m.per_second:6.1f}/s" + (f"  {m.errors} ERRORS" if m.errors else ""),
+                f"{m.per_second:6.1f}/s  ({len(m.ms)} requests)"
+                + (f"  {m.errors} ERRORS" if m.errors else ""),
                 flush=True,
             )
     finally:
@@ -459,7 +498,7 @@ def measure_size(args, tickets: int, now, env: dict, log_dir: Path) -> Run:
 def main() -> None:
     args = parse_args()
     config = server_settings("it measures PostgreSQL at a million tickets")
-    name = f"partnerdesk_bench_all_{os.getpid()}"
+    name = args.database or f"partnerdesk_bench_all_{os.getpid()}"
     os.environ.update(
         DATABASE_URL=database_url(config, name),
         DJANGO_SETTINGS_MODULE="partnerdesk.settings",
@@ -476,7 +515,11 @@ def main() -> None:
     runs: list[Run] = []
     with (
         tempfile.TemporaryDirectory(prefix="bench-static-") as static_root,
-        migrated_database(config, name, keep=args.keep) as ready,
+        (
+            existing_database(name)
+            if args.database
+            else migrated_database(config, name, keep=args.keep)
+        ) as ready,
     ):
         print(
             f"{ready}; sizes {', '.join(f'{n:,}' for n in args.sizes)}; {args.requests} "
@@ -490,7 +533,9 @@ def main() -> None:
         collect_static(env)
         from partnerdesk.devtools.scale import default_now
 
-        now = default_now()
+        now = dt.datetime.fromisoformat(args.now) if args.now else default_now()
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=dt.UTC)
         for tickets in args.sizes:
             runs.append(measure_size(args, tickets, now, env, Path(tempfile.gettempdir())))
             print(f"\n{table(runs)}\n", flush=True)
