@@ -144,6 +144,8 @@ BUDGETS: dict[str, Budget] = {
     # the staff task desk: requests in triage across every client, one task's thread, the
     # plans and categories, booking a session for the client
     "taskdesk:triage?status=triage": B(7, "Triage 0"),
+    # accepted tasks: + each row's client plan and slots for Start work (issue 15), 2 queries
+    "taskdesk:triage?status=accepted": B(9, "Queued 0"),
     "taskdesk:detail": B(11, ("Message 0", "file-0"), pk="task"),
     "taskdesk:settings": B(6, ("Plan 0", "Category 0")),
     "taskdesk:session_book": B(11, Fewer('name="starts_at"'), pk="booking_task"),

@@ -7,6 +7,7 @@ import heapq
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from partnerdesk.core import clock
 from partnerdesk.core.tenancy import get_object_for_user_or_404, scope_for_user
@@ -109,6 +110,58 @@ def slot_usage(company_id: int) -> tuple[int, int | None]:
         .first()
     )
     return taken, (sub.plan.concurrent_tasks if sub else None)
+
+
+@dataclass(frozen=True)
+class Slots:
+    """A company's plan and the tasks holding its slots (Working + Pending Approval)."""
+
+    plan: Plan | None
+    taken: int
+
+    @property
+    def limit(self) -> int | None:
+        return self.plan.concurrent_tasks if self.plan else None
+
+    @property
+    def free(self) -> bool:
+        return self.plan is not None and self.taken < self.plan.concurrent_tasks
+
+    @property
+    def start_refusal(self) -> str:
+        """Why work cannot start on an accepted task now ("" when it can): what the desk shows
+        beside a disabled Start work. ``services.task_start`` still decides, under a lock."""
+        if self.plan is None:
+            return _("No plan: choose one on the company's page first.")
+        if self.free:
+            return ""
+        return _("%(plan)s plan: %(taken)s of %(limit)s in progress") % {
+            "plan": self.plan.name,
+            "taken": self.taken,
+            "limit": self.plan.concurrent_tasks,
+        }
+
+
+def slots_of(company_ids) -> dict[int, Slots]:
+    """Each company's :class:`Slots`: two queries for any number of companies (a task list
+    shows Start work on each accepted row)."""
+    ids = {int(pk) for pk in company_ids}
+    if not ids:
+        return {}
+    taken = dict(
+        Task.objects.filter(company_id__in=ids, status__in=SLOT_STATUSES)
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("company_id", "n")
+    )
+    plans = {
+        sub.company_id: sub.plan
+        for sub in Subscription.objects.filter(
+            company_id__in=ids, ended_at__isnull=True
+        ).select_related("plan")
+    }
+    return {pk: Slots(plan=plans.get(pk), taken=taken.get(pk, 0)) for pk in ids}
 
 
 TRIAGE_FILTERS = ("plan", "waiting", "overdue", "status", "company", "assignee", "q")

@@ -8,7 +8,9 @@ import zoneinfo
 from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -126,9 +128,15 @@ def triage(request):
     query = request.GET.copy()
     query.pop("page", None)
     counts = selectors.triage_counts(now=now)
+    # Start work on the accepted rows, disabled with the reason when the client has no free
+    # slot: the page's clients' plans and slots in two queries, whatever the rows.
+    rows = list(page.object_list)
+    slots = selectors.slots_of({t.company_id for t in rows if t.status == Status.ACCEPTED})
+    for row in rows:
+        row.slots = slots.get(row.company_id) if row.status == Status.ACCEPTED else None
     context = {
         "page": page,
-        "objects": page.object_list,
+        "objects": rows,
         "querystring": query.urlencode(),
         "params": request.GET,
         "plans": Plan.objects.all(),
@@ -152,13 +160,14 @@ def _task(pk):
 
 
 def _detail(request, task, status=200, **forms_):
-    taken, limit = selectors.slot_usage(task.company_id)
+    slots = selectors.slots_of([task.company_id])[task.company_id]
     tz = _user_tz(request.user)
     context = {
         "task": task,
-        "plan": selectors.current_plan(task.company_id),
-        "taken": taken,
-        "limit": limit,
+        "plan": slots.plan,
+        "taken": slots.taken,
+        "limit": slots.limit,
+        "slots": slots,
         "thread": task.messages.select_related("author").prefetch_related("attachments"),
         "attachments": task.attachments.filter(message__isnull=True),
         "events": [(e, describe(e)) for e in timeline(task, limit=50)],
@@ -308,12 +317,19 @@ def _simple(request, pk, call, success):
 @staff_required
 @require_POST
 def start(request, pk):
-    return _simple(
+    response = _simple(
         request,
         pk,
         lambda task: services.task_start(by=request.user, task=task),
         _("Work started."),
     )
+    # Started from the task list: back to the same list (its filters kept).
+    back = request.POST.get("next", "")
+    if back.startswith(reverse("taskdesk:triage")) and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
+        return redirect(back)
+    return response
 
 
 @staff_required
