@@ -341,7 +341,15 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # The workers' task lines: one line per failure, a summary every N seconds otherwise
+        # (core/tasklog.py), so they stay out of the request log of `manage.py serve`.
+        "tasks": {
+            "()": "partnerdesk.core.tasklog.TaskLogSummary",
+            "every": float(os.environ.get("PARTNERDESK_TASK_LOG_SUMMARY_SECONDS", "60")),
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's default "django" logger has its own console handler and propagates to the
@@ -349,7 +357,11 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
-        "django.tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "WARNING")},
+        "django.tasks": {
+            "level": os.environ.get("TASKS_LOG_LEVEL", "WARNING"),
+            "handlers": ["tasks"],
+            "propagate": False,
+        },
     },
 }
 

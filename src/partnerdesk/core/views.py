@@ -1,6 +1,8 @@
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from .access import admin_required
@@ -47,11 +49,26 @@ def _wants_json(request) -> bool:
     )
 
 
+def _in_user_language(request) -> None:
+    """Speak the signed-in user's language on an error page. A URL that matches no route never
+    reaches ``UserLanguageMiddleware.process_view``, which does it for every view; a failing
+    database (a 500) must not stop the error page, which then keeps the request's language."""
+    try:
+        user = getattr(request, "user", None)
+        language = user.language if user is not None and user.is_authenticated else ""
+    except Exception:
+        return
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+
+
 def not_found(request, exception=None):
     if _wants_json(request):
         return JsonResponse(
             {"code": "not_found", "message": "Not found.", "field": None, "errors": []}, status=404
         )
+    _in_user_language(request)
     return render(request, "errors/404.html", status=404)
 
 
@@ -64,7 +81,17 @@ def forbidden(request, exception=None):
 
 
 def server_error(request):
-    return HttpResponse(
-        "<h1>Something went wrong</h1><p>The error has been logged. Please try again.</p>",
-        status=500,
-    )
+    """The product's own 500 page, in the user's language. It extends nothing and reads no
+    context processor: whatever broke (the database too) must not break it."""
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "code": "server_error",
+                "message": "Something went wrong on our side. Please try again.",
+                "field": None,
+                "errors": [],
+            },
+            status=500,
+        )
+    _in_user_language(request)
+    return HttpResponse(loader.get_template("errors/500.html").render(), status=500)

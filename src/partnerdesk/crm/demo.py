@@ -233,7 +233,8 @@ def load() -> bool:
 def logins() -> list[tuple[str, str]]:
     rows = [(label, email) for email, _name, label in STAFF[:3]]
     rows.append(("client admin (Nile Dental Clinics)", "client@niledental.com"))
-    rows.append(("client (Trattoria Da Luca, Italian)", "client@trattoriadaluca.it"))
+    rows.append(("client member (Nile Dental Clinics)", "member@niledental.com"))
+    rows.append(("client admin (Trattoria Da Luca, in Italian)", "client@trattoriadaluca.it"))
     return rows
 
 
