@@ -22,19 +22,26 @@ class Measure:
     ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
     errors: int = 0
+    saved: dict | None = None  # the figures of a run read back from its JSON (``as_dict``)
 
     @property
     def p50(self) -> float:
+        if self.saved:
+            return self.saved["p50"]
         return statistics.median(self.ms) if self.ms else float("nan")
 
     @property
     def p95(self) -> float:
+        if self.saved:
+            return self.saved["p95"]
         if len(self.ms) < 2:
             return self.ms[0] if self.ms else float("nan")
         return statistics.quantiles(self.ms, n=20, method="inclusive")[18]
 
     @property
     def per_second(self) -> float:
+        if self.saved:
+            return self.saved["per_second"]
         return len(self.ms) / self.seconds if self.seconds else float("nan")
 
     def as_dict(self) -> dict:
@@ -56,6 +63,19 @@ class Run:
     # other figures: "SLA sweep ms", "worker events/s", "web worker RSS MB", ...
     figures: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Run:
+        """A run as ``as_dict`` saved it (run_all.py --json), for ``table`` and ``targets``."""
+        return cls(
+            tickets=data["tickets"],
+            pages={
+                name: Measure(errors=saved.get("errors", 0), saved=saved)
+                for name, saved in data["pages"].items()
+            },
+            figures=data.get("figures", {}),
+            notes=data.get("notes", []),
+        )
 
     def as_dict(self) -> dict:
         return {

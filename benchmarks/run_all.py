@@ -88,6 +88,13 @@ def parse_args() -> argparse.Namespace:
         help="stop sending a page's requests after this long (a slow page gets fewer)",
     )
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument(
+        "--table",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="only print the table of runs saved with --json (several files: side by side)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument(
         "--database",
@@ -495,8 +502,25 @@ def measure_size(args, tickets: int, now, env: dict, log_dir: Path) -> Run:
     return run
 
 
+def print_saved(files: list[Path]) -> None:
+    import json
+
+    runs = sorted(
+        (Run.from_dict(data) for file in files for data in json.loads(file.read_text())),
+        key=lambda run: run.tickets,
+    )
+    print(table(runs))
+    print("\n".join(targets(runs, api_create=API_CREATE, rss=RSS)))
+    for run in runs:
+        for note in run.notes:
+            print(f"{run.tickets:,}: {note}")
+
+
 def main() -> None:
     args = parse_args()
+    if args.table:
+        print_saved(args.table)
+        return
     config = server_settings("it measures PostgreSQL at a million tickets")
     name = args.database or f"partnerdesk_bench_all_{os.getpid()}"
     os.environ.update(

@@ -70,3 +70,12 @@ def test_one_size_and_missing_figures(report):
         "errors": 0,
     }
     assert report.Measure().p95 != report.Measure().p95  # NaN when nothing was measured
+
+
+def test_saved_runs_read_back_for_the_table(report):
+    run = report.Run(tickets=100_000)
+    run.pages["board"] = measure(report, [150.0, 250.0], seconds=0.5)
+    run.figures["SLA sweep ms (nothing due)"] = 12.5
+    again = report.Run.from_dict(run.as_dict())
+    assert again.pages["board"].p95 == 245.0 and again.pages["board"].per_second == 4.0
+    assert report.table([again]) == report.table([run])
