@@ -37,6 +37,45 @@ class SlaState(models.TextChoices):
     MISSED = "missed", _("Missed")
 
 
+# Open tickets breached whatever the time is: a target overdue before the pause began, or a
+# target missed (a first response given late). With the running targets overdue by now (the
+# due-time indexes) they are every open breached ticket: tickets.selectors.attention_counts
+# reads them through the partial index of this condition (ticket_open_breached).
+OPEN_BREACHED = Q(closed_at__isnull=True) & (
+    Q(sla_paused_at__isnull=False, resolution_due_at__lte=F("sla_paused_at"))
+    | Q(
+        sla_paused_at__isnull=False,
+        first_response_at__isnull=True,
+        first_response_due_at__lte=F("sla_paused_at"),
+    )
+    | Q(first_response_met=False)
+    | Q(resolution_met=False)
+)
+# Every column an SLA state reads (sla_state.state_q): an index on them (after the column its
+# range scans use) answers a count of tickets in a state from the index alone (an index-only
+# scan), never visiting a table page per ticket. Key columns rather than INCLUDE, which
+# SQLite does not have.
+SLA_STATE_COLUMNS = [
+    "id",
+    "sla_policy",
+    "closed_at",
+    "sla_paused_at",
+    "has_delay_cause",
+    "first_response_at",
+    "first_response_due_at",
+    "first_response_warn_at",
+    "first_response_met",
+    "resolution_due_at",
+    "resolution_warn_at",
+    "resolution_met",
+]
+
+
+def sla_state_index(first: str) -> list[str]:
+    """The fields of an index whose range scans use ``first`` and that covers SLA_STATE_COLUMNS."""
+    return [first, *(c for c in SLA_STATE_COLUMNS if c != first)]
+
+
 class Ticket(PropertyRecord):
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
@@ -143,8 +182,26 @@ class Ticket(PropertyRecord):
             models.Index(fields=["owner", "-created_at"], name="ticket_owner"),
             models.Index(fields=["company", "-created_at"], name="ticket_company"),
             models.Index(fields=["deal"], name="ticket_deal"),
+            # Open work only (a third of a year's tickets): the list of open tickets per
+            # pipeline and per owner (or nobody) newest first, and their capped counts, never
+            # read the closed history (tests/tickets/test_scale_postgres.py).
             models.Index(
-                fields=["resolution_due_at"],
+                fields=["pipeline", "-created_at", "-id"],
+                name="ticket_open_pipeline",
+                condition=Q(closed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["owner", "-created_at", "-id"],
+                name="ticket_open_owner",
+                condition=Q(closed_at__isnull=True),
+            ),
+            # The open tickets breached whatever now is, and (below) the running targets by due
+            # time: the home page's breached and due-soon counts read them index-only.
+            models.Index(
+                fields=sla_state_index("id"), name="ticket_open_breached", condition=OPEN_BREACHED
+            ),
+            models.Index(
+                fields=sla_state_index("resolution_due_at"),
                 name="ticket_resolution_due",
                 condition=Q(
                     closed_at__isnull=True,
@@ -153,7 +210,7 @@ class Ticket(PropertyRecord):
                 ),
             ),
             models.Index(
-                fields=["first_response_due_at"],
+                fields=sla_state_index("first_response_due_at"),
                 name="ticket_first_response_due",
                 condition=Q(
                     first_response_at__isnull=True,
@@ -162,14 +219,31 @@ class Ticket(PropertyRecord):
                 ),
             ),
             models.Index(fields=["resolution_due_at", "id"], name="ticket_resolution_sort"),
-            # The SLA compliance report: targets met or missed in a range of days.
+            # The SLA compliance report: targets met or missed in a range of days, with what it
+            # groups and counts them by, so its counts and percentiles read the index alone.
             models.Index(
-                fields=["first_response_at"],
+                fields=[
+                    "first_response_at",
+                    "pipeline",
+                    "entry_stage",
+                    "owner",
+                    "first_response_met",
+                    "first_response_elapsed_unit",
+                    "first_response_elapsed",
+                ],
                 name="ticket_fr_settled",
                 condition=Q(first_response_met__isnull=False),
             ),
             models.Index(
-                fields=["closed_at"],
+                fields=[
+                    "closed_at",
+                    "pipeline",
+                    "entry_stage",
+                    "owner",
+                    "resolution_met",
+                    "resolution_elapsed_unit",
+                    "resolution_elapsed",
+                ],
                 name="ticket_res_settled",
                 condition=Q(resolution_met__isnull=False),
             ),
