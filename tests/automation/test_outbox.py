@@ -3,6 +3,7 @@
 - a batch where one event fails: the others commit, the failing one is held and retried alone
   (with backoff), and is not doubled;
 - an event whose workflow calls another system leaves the batch for a task of its own;
+- a batch's notification emails are one task, committed with the batch;
 - the sweep re-enqueues only what a task holds when the workers drain the outbox;
 - PostgreSQL: threads draining at once never process one event twice, and the events of one
   record are processed in the order they were recorded.
@@ -19,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from partnerdesk.accounts.models import Team
+from partnerdesk.accounts.models import Role, Team
 from partnerdesk.automation import engine, outbox
 from partnerdesk.automation import services as automation_services
 from partnerdesk.automation.models import OutboxHold, RunStatus, WorkflowRun
@@ -27,8 +28,12 @@ from partnerdesk.automation.tasks import process_event_task
 from partnerdesk.core.events import record_event
 from partnerdesk.core.models import Event
 from partnerdesk.crm import services as crm
+from partnerdesk.notifications import tasks as notification_tasks
+from partnerdesk.notifications.models import Notification
+from partnerdesk.notifications.tasks import send_notification_email, send_notification_emails
 from partnerdesk.tickets.models import Ticket
 from tests.automation import email_deal, reset_task_backends, win, workflow
+from tests.conftest import make_user
 from tests.tickets import move, open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +69,14 @@ def retries_of(event) -> list[DBTaskResult]:
     )
 
 
+def drain_all() -> int:
+    """Drain until the outbox has nothing left (one ``drain`` stops after a second)."""
+    total = 0
+    while taken := outbox.drain():
+        total += taken
+    return total
+
+
 def run_task_row(row: DBTaskResult):
     return row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
 
@@ -97,7 +110,7 @@ def test_a_failing_event_leaves_the_batch_and_is_retried_alone_once(
 
     monkeypatch.setattr(engine, "run_handlers", run_handlers)
 
-    taken = outbox.drain()
+    taken = drain_all()
 
     assert taken >= 3  # the three, and the follow-ups of the two that committed
     assert Ticket.objects.filter(deal=deals[0]).count() == 1
@@ -129,7 +142,7 @@ def test_a_failing_event_leaves_the_batch_and_is_retried_alone_once(
     monkeypatch.setattr(engine, "run_handlers", real)
     assert run_task_row(retry) == 2  # the new-client run and the skipped existing-client run
     assert run_task_row(retry) == 0  # a second copy of the retry: already processed
-    outbox.drain()  # its follow-ups
+    drain_all()  # its follow-ups
 
     assert Ticket.objects.filter(deal=deals[1]).count() == 1
     assert Ticket.objects.count() == 3
@@ -154,11 +167,11 @@ def test_an_event_whose_workflow_calls_slack_is_processed_on_its_own(
         company=company,
         properties={"website_domain": "www.acme-dental.com"},
     )
-    outbox.drain()  # the ticket's creation
+    drain_all()  # the ticket's creation
     move(ticket, "Website Delivered", by=agent, now=timezone.now())
     moved = Event.objects.filter(kind="ticket.stage_changed", subject_id=ticket.pk).latest("pk")
 
-    outbox.drain()
+    drain_all()
 
     assert remote.slack_posts == []  # never from inside the batch's transaction
     moved.refresh_from_db()
@@ -194,6 +207,47 @@ def test_the_sweep_re_enqueues_only_held_events_whose_task_was_lost(admin, clien
     assert waiting.pk not in {
         r.args_kwargs["kwargs"]["event_id"] for r in DBTaskResult.objects.all()
     }
+
+
+@pytest.mark.usefixtures("drained")
+def test_a_batch_emails_its_notifications_with_one_task(admin, clients, monkeypatch, mailoutbox):
+    lead = make_user("lead@agency.test", Role.AGENT)
+    Team.objects.filter(name="Support Team").update(lead=lead)
+    deals = [email_deal(admin, client) for client in clients]
+    for deal in deals:
+        win(deal, by=admin)
+    monkeypatch.setattr(outbox, "batch_size", lambda: 50)  # every waiting event in one batch
+
+    drain_all()
+
+    assigned = list(Notification.objects.filter(user=lead, kind="assigned").order_by("pk"))
+    assert len(assigned) == 3 and not any(n.emailed_at for n in assigned)
+    [task] = DBTaskResult.objects.ready()  # committed with the batch: one for its emails
+    assert task.task_path == send_notification_emails.module_path
+    assert task.args_kwargs["kwargs"]["notification_ids"] == [n.pk for n in assigned]
+    real = notification_tasks.email_message
+
+    def email_message(notification):
+        if notification.pk == assigned[1].pk:
+            raise OSError("connection refused")
+        return real(notification)
+
+    monkeypatch.setattr(notification_tasks, "email_message", email_message)
+
+    assert run_task_row(task) == {"sent": 2, "failed": 1, "skipped": 0}
+    assert sorted(m.to[0] for m in mailoutbox) == [lead.email, lead.email]
+    for notification in assigned:
+        notification.refresh_from_db()
+        assert notification.email_attempts == 1
+    assert [n.emailed_at is not None for n in assigned] == [True, False, True]
+    assert "connection refused" in assigned[1].email_error
+    # The failed one is retried on its own, later.
+    [retry] = DBTaskResult.objects.filter(task_path=send_notification_email.module_path)
+    assert retry.args_kwargs["kwargs"] == {"notification_id": assigned[1].pk}
+    monkeypatch.setattr(notification_tasks, "email_message", real)
+    assert run_task_row(retry) == "sent"
+    assert len(mailoutbox) == 3
+    assert run_task_row(task) == {"sent": 0, "failed": 0, "skipped": 3}  # again: nothing twice
 
 
 def test_without_the_database_backend_each_event_is_a_task_of_its_own(

@@ -3,7 +3,9 @@ actions that talk to other systems) runs before it, outside any transaction."""
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 
 import httpx
 from django.db import transaction
@@ -70,14 +72,37 @@ def _url_of(record) -> str:
     return ""
 
 
+# The pipelines, stages and teams actions name, read once per batch (``config_cache``).
+_CONFIG = threading.local()
+
+
+@contextmanager
+def config_cache():
+    """Inside (a batch of events, one transaction), each pipeline, stage or team an action
+    names is read once, not once per event."""
+    _CONFIG.rows = {}
+    try:
+        yield
+    finally:
+        _CONFIG.rows = None
+
+
 def _get(model, pk, what: str):
-    obj = model.objects.filter(pk=pk).first() if pk else None
+    rows = getattr(_CONFIG, "rows", None)
+    if rows is not None and (model, pk) in rows:
+        return rows[model, pk]
+    found = model.objects.filter(pk=pk)
+    if model is Team:
+        found = found.select_related("lead")
+    obj = found.first() if pk else None
     if obj is None:
         raise DomainError(
             code="misconfigured",
             message=_("The action's %(what)s no longer exists; edit the workflow.")
             % {"what": what},
         )
+    if rows is not None:
+        rows[model, pk] = obj
     return obj
 
 

@@ -79,11 +79,16 @@ SUBJECT_LOADING = {
 }
 
 
-def subject_of(event: Event):
+def subject_of(event: Event, *, for_workflows: bool = True):
+    """The record the event is about (None when it is gone); ``for_workflows``: with what
+    triggers and conditions read, in the same query (a batch loads it plain for an event no
+    workflow listens to)."""
     model = ContentType.objects.get_for_id(event.subject_type_id).model_class()
     if model is None:
         return None
     rows = model._default_manager.filter(pk=event.subject_id)
+    if not for_workflows:
+        return rows.first()
     related, prefetched = SUBJECT_LOADING.get(model, ((), ()))
     if related:
         rows = rows.select_related(*related)
@@ -179,9 +184,7 @@ def handle_event(
                 run = WorkflowRun.objects.create(
                     workflow=workflow, event=event, status=RunStatus.RUNNING
                 )
-                execute_run(
-                    run, event=event, subject=subject, context=context, conditions_checked=True
-                )
+                execute_run(run, event=event, subject=subject, context=context, fresh=True)
                 context = None  # the run may have changed what the next one reads
                 continue
         else:
@@ -217,8 +220,11 @@ def execute_run(
     event: Event | None = None,
     subject=None,
     context: dict | None = None,
-    conditions_checked: bool = False,
+    fresh: bool = False,
 ) -> WorkflowRun:
+    """Run the workflow's remaining steps. ``fresh``: a run the caller has just created,
+    RUNNING, in its own transaction, after checking the conditions (a batch's event, locked by
+    its worker): nobody else can see it, so it is not locked and read again for each step."""
     event = event or run.event
     subject = subject if subject is not None else subject_of(event)
     workflow = run.workflow
@@ -227,7 +233,7 @@ def execute_run(
         return run
     context = context or conditions.build_context(event=event, subject=subject)
     if (
-        not conditions_checked
+        not fresh
         and run.step == 0
         and run.status == RunStatus.PENDING
         and not conditions.holds(workflow.conditions, context)
@@ -238,7 +244,8 @@ def execute_run(
         WorkflowRun.objects.filter(
             pk=run.pk, status__in=[RunStatus.PENDING, RunStatus.RETRYING]
         ).update(status=RunStatus.RUNNING)
-    for index, action in enumerate(steps_of(workflow)):
+    steps = steps_of(workflow)
+    for index, action in enumerate(steps):
         if index < run.step:
             continue
         handler = actions.HANDLERS[action.type]
@@ -249,7 +256,7 @@ def execute_run(
                 else None
             )
             with transaction.atomic():
-                locked = WorkflowRun.objects.select_for_update().get(pk=run.pk)
+                locked = run if fresh else WorkflowRun.objects.select_for_update().get(pk=run.pk)
                 if locked.step > index:  # another worker completed it meanwhile
                     run = locked
                     continue
@@ -273,7 +280,12 @@ def execute_run(
                     }
                 )
                 locked.step = index + 1
-                locked.save(update_fields=["context", "log", "step"])
+                fields = ["context", "log", "step"]
+                if index == len(steps) - 1:  # the run succeeds with its last step
+                    locked.status, locked.error = RunStatus.SUCCEEDED, ""
+                    locked.finished_at, locked.next_attempt_at = timezone.now(), None
+                    fields += ["status", "error", "finished_at", "next_attempt_at"]
+                locked.save(update_fields=fields)
                 run = locked
         except DomainError as exc:  # a rule refused: retrying cannot help
             run.refresh_from_db()
@@ -299,14 +311,16 @@ def execute_run(
             run.save(update_fields=["attempts", "error", "status", "next_attempt_at"])
             _schedule_retry(run)
             return run
-    _finish(run, RunStatus.SUCCEEDED)
+    if run.status != RunStatus.SUCCEEDED:
+        _finish(run, RunStatus.SUCCEEDED)
     _record_outcome(run, workflow, subject, failed=False)
     return run
 
 
 def _record_outcome(run: WorkflowRun, workflow: Workflow, subject, *, failed: bool) -> None:
-    """The run's entry on the affected record's timeline."""
-    with transaction.atomic():
+    """The run's entry on the affected record's timeline (in the caller's transaction when
+    there is one: a batch's, or a step's)."""
+    with transaction.atomic(savepoint=False):
         record_event(
             kind=AutomationEvent.WORKFLOW_FAILED if failed else AutomationEvent.WORKFLOW_RAN,
             subject=subject,

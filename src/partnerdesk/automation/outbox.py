@@ -17,7 +17,8 @@ transaction.
    are done in the same run instead of as separate jobs, and never wait behind a backlog;
 3. **commits once.** A worker killed mid-batch commits nothing: the row locks go with its
    connection, and the next claim takes the same events again. Exactly once holds because
-   everything a batch does — tickets, runs, steps, notifications, queued emails, the events'
+   everything a batch does — tickets, runs, steps, notifications, the one task that emails
+   the batch's notifications (``notifications.tasks.emails_in_one_task``), the events'
    ``processed_at`` — commits together or not at all.
 
 Two kinds of event leave the batch for a task of their own (``process_event_task``), recorded
@@ -45,8 +46,9 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from partnerdesk.core.models import Event
+from partnerdesk.notifications import tasks as notification_tasks
 
-from . import engine
+from . import actions, engine
 from .models import OutboxHold, WorkflowRun
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,7 @@ def drain(*, seconds: float = 1.0) -> int:
 def process_batch(limit: int) -> int:
     """One transaction: claim the oldest ``limit`` events and process them, then their
     follow-ups (``FOLLOW_UPS`` generations), then commit. Returns how many events it took."""
-    with transaction.atomic():
+    with transaction.atomic(), actions.config_cache(), notification_tasks.emails_in_one_task():
         newest = Event.objects.aggregate(newest=Max("pk"))["newest"] or 0
         events = claim(limit)
         if not events:
@@ -123,12 +125,13 @@ def _process(events: list[Event], workflows: engine.WorkflowCache) -> None:
         runs.setdefault(run.event_id, {})[run.workflow_id] = run
     done, alone, failed = [], [], []
     for event in events:
+        listening = workflows.for_kind(event.kind)
         try:
             with transaction.atomic():
                 engine.handle_event(
                     event,
-                    engine.subject_of(event),
-                    workflows=workflows.for_kind(event.kind),
+                    engine.subject_of(event, for_workflows=bool(listening)),
+                    workflows=listening,
                     runs=runs.get(event.pk, {}),
                     batch=True,
                 )

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -17,7 +17,17 @@ log = logging.getLogger(__name__)
 MAX_EMAIL_ATTEMPTS = 5
 
 
+def mailer():
+    """The default mailer; ``with mailer() as connection:`` sends several emails over one
+    connection."""
+    return mailers["default"]
+
+
 def send_email(notification: Notification) -> None:
+    email_message(notification).send()
+
+
+def email_message(notification: Notification) -> EmailMultiAlternatives:
     user = notification.user
     with translation.override(user.language):
         context = {
@@ -35,7 +45,7 @@ def send_email(notification: Notification) -> None:
         notification.title, text, settings.DEFAULT_FROM_EMAIL, [user.email]
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    return message
 
 
 def backoff(attempt: int) -> dt.timedelta:

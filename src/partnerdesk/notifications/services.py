@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from .models import Kind, Notification, Preference
-from .tasks import send_notification_email
+from .tasks import queue_email
 
 
 def preferences_for(user) -> dict[str, tuple[bool, bool]]:
@@ -51,9 +51,7 @@ def notify(
             continue  # this cause already notified this user
         created.append(notification)
         if email:
-            transaction.on_commit(
-                lambda pk=notification.pk: send_notification_email.enqueue(notification_id=pk)
-            )
+            queue_email(notification.pk)
     return created
 
 
