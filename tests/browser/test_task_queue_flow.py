@@ -59,10 +59,11 @@ def test_client_and_agent_work_through_the_queue(new_page, client_user, agent, m
     staff.get_by_role("button", name="Start work").click()
     expect(staff.locator("#task-status")).to_have_text("Working")
     expect(staff.locator("#estimated-completion")).not_to_be_empty()
-    # The Solo plan has no free slot for a second one: a clear message.
+    # The Solo plan has no free slot for a second one: Start work is disabled with the reason.
     staff.goto(f"/app/tasks/{ids[1]}/")
-    staff.get_by_role("button", name="Start work").click()
-    expect(staff.get_by_role("main")).to_contain_text("Solo")
+    start = staff.get_by_role("button", name="Start work")
+    expect(start).to_be_disabled()
+    expect(start).to_have_accessible_description(re.compile(r"^Solo plan: 1 of 1 in progress"))
     assert Task.objects.get(pk=ids[1]).status == Status.ACCEPTED
 
     # The client moves Request 3 to the top of the queue.
