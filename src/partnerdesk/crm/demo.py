@@ -231,7 +231,7 @@ def load() -> bool:
 
 
 def logins() -> list[tuple[str, str]]:
-    rows = [(label, email) for email, _name, label in STAFF[:3]]
+    rows: list[tuple[str, str]] = [(str(role), email) for email, _name, role in STAFF[:3]]
     rows.append(("client admin (Nile Dental Clinics)", "client@niledental.com"))
     rows.append(("client member (Nile Dental Clinics)", "member@niledental.com"))
     rows.append(("client admin (Trattoria Da Luca, in Italian)", "client@trattoriadaluca.it"))
