@@ -101,11 +101,13 @@ def drain(*, seconds: float = 1.0) -> int:
 def process_batch(limit: int) -> int:
     """One transaction: claim the oldest ``limit`` events and process them, then their
     follow-ups (``FOLLOW_UPS`` generations), then commit. Returns how many events it took."""
+    if not Event.objects.filter(processed_at__isnull=True, outbox_hold__isnull=True).exists():
+        return 0  # idle: no transaction (on SQLite, no write lock) for nothing
     with transaction.atomic(), actions.config_cache(), notification_tasks.emails_in_one_task():
-        newest = Event.objects.aggregate(newest=Max("pk"))["newest"] or 0
         events = claim(limit)
         if not events:
             return 0
+        newest = Event.objects.aggregate(newest=Max("pk"))["newest"] or 0
         workflows = engine.WorkflowCache()
         taken = 0
         for _generation in range(FOLLOW_UPS + 1):
