@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.charts import Chart, Series
@@ -85,7 +85,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         types += [
             {
                 "ticket": True,
-                "kind": _t("Ticket"),
+                "kind": gettext("Ticket"),
                 "group": stage.pipeline.name,
                 "type": stage.request_name or stage.name,
                 "counts": ticket_counts[stage.pk],
@@ -100,8 +100,8 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         types += [
             {
                 "ticket": False,
-                "kind": _t("Client task"),
-                "group": _t("Client portal"),
+                "kind": gettext("Client task"),
+                "group": gettext("Client portal"),
                 "type": category.name,
                 "counts": task_counts[category.pk],
                 "articles": category.articles,
@@ -134,17 +134,18 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
     ]
     if types:
         rows += [
-            {"kind": _t("Total"), "group": "", "type": "", "requests": total, "share": 1.0},
+            {"kind": gettext("Total"), "group": "", "type": "", "requests": total, "share": 1.0},
             {
-                "kind": _t("With an article"),
+                "kind": gettext("With an article"),
                 "group": "",
-                "type": _t("%(n)d of %(m)d request types") % {"n": len(covered), "m": len(types)},
+                "type": gettext("%(n)d of %(m)d request types")
+                % {"n": len(covered), "m": len(types)},
                 "requests": covered_requests,
                 "share": covered_requests / total if total else None,
             },
         ]
         notes.append(
-            _t(
+            gettext(
                 "%(n)d of the %(m)d request types in this range (%(p)d %%) have a published "
                 "article; they are %(q)d %% of the requests."
             )

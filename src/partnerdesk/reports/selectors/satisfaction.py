@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.charts import Chart, Series
@@ -133,7 +133,7 @@ def _low_scores(qs: QuerySet, filters: ReportFilters, scope: Scope) -> tuple[lis
             "answered": survey.answered_at,
             "company": survey.company.name,
             "subject": survey.subject_title,
-            "kind": _t("Client task") if survey.task_id else _t("Ticket"),
+            "kind": gettext("Client task") if survey.task_id else gettext("Ticket"),
             "score": survey.score,
             "comment": survey.comment,
         }
@@ -172,7 +172,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
                     filters,
                     ("agent_id", "agent__full_name", "agent__email"),
                     _agent_name,
-                    _t("No agent"),
+                    gettext("No agent"),
                 ),
             )
         )
@@ -246,11 +246,13 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         satisfied = sum(r["s4"] + r["s5"] for r in clients)
         average = sum(n * r[f"s{n}"] for r in clients for n in SCORES) / total_answers
         notes.append(
-            _t("In all: %(n)d answers, an average of %(avg).2f, CSAT %(csat)d %%.")
+            gettext("In all: %(n)d answers, an average of %(avg).2f, CSAT %(csat)d %%.")
             % {"n": total_answers, "avg": average, "csat": round(100 * satisfied / total_answers)}
         )
     if len(low) == LOW_SCORES:
-        notes.append(_t("Only the %(n)d most recent low scores are listed.") % {"n": LOW_SCORES})
+        notes.append(
+            gettext("Only the %(n)d most recent low scores are listed.") % {"n": LOW_SCORES}
+        )
     return Result(
         columns=_columns(Column("name", _("Client"), "text")),
         rows=clients,

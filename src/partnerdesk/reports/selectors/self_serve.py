@@ -20,9 +20,8 @@ from typing import Any
 
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from partnerdesk.core.charts import Chart, Series
 from partnerdesk.crm.models import ObjectType, Stage
@@ -122,7 +121,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         requests = _requests(common.tickets(filters, everybody), "entry_stage_id", filters)
         types += [
             {
-                "kind": _t("Ticket"),
+                "kind": gettext("Ticket"),
                 "group": stage.pipeline.name,
                 "type": stage.request_name or stage.name,
                 "requests": requests.get(stage.pk, 0),
@@ -135,8 +134,8 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         requests = _requests(common.tasks(filters, everybody), "category_id", filters)
         types += [
             {
-                "kind": _t("Client task"),
-                "group": _t("Client portal"),
+                "kind": gettext("Client task"),
+                "group": gettext("Client portal"),
                 "type": category.name,
                 "requests": requests.get(category.pk, 0),
                 "articles": category.articles,
@@ -147,7 +146,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
     for row in types:
         asked = row["requests"] + row["deflections"]
         row["rate"] = row["deflections"] / asked if asked else None
-        row["next"] = _t("Write an article") if row["requests"] and not row["articles"] else ""
+        row["next"] = gettext("Write an article") if row["requests"] and not row["articles"] else ""
     types.sort(key=lambda r: (-r["requests"], -r["deflections"], r["group"], r["type"]))
     notes: list[Any] = [
         _(
@@ -164,7 +163,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         made = sum(r["requests"] for r in types)
         if overall["total"] or made:
             notes.append(
-                _t("In all: %(d)d requests deflected and %(r)d made (%(p)d %% self-served).")
+                gettext("In all: %(d)d requests deflected and %(r)d made (%(p)d %% self-served).")
                 % {
                     "d": overall["total"],
                     "r": made,
@@ -173,7 +172,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
             )
         if overall["loose"]:
             notes.append(
-                _t("%(n)d of these deflections are tied to no request type.")
+                gettext("%(n)d of these deflections are tied to no request type.")
                 % {"n": overall["loose"]}
             )
     missing = [r for r in types if r["next"]]

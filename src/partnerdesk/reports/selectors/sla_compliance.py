@@ -25,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.accounts.models import Team
@@ -229,7 +229,7 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
                 if grouping.key == "team"
                 else []
             ),
-            _t("%(n)d causes of delay recorded on the tickets breached in this range.")
+            gettext("%(n)d causes of delay recorded on the tickets breached in this range.")
             % {"n": cause_count},
         ],
         tables=[
@@ -259,10 +259,10 @@ def _chart(grouping: Grouping, rows: list[dict]) -> Chart:
             met = sum(r["met"] for r in mine)
             total = sum(r["met"] + r["missed"] + r["breached"] for r in mine)
             values.append(round(100 * met / total, 1) if total else None)
-        series.append(Series(_t("%(target)s, %% met") % {"target": target.label}, values))
+        series.append(Series(gettext("%(target)s, %% met") % {"target": target.label}, values))
     return Chart(
         id="report-chart",
-        title=_t("Targets met per %(group)s (%%)") % {"group": str(grouping.label).lower()},
+        title=gettext("Targets met per %(group)s (%%)") % {"group": str(grouping.label).lower()},
         labels=names,
         series=series,
         kind="bar",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Min, QuerySet
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core import clock
@@ -97,9 +97,9 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
         current = here.get(stage.pk)
         name = stage.name
         if stage.waiting_on_customer:
-            name = _t("%(stage)s (waiting on the customer)") % {"stage": name}
+            name = gettext("%(stage)s (waiting on the customer)") % {"stage": name}
         elif stage.is_closed:
-            name = _t("%(stage)s (closed)") % {"stage": name}
+            name = gettext("%(stage)s (closed)") % {"stage": name}
         rows.append(
             {
                 "stage": name,
@@ -112,10 +112,10 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
                 else None,
             }
         )
-    notes.insert(0, _t("Pipeline: %(name)s.") % {"name": pipeline.name})
+    notes.insert(0, gettext("Pipeline: %(name)s.") % {"name": pipeline.name})
     chart = Chart(
         id="report-chart",
-        title=_t("Time in each stage of %(pipeline)s (hours)") % {"pipeline": pipeline.name},
+        title=gettext("Time in each stage of %(pipeline)s (hours)") % {"pipeline": pipeline.name},
         labels=[r["stage"] for r in rows],
         series=[
             Series(_("Median"), [_hours(r["median"]) for r in rows]),
