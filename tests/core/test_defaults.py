@@ -41,6 +41,7 @@ from partnerdesk.portal.models import Plan, PortalSettings, TaskCategory
 from partnerdesk.sla.models import Calendar, SlaPolicy
 from partnerdesk.tickets.defaults import PIPELINES as TICKET_PIPELINES
 from partnerdesk.tickets.defaults import TICKET_PROPERTIES, policy_key
+from partnerdesk.tickets.notice_models import NoticeEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +95,19 @@ def partner_program_ledger() -> set[str]:
 NEWER_THAN_KEYS |= partner_program_ledger()
 
 
+def customer_notice_ledger() -> set[str]:
+    """Each default ticket pipeline's customer status emails (switched off until an admin acts;
+    newer than the keys, installed by the installers, not by the keying data migrations)."""
+    return {
+        f"tickets.customernotice.{key}.{event}"
+        for key in TICKET_PIPELINES
+        for event in NoticeEvent.values
+    }
+
+
+NEWER_THAN_KEYS |= customer_notice_ledger()
+
+
 def install_defaults() -> None:
     """What ``migrate`` runs once its migrations are applied."""
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
@@ -123,6 +137,7 @@ def expected_ledger() -> set[str]:
     keys |= {f"portal.plan.{key}" for key, *_ in PLANS}
     keys |= {f"portal.category.{key}" for key, _ in CATEGORIES}
     keys |= partner_program_ledger()
+    keys |= customer_notice_ledger()
     return keys | {"sla.calendar.agency-hours", "portal.settings.consultants"}
 
 
