@@ -48,7 +48,7 @@ from django.utils import timezone
 from partnerdesk.core.models import Event
 from partnerdesk.notifications import tasks as notification_tasks
 
-from . import actions, engine
+from . import actions, engine, triggers
 from .models import OutboxHold, WorkflowRun
 
 log = logging.getLogger(__name__)
@@ -130,9 +130,13 @@ def _process(events: list[Event], workflows: engine.WorkflowCache) -> None:
         listening = workflows.for_kind(event.kind)
         try:
             with transaction.atomic():
+                # Most events match no workflow (as their data shows): the record is read
+                # with what conditions and actions read only when one may.
+                wanted = any(triggers.matches(w, event, None) for w in listening)
+                subject = engine.subject_of(event, for_workflows=wanted)
                 engine.handle_event(
                     event,
-                    engine.subject_of(event, for_workflows=bool(listening)),
+                    subject,
                     workflows=listening,
                     runs=runs.get(event.pk, {}),
                     batch=True,

@@ -122,12 +122,13 @@ def clean_config(trigger: str, config: Mapping[str, Any] | None) -> dict[str, An
 def matches(workflow: Workflow, event, subject) -> bool:
     """Whether ``event`` (about ``subject``) passes the workflow's trigger narrowing. Only the
     fields that apply to the trigger count (a workflow saved before they were checked may hold
-    others)."""
+    others). ``subject`` None: judged by the event's data alone, and whatever only the record
+    can tell (its pipeline when the data has none, its products) counts as a match."""
     applies = CONFIG_FIELDS.get(Trigger(workflow.trigger), ())
     config = {k: v for k, v in (workflow.trigger_config or {}).items() if k in applies and v}
     data = event.data
-    if "pipeline_id" in config:
-        # SLA events carry no pipeline: the ticket's own is the one that counts.
+    # SLA events carry no pipeline: the ticket's own is the one that counts.
+    if "pipeline_id" in config and ("pipeline_id" in data or subject is not None):
         pipeline_id = data.get("pipeline_id", getattr(subject, "pipeline_id", None))
         if pipeline_id != config["pipeline_id"]:
             return False
@@ -139,7 +140,7 @@ def matches(workflow: Workflow, event, subject) -> bool:
     }
     if any(config[name] != value for name, value in expected.items() if name in config):
         return False
-    if "product_id" in config:  # "only when the deal has this product"
+    if "product_id" in config and subject is not None:  # "only when the deal has this product"
         if "line_items" in getattr(subject, "_prefetched_objects_cache", {}):
             return any(li.product_id == config["product_id"] for li in subject.line_items.all())
         return subject.line_items.filter(product_id=config["product_id"]).exists()
