@@ -156,5 +156,5 @@ def _process(events: list[Event], workflows: engine.WorkflowCache) -> None:
         )
         for pk in alone:
             engine.process_event_task.enqueue(event_id=pk)
-    for pk, exc in failed:
-        engine.hold_failed(pk, exc)
+    for pk, error in failed:
+        engine.hold_failed(pk, error)
