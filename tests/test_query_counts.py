@@ -211,8 +211,9 @@ BUDGETS: dict[str, Budget] = {
     "GET /api/teams": B(4, "Team 0"),  # + the members (the lead is joined)
     "GET /api/invitations": B(3, "invitee0"),
     "GET /api/imports": B(3, "Import 0"),
-    # Settings → Workers (as admin): the workers' heartbeats and their running task rows
-    "core:workers": B(5, ("qc-worker-0", "worker_tasks.nap")),
+    # Settings → Workers (as admin): the workers' heartbeats and their running task rows, and
+    # the outbox's waiting events (one capped count)
+    "core:workers": B(6, ("qc-worker-0", "worker_tasks.nap")),
     # [anchor: PARTNER-PROGRAM budgets]
     # partner program pages (as admin). The standing: today's figures, the tier table, the
     # credited review and the forecast (points 90 days ago, rates on the review day), the marks

@@ -257,6 +257,34 @@ def test_status_counts():
     assert reclaimable == {"stale": True, "alive": False}
 
 
+@pytest.mark.django_db
+def test_status_shows_the_events_waiting_in_the_outbox(admin, capsys):
+    """The workers take events from the outbox, not from task rows: its backlog is shown."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from partnerdesk.core.models import Event
+
+    now = timezone.now()
+    Event.objects.update(processed_at=now)  # what the fixtures recorded
+    kind = ContentType.objects.get_for_model(admin)
+    for minutes, processed in ((9, None), (4, None), (20, now)):
+        Event.objects.create(
+            kind="test.noted",
+            subject_type=kind,
+            subject_id=admin.pk,
+            occurred_at=now - dt.timedelta(minutes=minutes),
+            processed_at=processed,
+        )
+    status = workers.worker_status(now=now)
+    assert (status.events_waiting, status.events_waiting_exact) == (2, True)
+    assert status.oldest_event_waiting == dt.timedelta(minutes=9)
+    heartbeat("live-1", seen=ago(seconds=2))
+    call_command("workers")
+    assert "Outbox: 2 events waiting, oldest 9 min" in capsys.readouterr().out
+    body = login(admin).get("/app/settings/workers/").content.decode()
+    assert 'id="outbox-waiting">2 ·' in body
+
+
 # ---------------------------------------------------------------- the page
 
 

@@ -37,12 +37,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, close_old_connections, connection
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, Subquery
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from .models import WorkerHeartbeat
+from .models import Event, WorkerHeartbeat
+from .pagination import COUNT_CAP
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +238,17 @@ class WorkerStatus:
     reclaimed_recent: int  # of which reclaimed from stopped workers
     seen_within: dt.timedelta
     stale_after: dt.timedelta
+    # The outbox: events the workers have not processed yet (taken in batches, no task rows),
+    # counted up to COUNT_CAP, and how long the oldest has waited.
+    events_waiting: int = 0
+    events_waiting_exact: bool = True
+    oldest_event_at: dt.datetime | None = None
+
+    @property
+    def oldest_event_waiting(self) -> dt.timedelta | None:
+        if self.oldest_event_at is None:
+            return None
+        return max(self.now - self.oldest_event_at, dt.timedelta(0))
 
     @property
     def alive(self) -> int:
@@ -244,9 +256,9 @@ class WorkerStatus:
 
 
 def worker_status(*, now: dt.datetime | None = None) -> WorkerStatus:
-    """Everything the status page shows, in three queries whatever the number of rows: the
-    counts, the RUNNING rows (the first ``RUNNING_SHOWN``) and the heartbeats (the workers seen
-    in the last ``RECENT``, and those of the running rows)."""
+    """Everything the status page shows, in four queries whatever the number of rows: the
+    counts, the RUNNING rows (the first ``RUNNING_SHOWN``), the heartbeats (the workers seen
+    in the last ``RECENT``, and those of the running rows) and the outbox's waiting events."""
     now = now or timezone.now()
     recently, cutoff = now - seen_within(), now - stale_after()
     never = get_date_max()  # django-tasks-db's run_after of a task not deferred
@@ -305,6 +317,11 @@ def worker_status(*, now: dt.datetime | None = None) -> WorkerStatus:
         )
         for beat in beats.values()
     ]
+    # The oldest COUNT_CAP + 1 unprocessed events (the partial index on them), counted.
+    oldest_events = Event.objects.filter(processed_at__isnull=True).order_by("pk")
+    outbox = Event.objects.filter(
+        pk__in=Subquery(oldest_events.values("pk")[: COUNT_CAP + 1])
+    ).aggregate(n=Count("pk"), oldest=Min("occurred_at"))
     return WorkerStatus(
         now=now,
         workers=workers,
@@ -317,4 +334,7 @@ def worker_status(*, now: dt.datetime | None = None) -> WorkerStatus:
         reclaimed_recent=counts["reclaimed"],
         seen_within=seen_within(),
         stale_after=stale_after(),
+        events_waiting=min(outbox["n"], COUNT_CAP),
+        events_waiting_exact=outbox["n"] <= COUNT_CAP,
+        oldest_event_at=outbox["oldest"],
     )

@@ -29,7 +29,8 @@ def age(delta: dt.timedelta | None) -> str:
 class Command(BaseCommand):
     help = (
         "Show each background worker's last heartbeat (stale and stopped ones flagged), the "
-        "queue depth (READY task rows), the oldest waiting task's age, the RUNNING rows and the "
+        "queue depth (READY task rows), the oldest waiting task's age, the events waiting in "
+        "the outbox and the oldest one's age, the RUNNING rows and the "
         "failed and reclaimed counts of the last 24 hours. Exit status: 0 when at least one "
         "worker has sent a heartbeat within the last 4 heartbeat intervals (4 x "
         "PARTNERDESK_WORKER_HEARTBEAT_SECONDS, or --max-age), 1 when no worker has."
@@ -88,6 +89,10 @@ class Command(BaseCommand):
             f"Queue: {status.ready} ready ({status.due} due now), "
             f"oldest waiting {age(status.oldest_waiting)}"
         )
+        out.write(
+            f"Outbox: {status.events_waiting}{'' if status.events_waiting_exact else '+'} "
+            f"events waiting, oldest {age(status.oldest_event_waiting)}"
+        )
         reclaimable = sum(t.reclaimable for t in status.running_tasks)
         out.write(
             f"Running: {status.running}"
@@ -123,6 +128,9 @@ class Command(BaseCommand):
                 "ready": status.ready,
                 "due": status.due,
                 "oldest_waiting_seconds": seconds(status.oldest_waiting),
+                "events_waiting": status.events_waiting,
+                "events_waiting_exact": status.events_waiting_exact,
+                "oldest_event_waiting_seconds": seconds(status.oldest_event_waiting),
                 "running": status.running,
                 "failed_24h": status.failed_recent,
                 "reclaimed_24h": status.reclaimed_recent,
