@@ -114,7 +114,7 @@ def board_columns(user, pipeline: Pipeline, *, per_column: int = 25, params=None
         Ticket.objects.for_user(user).filter(pipeline=pipeline), params or {}, now=now
     )
     newest = qs.order_by("-created_at", "-id")  # the order of ticket_board
-    counts = capped_union_counts({stage.pk: [newest.filter(stage=stage)] for stage in stages})
+    counts = capped_counts({stage.pk: [newest.filter(stage=stage)] for stage in stages})
     columns = []
     for stage in stages:
         tickets = list(
@@ -133,62 +133,57 @@ def saved_views_for(user):
     return SavedView.objects.filter(Q(user=user) | Q(shared=True)).select_related("user")
 
 
-def capped_union_counts(unions: dict, cap: int | None = None) -> dict[object, tuple[int, bool]]:
-    """For each key, the number of distinct tickets in the union of its querysets, counted
-    up to ``cap`` (COUNT_CAP) and whether that is exact; all in one SQL statement.
+def capped_counts(parts: dict, cap: int | None = None) -> dict[object, tuple[int, bool]]:
+    """For each key, the number of rows of its querysets together (parts that share no row),
+    counted up to ``cap`` (COUNT_CAP), and whether that is exact; all in one SQL statement.
 
-    Each queryset is read up to cap + 1 rows (``LIMIT``), so each is one index range scan that
-    stops early; ordered by its index (``order_by``), it stays one even where the planner thinks
-    the table cheaper to read (a read in another order would sort every match first). If one alone passes the cap, so does the union, and the union is not formed
-    (``CASE``: the database evaluates a subquery only when it needs its value); else the rows
-    of the union are counted once each. Written as derived tables (``SELECT * FROM (… LIMIT n)
-    UNION …``), which SQLite and PostgreSQL both accept."""
+    Each part is read up to cap + 1 rows (``LIMIT``), so each is one index range scan that
+    stops early; ordered by its index (an explicit ``order_by`` is kept), it stays one even
+    where the planner would think the table cheaper to read (in another order every match
+    would be sorted first). If one part passes the cap, so does the sum; parts that shared
+    rows would count them twice, hence disjoint parts (``_open_in``)."""
     cap = COUNT_CAP if cap is None else cap
-    if not unions:
+    if not parts:
         return {}
-    alias = next(iter(next(iter(unions.values())))).db
-    # The ORM's SQL of each queryset, its values passed as parameters (hence the noqa).
+    alias = next(iter(next(iter(parts.values())))).db
+    # The ORM's SQL of each part, its values passed as parameters (hence the noqa).
     columns, params = [], []
-    for i, querysets in enumerate(unions.values()):
-        arms = [
-            (qs if qs.query.order_by else qs.order_by())  # an explicit order is kept
-            .values("pk")[: cap + 1]
-            .query.get_compiler(using=alias)
-            .as_sql()
-            for qs in querysets
-        ]
-        arm_params = [p for _sql, values in arms for p in values]
-        counts = [
-            f"(SELECT COUNT(*) FROM ({sql}) arm_{i}_{j})"  # noqa: S608
-            for j, (sql, _) in enumerate(arms)
-        ]
-        if len(arms) == 1:
-            columns.append(counts[0])
-            params.extend(arm_params)
+    for i, querysets in enumerate(parts.values()):
+        counts, values = [], []
+        for j, qs in enumerate(querysets):
+            limited = (qs if qs.query.order_by else qs.order_by()).values("pk")[: cap + 1]
+            sql, part_values = limited.query.get_compiler(using=alias).as_sql()
+            counts.append(f"(SELECT COUNT(*) FROM ({sql}) part_{i}_{j})")  # noqa: S608
+            values.append(part_values)
+        total = " + ".join(counts)
+        if len(counts) == 1:
+            columns.append(total)
+            params.extend(values[0])
             continue
-        passed = " OR ".join(f"{count} > {cap:d}" for count in counts)
-        union = " UNION ".join(
-            f"SELECT * FROM ({sql}) member_{i}_{j}"  # noqa: S608
-            for j, (sql, _) in enumerate(arms)
-        )
-        columns.append(
-            f"CASE WHEN {passed} THEN {cap + 1:d} "  # noqa: S608
-            f"ELSE (SELECT COUNT(*) FROM ({union}) union_{i}) END"
-        )
-        params.extend(arm_params * 2)
+        # Past the cap with the first part, the others are not read (the database evaluates
+        # a subquery when it needs its value).
+        columns.append(f"CASE WHEN {counts[0]} > {cap:d} THEN {cap + 1:d} ELSE {total} END")
+        params.extend([*values[0], *(p for part in values for p in part)])
     with connections[alias].cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(columns)}", params)
         row = cursor.fetchone()
-    return {key: (cap, False) if n > cap else (n, True) for key, n in zip(unions, row, strict=True)}
+    return {key: (cap, False) if n > cap else (n, True) for key, n in zip(parts, row, strict=True)}
 
 
-def _open_in(state_q: Q, *arms: tuple[Q, str]) -> list[QuerySet]:
-    """The open tickets in a state, as querysets whose union it is: each arm is the part of
-    the state one partial index finds, read in the order of that index (a condition and a
-    field). The state's condition is kept as a filter, so the union is exactly the state's
-    open tickets as long as the arms cover it (tests/tickets/test_capped_counts.py)."""
+def _open_in(state_q: Q, *parts: tuple[Q, str]) -> list[QuerySet]:
+    """The open tickets in a state, in disjoint parts: each part is what one partial index
+    finds (a condition, and the field it is read in order of) less what the parts before it
+    found. The state's condition is kept as a filter, so the parts together are exactly the
+    state's open tickets as long as their conditions cover it
+    (tests/tickets/test_capped_counts.py compares with one aggregate over the open tickets)."""
     open_in_state = Ticket.objects.filter(state_q, closed_at__isnull=True)
-    return [open_in_state.filter(arm).order_by(order) for arm, order in arms]
+    querysets = []
+    for n, (condition, order) in enumerate(parts):
+        qs = open_in_state.filter(condition)
+        for before, _order in parts[:n]:
+            qs = qs.exclude(before)
+        querysets.append(qs.order_by(order))
+    return querysets
 
 
 def attention_counts(user, *, now: dt.datetime, cap: int | None = None) -> dict[str, dict]:
@@ -197,11 +192,12 @@ def attention_counts(user, *, now: dt.datetime, cap: int | None = None) -> dict[
     COUNT_CAP like the lists, in one statement.
 
     Never a scan of the open tickets: the open ones already number hundreds of thousands at a
-    million tickets. Each count is a union of partial-index range scans that stop at the cap
-    (tests/tickets/test_scale_postgres.py checks the plans): breached is resolution or first
-    response overdue while running (the due-time indexes, up to now), or overdue before a pause
-    or a first response missed (``ticket_open_breached``, whatever now is); due soon is a
-    running target's due time after now; mine and nobody's ``ticket_open_owner``."""
+    million tickets. Each count is a sum of index-only range scans that stop at the cap
+    (tests/tickets/test_scale_postgres.py checks the plans): breached is resolution overdue
+    while running (ticket_resolution_due, up to now), else first response overdue while
+    running (ticket_first_response_due), else breached whatever now is: overdue before a pause
+    or a target missed (ticket_open_breached); due soon is a running target due after now;
+    mine and nobody's are ticket_open_owner."""
     overdue = [  # ticket_resolution_due, ticket_first_response_due, ticket_open_breached
         (sla_state.unpaused_overdue_q("resolution", now), "resolution_due_at"),
         (sla_state.unpaused_overdue_q("first_response", now), "first_response_due_at"),
@@ -212,7 +208,7 @@ def attention_counts(user, *, now: dt.datetime, cap: int | None = None) -> dict[
         (sla_state.due_soon_q("first_response", now), "first_response_due_at"),
     ]
     open_tickets = Ticket.objects.filter(closed_at__isnull=True).order_by("-created_at", "-id")
-    counts = capped_union_counts(
+    counts = capped_counts(
         {
             "breached": _open_in(sla_state.state_q(SlaState.BREACHED, now), *overdue),
             "breached_without_cause": _open_in(sla_state.breached_without_cause_q(now), *overdue),

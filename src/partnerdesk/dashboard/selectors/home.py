@@ -10,7 +10,7 @@ from partnerdesk.core.pagination import COUNT_CAP
 from partnerdesk.crm.models import Company, Contact, Deal, Lifecycle, ObjectType, Stage, StageKind
 from partnerdesk.crm.selectors import deals_for
 from partnerdesk.portal.selectors import triage_counts
-from partnerdesk.tickets.selectors import attention_counts, capped_union_counts
+from partnerdesk.tickets.selectors import attention_counts, capped_counts
 
 
 def _open_deal_stages() -> dict[tuple[int, str], list[int]]:
@@ -32,7 +32,7 @@ def record_counts() -> dict:
     read through the (pipeline, stage) index over its open stages, never the closed history;
     all in two queries (the open stages, then every count in one statement)."""
     stages = _open_deal_stages()
-    counts = capped_union_counts(
+    counts = capped_counts(
         {
             "companies": [Company.objects.filter(lifecycle=Lifecycle.CLIENT)],
             "contacts": [Contact.objects.all()],
