@@ -17,8 +17,9 @@ through Django's test Client, as an admin (a session from force_login) or with a
 token; for each one the SQL query count, the median and the maximum wall time of the request
 (view, templates and SQL, in this process) and the slowest of its SQL queries are printed.
 The routes are those the scale test pins: the list (plain, ``sla=breached``,
-``breached_without_cause=1``, one pipeline, open tickets by resolution due soonest), the board
-of the Website Creation pipeline, and the API list (plain and ``sla=breached``).
+``breached_without_cause=1``, one pipeline, its open tickets, open tickets by resolution due
+soonest), the board of the Website Creation pipeline, the staff home (its ticket counts), and
+the API list (plain and ``sla=breached``).
 
 The SLA sweep (``tickets.services.sla_sweep``, what the scheduler runs every minute) is timed
 twice: with nothing to report (after a first sweep has reported what fell due since the data's
@@ -201,8 +202,10 @@ def run(args) -> tuple[list[Result], float]:
         "list sla=breached": (staff, "/app/tickets/?sla=breached"),
         "list breached_without_cause=1": (staff, "/app/tickets/?breached_without_cause=1"),
         "list pipeline": (staff, f"/app/tickets/?pipeline={email.pk}"),
+        "list pipeline, open": (staff, f"/app/tickets/?pipeline={email.pk}&status=open"),
         "list resolution due soonest": (staff, "/app/tickets/?status=open&sort=resolution_due"),
         "board": (staff, f"/app/tickets/board/{website.pk}/"),
+        "staff home": (staff, "/app/"),
         "api list": (api, "/api/tickets?limit=100"),
         "api list sla=breached": (api, "/api/tickets?limit=100&sla=breached"),
     }
