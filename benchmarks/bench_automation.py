@@ -116,8 +116,8 @@ class ServerCpu:
 
 
 class Workers:
-    def __init__(self, env: dict, count: int, log_dir: Path):
-        self.logs = [log_dir / f"bench-worker-{os.getpid()}-{i}.log" for i in range(count)]
+    def __init__(self, env: dict, count: int, log_dir: Path, label: str):
+        self.logs = [log_dir / f"bench-worker-{os.getpid()}-{label}-{i}.log" for i in range(count)]
         self.processes = [
             subprocess.Popen(
                 [
@@ -250,7 +250,7 @@ def run_round(*, label: str, workers: int, deals_count: int, env: dict, admin, t
     Event.objects.filter(processed_at=None).update(processed_at=SET_ASIDE)
     tickets = Ticket.objects.filter(deal__in=deals)
 
-    pool = Workers(env, workers, Path("/tmp"))  # noqa: S108
+    pool = Workers(env, workers, Path("/tmp"), label)  # noqa: S108
     try:
         pool.wait_ready()
         cpu, server = pool.cpu(), ServerCpu()
