@@ -195,6 +195,19 @@ class Ticket(PropertyRecord):
                 name="ticket_open_owner",
                 condition=Q(closed_at__isnull=True),
             ),
+            # ... and open tickets by the due time of a target (the list's sorts): read from
+            # ticket_resolution_sort, the first 25 open ones came after every closed ticket due
+            # earlier (111,719 of them at a million tickets, 310 ms).
+            models.Index(
+                fields=["resolution_due_at", "id"],
+                name="ticket_open_resolution_sort",
+                condition=Q(closed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["first_response_due_at", "id"],
+                name="ticket_open_fr_sort",
+                condition=Q(closed_at__isnull=True),
+            ),
             # The open tickets breached whatever now is, and (below) the running targets by due
             # time: the home page's breached and due-soon counts read them index-only.
             models.Index(
