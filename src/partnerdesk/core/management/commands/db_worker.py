@@ -75,15 +75,20 @@ class Worker(db_worker.Worker):
             time.sleep(random.random())  # noqa: S311  (a thundering herd, not a secret)
         checked = 0.0
         while self.running:
-            if time.monotonic() - checked >= CHECK_EVERY or had_errors():
-                close_old_connections()
-                checked = time.monotonic()
-            polled = self.poll()
-            if not self.running:
-                return
-            task_result, retrieved = self.claim()
-            if task_result is not None:
-                self.run_task(task_result)
+            # A stop signal during an iteration (a batch, a claim, a task) only asks the loop
+            # to stop after it: only a sleeping worker exits at once (django-tasks-db's
+            # ``shutdown``), so nothing is interrupted half-way through a database call.
+            self.running_task = True
+            try:
+                if time.monotonic() - checked >= CHECK_EVERY or had_errors():
+                    close_old_connections()
+                    checked = time.monotonic()
+                polled = self.poll()
+                task_result, retrieved = self.claim() if self.running else (None, False)
+                if task_result is not None:
+                    self.run_task(task_result)
+            finally:
+                self.running_task = False
             busy = polled > 0 or task_result is not None
             if self.batch and retrieved and not busy:
                 logger.info("No more tasks to run for worker_id=%s - exiting.", self.worker_id)
@@ -99,17 +104,13 @@ class Worker(db_worker.Worker):
     def poll(self) -> int:
         """Run every poller once; how much they did (0 after an error, so the loop sleeps)."""
         done = 0
-        self.running_task = True  # a stop signal lets the batch finish and commit
-        try:
-            for poll in pollers():
-                try:
-                    done += poll()
-                except Exception:
-                    logger.exception("worker %s: %s failed", self.worker_id, poll.__qualname__)
-                    close_old_connections()
-                    return 0
-        finally:
-            self.running_task = False
+        for poll in pollers():
+            try:
+                done += poll()
+            except Exception:
+                logger.exception("worker %s: %s failed", self.worker_id, poll.__qualname__)
+                close_old_connections()
+                return 0
         return done
 
     def claim(self) -> tuple[DBTaskResult | None, bool]:
