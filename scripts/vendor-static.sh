@@ -46,7 +46,7 @@ done
 
 # name  version  integrity  target-dir  icon names...
 icon_sets=(
-  "lucide-static 1.62.0 sha512-WBZA/m2PvkFpMGHDtsBck5P2A9G4ehLlYu4GwwICcmEm1BvYVgj00lCDxKRWLlbMlOibLaiwdQ88G5pHkSWgwA== lucide bell check check-check flag inbox menu paperclip pause triangle-alert users x"
+  "lucide-static 1.62.0 sha512-WBZA/m2PvkFpMGHDtsBck5P2A9G4ehLlYu4GwwICcmEm1BvYVgj00lCDxKRWLlbMlOibLaiwdQ88G5pHkSWgwA== lucide arrow-right bell building-2 calendar chart-column check check-check chevron-down chevron-left chevron-right circle-alert circle-check clock copy external-link eye eye-off flag globe grip-vertical house inbox kanban list-checks mail menu paperclip pause plus search settings ticket timer trending-up triangle-alert user users x zap"
 )
 
 for row in "${icon_sets[@]}"; do
