@@ -489,7 +489,7 @@ def test_closing_the_task_cancels_its_upcoming_session(
 
 
 @pytest.mark.django_db
-def test_book_page_groups_slots_by_day_in_the_clients_time_zone(
+def test_book_page_shows_the_week_by_day_in_the_clients_time_zone(
     client_user, consultant, consult_task
 ):
     client_user.timezone = "Asia/Tokyo"
@@ -498,13 +498,16 @@ def test_book_page_groups_slots_by_day_in_the_clients_time_zone(
     assert response.status_code == 200
     body = response.content.decode()
     assert "Asia/Tokyo" in body
-    # 09:00 UTC on Tuesday 7 January is 18:00 on Tuesday in Tokyo; 15:45 UTC is 00:45 Wednesday.
-    days = response.context["days"]
-    assert days[0][0] == dt.date(2031, 1, 6)
-    tuesday = dict(days)[dt.date(2031, 1, 7)]
-    assert tuesday[0].starts_at == utc(2031, 1, 6, 15, 0)  # 00:00 Tuesday in Tokyo
+    # 09:00 UTC on Monday 6 January is 18:00 on Monday in Tokyo; 15:00 UTC is 00:00 Tuesday.
+    # English weeks start on Sunday (the locale's FIRST_DAY_OF_WEEK).
+    week = response.context["week"]
+    assert [d.date for d in week.days][:2] == [dt.date(2031, 1, 5), dt.date(2031, 1, 6)]
+    days = {d.date: d for d in week.days}
+    assert days[dt.date(2031, 1, 6)].is_today
+    assert days[dt.date(2031, 1, 6)].slots[0].starts_at == utc(2031, 1, 6, 9)
+    assert days[dt.date(2031, 1, 7)].slots[0].starts_at == utc(2031, 1, 6, 15, 0)
     assert 'value="2031-01-07T09:00:00+00:00"' in body
-    assert "Jan. 7, 2031, 6 p.m." in body  # 09:00 UTC, shown in Tokyo time
+    assert "Tuesday, 7 Jan 2031, 6:00 PM" in body  # 09:00 UTC, shown in Tokyo time
 
 
 @pytest.mark.django_db
@@ -546,7 +549,7 @@ def test_book_page_of_a_task_with_a_session_points_to_reschedule(
     response = login(client_user).get(reverse("portal:session_book", args=[consult_task.pk]))
     assert response.status_code == 200
     assert reverse("portal:session_reschedule", args=[session.pk]) in response.content.decode()
-    assert not response.context["days"]
+    assert response.context["week"] is None
 
 
 @pytest.mark.django_db

@@ -116,6 +116,12 @@ def task_new(request):
         except DomainError as exc:
             form.add_domain_error(exc)
         else:
+            if task.category.is_consultation:  # as the form says: choose the time right away
+                messages.success(
+                    request,
+                    _("Request submitted. Now choose a time for your consultation session."),
+                )
+                return redirect("portal:session_book", pk=task.pk)
             messages.success(request, _("Request submitted. We will look at it shortly."))
             return redirect("portal:task_detail", pk=task.pk)
     status = 400 if form.errors else 200

@@ -24,7 +24,9 @@ One module per responsibility; callers import this package (``booking.session_bo
 - ``slots``: the grid on the working calendar, the consultants, which slots are free
 - ``selectors``: sessions as a user may see them, the sessions of a task
 - ``services``: book, reschedule, cancel (and cancel those of a closed task)
+- ``week``: the free slots of one week, day by day in the viewer's time zone (the week view)
 - ``invitations``: the emails and their ``.ics`` invitations, sent by a background task
+- ``agenda`` (imported on its own, see there): booking with an agenda posted on the task
 """
 
 from .invitations import (
@@ -34,15 +36,20 @@ from .invitations import (
     send_session_email,
     send_session_email_now,
     session_ics_download,
+    zone_of,
 )
 from .selectors import TaskSessions, session_for, sessions_for, task_sessions
 from .services import (
+    AGENDA_MAX_LENGTH,
     cancel_sessions_of_closed_task,
     check_bookable,
+    clean_agenda,
+    consultant_order,
     parse_start,
     session_book,
     session_cancel,
     session_reschedule,
+    slot_offer,
 )
 from .slots import (
     BOOKED,
@@ -56,25 +63,32 @@ from .slots import (
     free_slots,
     grid,
 )
+from .week import Day, Week, parse_week, week_of, week_start
 
 __all__ = [
+    "AGENDA_MAX_LENGTH",
     "BOOKED",
     "CANCELLED",
     "HORIZON",
     "LEAD_TIME",
     "SESSION_LENGTH",
     "SESSION_MINUTES",
+    "Day",
     "Slot",
     "TaskSessions",
+    "Week",
     "_uid",
     "cancel_sessions_of_closed_task",
     "check_bookable",
+    "clean_agenda",
     "client_attendees",
+    "consultant_order",
     "consultants",
     "free_slots",
     "grid",
     "ics",
     "parse_start",
+    "parse_week",
     "send_session_email",
     "send_session_email_now",
     "session_book",
@@ -83,5 +97,9 @@ __all__ = [
     "session_ics_download",
     "session_reschedule",
     "sessions_for",
+    "slot_offer",
     "task_sessions",
+    "week_of",
+    "week_start",
+    "zone_of",
 ]

@@ -57,9 +57,11 @@ def _email_later(
     by,
     previous_start: dt.datetime | None = None,
     previous_consultant_id: int | None = None,
+    agenda: str = "",
 ) -> None:
     """After commit, one email task per recipient, with the state of this change (a later
-    change sends its own emails; a late worker never sends a newer state twice)."""
+    change sends its own emails; a late worker never sends a newer state twice). A booking's
+    ``agenda`` goes into its emails and invitations."""
     clients = client_attendees(task, session, by)
     attendees = [u.pk for u in clients] + [session.consultant_id]
     base = {
@@ -70,6 +72,7 @@ def _email_later(
         "consultant_id": session.consultant_id,
         "attendee_ids": attendees,
         "previous_starts_at": previous_start.isoformat() if previous_start else None,
+        **({"agenda": agenda} if agenda else {}),
     }
     jobs = [{**base, "user_id": pk, "action": action} for pk in dict.fromkeys(attendees)]
     if previous_consultant_id and previous_consultant_id != session.consultant_id:
@@ -154,6 +157,11 @@ def _zone(user: User, fallback: zoneinfo.ZoneInfo) -> zoneinfo.ZoneInfo:
         return fallback
 
 
+def zone_of(user: User) -> zoneinfo.ZoneInfo:
+    """The time zone a user reads times in: their own, else the agency calendar's."""
+    return _zone(user, agency_calendar().timezone)
+
+
 def _summary(task: Task) -> str:
     return _("Consultation session: %(title)s") % {"title": task.title}
 
@@ -201,6 +209,7 @@ def send_session_email_now(
     consultant_id: int,
     attendee_ids: list[int],
     previous_starts_at: str | None = None,
+    agenda: str = "",
 ) -> bool:
     """Build and send one recipient's email with the invitation attached (SMTP errors raise)."""
     session = (
@@ -234,6 +243,7 @@ def send_session_email_now(
             "minutes": SESSION_MINUTES,
             "agency_name": settings.PARTNERDESK["AGENCY_NAME"],
             "is_staff": user.is_agency_staff,
+            "agenda": agenda,
         }
         subject = SUBJECTS.get(action, SUBJECTS["booked"])() % {"when": when}
         text = render_to_string("portal/email/session_notice.txt", context)
@@ -246,7 +256,7 @@ def send_session_email_now(
             starts_at=start,
             ends_at=end,
             summary=_summary(task),
-            description=f"{task.title}\n{url}",
+            description="\n\n".join(filter(None, (task.title, agenda, url))),
             url=url,
             attendees=[people[pk] for pk in dict.fromkeys(attendee_ids) if pk in people],
             cancelled=cancel,
@@ -274,6 +284,7 @@ def send_session_email(
     consultant_id: int,
     attendee_ids: list[int],
     previous_starts_at: str | None = None,
+    agenda: str = "",
     attempt: int = 1,
 ) -> str:
     """One recipient's email about one change of a session; retried with backoff on failure
@@ -288,6 +299,7 @@ def send_session_email(
         "consultant_id": consultant_id,
         "attendee_ids": attendee_ids,
         "previous_starts_at": previous_starts_at,
+        "agenda": agenda,
     }
     try:
         sent = send_session_email_now(**job)

@@ -38,6 +38,8 @@ from .slots import (
     grid,
 )
 
+AGENDA_MAX_LENGTH = 2000
+
 # ---------------------------------------------------------------- checks
 
 
@@ -105,6 +107,37 @@ def _slot(start: dt.datetime, now: dt.datetime, *, exclude_session: int | None =
     return found[0]
 
 
+def slot_offer(
+    starts_at, *, exclude_session: int | None = None, now: dt.datetime | None = None
+) -> Slot:
+    """The free slot starting at ``starts_at`` (as posted), or the ``DomainError`` that says
+    why it cannot be booked: what the confirm step shows before anything is booked."""
+    return _slot(parse_start(starts_at), now or clock.now(), exclude_session=exclude_session)
+
+
+def consultant_order(slot: Slot, *, keep: int | None = None) -> list[int]:
+    """The consultants to try for ``slot``, in order: ``keep`` first when they are free then
+    (a reschedule stays with its consultant), else the least busy first."""
+    candidates = list(slot.consultant_ids)
+    if keep in candidates:
+        candidates.remove(keep)
+        candidates.insert(0, keep)
+    return candidates
+
+
+def clean_agenda(value) -> str:
+    """The client's optional agenda or notes for the session: plain text, at most
+    ``AGENDA_MAX_LENGTH`` characters."""
+    text = str(value or "").replace("\x00", "").strip()
+    if len(text) > AGENDA_MAX_LENGTH:
+        raise DomainError(
+            code="too_long",
+            message=_("At most %(n)s characters.") % {"n": AGENDA_MAX_LENGTH},
+            field="agenda",
+        )
+    return text
+
+
 def _slot_taken() -> DomainError:
     return DomainError(
         code="slot_taken",
@@ -138,12 +171,15 @@ def _locked_session(session: ConsultationSession) -> ConsultationSession:
 
 
 def session_book(
-    *, by, task: Task, starts_at, now: dt.datetime | None = None
+    *, by, task: Task, starts_at, agenda: str = "", now: dt.datetime | None = None
 ) -> ConsultationSession:
-    """Book the free slot starting at ``starts_at`` on a consultation task."""
+    """Book the free slot starting at ``starts_at`` on a consultation task. The optional
+    ``agenda`` travels in the invitations and the event (``agenda.session_book_with_agenda``
+    also posts it on the task's thread)."""
     require_party(by, task.company_id)
     now = now or clock.now()
     start = parse_start(starts_at)
+    agenda = clean_agenda(agenda)
     with transaction.atomic():
         task = _locked_task(task)
         check_bookable(task)
@@ -154,7 +190,7 @@ def session_book(
             )
         slot = _slot(start, now)
         session = None
-        for consultant_id in slot.consultant_ids:
+        for consultant_id in consultant_order(slot):
             try:
                 with transaction.atomic():
                     session = ConsultationSession.objects.create(
@@ -172,8 +208,10 @@ def session_book(
         session = ConsultationSession.objects.select_related("consultant", "booked_by").get(
             pk=session.pk
         )
-        _event(task, PortalEvent.SESSION_BOOKED, by, session)
-        _email_later(task, session, "booked", by=by)
+        _event(
+            task, PortalEvent.SESSION_BOOKED, by, session, **({"agenda": agenda} if agenda else {})
+        )
+        _email_later(task, session, "booked", by=by, agenda=agenda)
     return session
 
 
@@ -200,12 +238,8 @@ def session_reschedule(
             )
         slot = _slot(start, now, exclude_session=session.pk)
         previous_consultant, previous_start = session.consultant_id, session.starts_at
-        candidates = list(slot.consultant_ids)
-        if previous_consultant in candidates:
-            candidates.remove(previous_consultant)
-            candidates.insert(0, previous_consultant)
         moved = False
-        for consultant_id in candidates:
+        for consultant_id in consultant_order(slot, keep=previous_consultant):
             try:
                 with transaction.atomic():
                     ConsultationSession.objects.filter(pk=session.pk).update(
