@@ -213,6 +213,8 @@ PARTNERDESK_LOGIN_THROTTLE_MAX_DELAY = int(
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("it", _("Italian")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date and time format per language, the same on every page (partnerdesk/formats/).
+FORMAT_MODULE_PATH = ["partnerdesk.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -61,7 +61,7 @@ def test_a_finding_of_fault_is_counted_on_the_accreditation(
     page.get_by_role("link", name="Accreditations", exact=True).click()
     page.get_by_role("link", name="Onboarding (browser)").click()
     expect(page.locator("#marks-count")).to_have_text("0")
-    expect(page.locator("#next-evaluation")).to_contain_text("08/01/2025")
+    expect(page.locator("#next-evaluation")).to_contain_text("1 Aug 2025")
 
     # Record a complaint about the agency.
     page.get_by_role("link", name="Complaints", exact=True).click()

@@ -112,7 +112,7 @@ def test_client_portal_view_then_end_services(page: Page, manager, company, clie
     page.goto("/app/partner/dashboard/renewals/")
     table = page.locator("#renewals-table")
     expect(table).to_contain_text("Acme portal")
-    expect(table).to_contain_text("Jan. 15, 2027")
+    expect(table).to_contain_text("15 Jan 2027")
     expect(table).to_contain_text("74 days")
 
     page.get_by_role("navigation", name="Partner dashboard").get_by_role(

@@ -114,7 +114,7 @@ def test_manager_records_an_activity_then_ends_services(page: Page, manager, age
     expect(
         page.get_by_text("Services ended: the managed relationship ended today.")
     ).to_be_visible()
-    expect(managed_row.locator(".until")).to_have_text("03/14/2025")
+    expect(managed_row.locator(".until")).to_have_text("14 Mar 2025")
     expect(managed_row).to_contain_text("Services ended: Contract not renewed")
     expect(page.locator("#account-managed")).to_have_text("0.00")
     expect(page.locator("#services-ended")).to_be_visible()

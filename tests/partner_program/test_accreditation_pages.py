@@ -169,8 +169,8 @@ def test_the_list_shows_state_dates_reasons_and_the_marks(at_risk, manager):
     page = text(login(manager).get(url("accreditation_list")))
     assert "CRM Implementation (pages)" in page
     assert "At risk" in page
-    assert "01/01/2026" in page  # the grace period's end
-    assert "09/15/2025" in page  # the next evaluation
+    assert "1 Jan 2026" in page  # the grace period's end
+    assert "15 Sep 2025" in page  # the next evaluation
     assert "credited tier Gold is below Platinum (grace period until 2026-01-01)" in page
     assert re.search(r"Marks on record 2 ", page)
 
@@ -222,7 +222,7 @@ def test_the_page_shows_the_standards_evaluations_timeline_and_marks(held, manag
     assert "Sales Hub Implementation: 1/1" in page  # the evaluation's figures
     assert "Credited tier Platinum; Platinum or above is needed" in page  # the standards today
     assert "Sales Hub Implementation: held by 1 of the 1 current employees needed" in page
-    assert "03/15/2026" in page  # the next evaluation
+    assert "15 Mar 2026" in page  # the next evaluation
     assert re.search(r"Marks on record 1 ", page)
     assert "Evaluation of CRM Implementation (pages) due 2025-09-15: Renewed" in page
     # The moves an active accreditation allows: lapse and revoke, not issue.
@@ -234,9 +234,9 @@ def test_the_page_shows_the_standards_evaluations_timeline_and_marks(held, manag
 def test_an_at_risk_accreditation_shows_every_reason_and_the_grace_period_end(at_risk, manager):
     page = text(login(manager).get(url("accreditation_detail", at_risk)))
     assert "At risk because credited tier Gold is below Platinum" in page
-    assert "Grace period ends 01/01/2026" in page
+    assert "Grace period ends 1 Jan 2026" in page
     standing = text(login(manager).get(url("standing")))
-    assert "CRM Implementation (pages) : the grace period ends on Jan. 1, 2026" in standing
+    assert "CRM Implementation (pages) : the grace period ends on 1 Jan 2026" in standing
 
 
 def test_issuing_through_the_page(applying, manager):
@@ -518,7 +518,7 @@ def test_a_finding_needs_its_decision_date_and_is_final(complaint, manager):
     assert MarkOnRecord.objects.get().director_approved is True
     page = client.get(url("complaint_detail", complaint))
     assert "Mark on record" in text(page)
-    assert "Decided on March 14, 2025 · director-level approval" in text(page)
+    assert "Decided on 14 Mar 2025 · director-level approval" in text(page)
     # A closed complaint is never reopened: the service's sentence, nothing written.
     before = events()
     response = client.post(

@@ -420,9 +420,10 @@ def test_preview_computes_due_times_for_unsaved_values(admin, frozen_preview):
 def test_preview_shows_the_times_in_the_calendars_time_zone(admin, frozen_preview):
     response = preview(admin, day_6="09:00-17:00", day_0="09:00-17:00")
     html = response.content.decode()
-    assert "Now in this calendar: Sun 1 Feb 2026, 10:00" in html
-    assert "Mon 2 Feb 2026, 10:00" in html  # 8 working hours
-    assert "Mon 2 Feb 2026, 17:00" in html  # 1 working day
+    # The weekday matters here (working days), then the product's one date-time format.
+    assert "Now in this calendar: Sun 1 Feb 2026, 10:00 AM" in html
+    assert "Mon 2 Feb 2026, 10:00 AM" in html  # 8 working hours
+    assert "Mon 2 Feb 2026, 5:00 PM" in html  # 1 working day
 
 
 def test_preview_includes_the_saved_holidays_of_the_calendar(admin, frozen_preview):
