@@ -48,12 +48,14 @@ from partnerdesk.sla.models import Calendar, SlaPolicy
 from partnerdesk.tickets import services as ticket_services
 from partnerdesk.tickets.models import SavedView
 from tests.conftest import login
+from tests.matrix import crm_records as crm_records_routes
 from tests.matrix import knowledge as knowledge_routes
 from tests.matrix import reports as reports_routes
 from tests.matrix import satisfaction as satisfaction_routes
 from tests.matrix import tickets_email as tickets_email_routes
 from tests.matrix import tickets_portal as tickets_portal_routes
-from tests.matrix.knowledge import *  # noqa: F403  (the fixtures its routes refer to)
+from tests.matrix.crm_records import *  # noqa: F403  (the fixtures its routes refer to)
+from tests.matrix.knowledge import *  # noqa: F403
 from tests.matrix.reports import *  # noqa: F403
 from tests.matrix.satisfaction import *  # noqa: F403
 from tests.matrix.tickets_email import *  # noqa: F403
@@ -1295,6 +1297,7 @@ MATRIX: dict[str, Route] = {
 
 # Apps that keep their routes in tests/matrix/<app>.py.
 for _app_routes in (
+    crm_records_routes.ROUTES,
     knowledge_routes.ROUTES,
     satisfaction_routes.ROUTES,
     reports_routes.ROUTES,

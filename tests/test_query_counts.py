@@ -116,8 +116,11 @@ BUDGETS: dict[str, Budget] = {
     "crm:company_export": B(5, "Company 0"),
     "crm:contact_export": B(5, "person0"),
     "crm:deal_export": B(5, "Deal 0"),
-    "crm:company_detail": B(9, "person0", pk="company"),  # + the company's current plan
-    "crm:contact_detail": B(6, "Deal 0", pk="contact"),
+    # a company or a contact at a glance (crm.record_pages, issue 15): per card its count and
+    # latest rows (tickets 2, tasks 3, deals 2, subscriptions 2, contacts 1), the properties,
+    # the merged timeline in one query; a card shows 5 rows, so its count is the row marker
+    "crm:company_detail": B(16, Count(r'data-glance-count="contacts">(\d+)<'), pk="company"),
+    "crm:contact_detail": B(10, Count(r'data-glance-count="deals">(\d+)<'), pk="contact"),
     "crm:deal_detail": B(10, "Product 0", pk="deal"),
     "accounts:profile": B(3, "Token 0"),  # the user's API tokens
     "tickets:list": B(10, "Ticket 0"),

@@ -7,7 +7,8 @@ class CrmConfig(AppConfig):
     label = "crm"
 
     def ready(self):
-        from . import timeline  # noqa: F401  (registers timeline sentences)
+        # (register timeline sentences; what crm shows on its record pages)
+        from . import glance, timeline  # noqa: F401
         from .defaults import install_defaults_after_migrate
 
         post_migrate.connect(install_defaults_after_migrate, sender=self)

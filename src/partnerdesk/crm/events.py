@@ -22,3 +22,6 @@ class CrmEvent(StrEnum):
     PROPERTY_UPDATED = "property.updated"
     RECORD_IMPORTED = "record.imported"
     RECORD_IMPORT_UPDATED = "record.import_updated"
+    # Someone read a secret property's value (revealed or copied on a record's page); data:
+    # {"property", "label", "record", "copied"}: never the value.
+    SECRET_REVEALED = "secret.revealed"  # noqa: S105  (an event kind, not a password)

@@ -5,14 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import Count, Model, Prefetch, Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.urls import reverse
 
 from partnerdesk.accounts.models import User
 from partnerdesk.core.converters import parse_id
+from partnerdesk.core.events import describe
+from partnerdesk.core.models import Event
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 
 from . import properties as props
-from .models import Company, Contact, Deal, LineItem, Pipeline, Product, PropertyDefinition, Stage
+from . import record_pages
+from .models import (
+    Company,
+    Contact,
+    Deal,
+    LineItem,
+    Pipeline,
+    Product,
+    PropertyDefinition,
+    Stage,
+    StageKind,
+)
 
 
 def companies_for(user):
@@ -161,13 +189,20 @@ def staff_users():
 
 
 def property_rows(record, user) -> list[dict]:
-    """Custom property values of ``record`` as the user may see them, grouped in order."""
+    """Custom property values of ``record`` as the user may see them, grouped in order.
+
+    A secret is never in the page: its row says whether it is set and, for those who may see
+    secrets, where to reveal it (``crm:secret_reveal``, which records who read it).
+    """
     definitions = list(props.definitions(record.object_type))
     user_ids = [record.properties.get(d.name) for d in definitions if d.type == "user"]
     users = (
         {u.pk: u for u in User.objects.filter(pk__in=[u for u in user_ids if u])}
         if any(user_ids)
         else {}
+    )
+    may_reveal = (
+        props.can_see_secrets(user) and record_pages.secret_holder(record.object_type) is not None
     )
     rows = []
     for defn in definitions:
@@ -178,8 +213,14 @@ def property_rows(record, user) -> list[dict]:
                     "definition": defn,
                     "secret": True,
                     "is_set": is_set,
-                    "value": props.secret_value(record, defn.name, user=user) if is_set else "",
-                    "visible": props.can_see_secrets(user),
+                    "value": "",
+                    "can_reveal": is_set and may_reveal,
+                    "reveal_url": reverse(
+                        "crm:secret_reveal", args=[record.object_type, record.pk, defn.name]
+                    )
+                    if is_set and may_reveal
+                    else "",
+                    "dom_id": f"secret-{record.object_type}-{record.pk}-{defn.name}",
                 }
             )
         else:
@@ -200,3 +241,95 @@ def property_definitions(object_type: str | None = None):
     if object_type:
         qs = qs.filter(object_type=object_type)
     return qs
+
+
+# ---------------------------------------------------------------- a record at a glance
+
+
+def open_deals(user, *, company: Company | None = None, contact: Contact | None = None):
+    """The open deals of a company or of a contact, newest first, with what their rows show."""
+    qs = deals_for(user).filter(stage__kind=StageKind.OPEN)
+    if company is not None:
+        qs = qs.filter(company=company)
+    if contact is not None:
+        qs = qs.filter(contacts=contact)
+    return qs.order_by("-created_at", "-id")
+
+
+def amounts_by_currency(deals: QuerySet[Deal]) -> list[tuple[str, Any]]:
+    """The deals' amounts added up per currency (one query), largest first."""
+    rows = (
+        deals.filter(amount__isnull=False)
+        .order_by()
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("-total", "currency")
+    )
+    return [(row["currency"], row["total"]) for row in rows]
+
+
+def company_contacts(user, company: Company) -> QuerySet[Contact]:
+    """The company's contacts, newest first."""
+    return Contact.objects.for_user(user).filter(company=company).order_by("-created_at", "-id")
+
+
+TIMELINE_LIMIT = 30
+
+
+def _title_subquery(source: record_pages.TimelineSource) -> Subquery:
+    """The source record's name, for the event in the outer query (``subject_id``)."""
+    records = source.model._default_manager.filter(pk=OuterRef("subject_id"))
+    if isinstance(source.title, str):
+        return Subquery(records.values(source.title)[:1])
+    return Subquery(records.annotate(_title=source.title).values("_title")[:1])
+
+
+def record_timeline(record: Company | Contact, user, *, limit: int = TIMELINE_LIMIT) -> list[dict]:
+    """One timeline of a company or a contact and the records about them, newest first.
+
+    A company's: every event recorded for the company (``Event.company_id``) whose record type
+    is a registered timeline source the user may read — the company, its contacts and deals,
+    tickets, client tasks, HubSpot accounts (``record_pages.register_timeline_source``). A
+    contact's: their own events and those of the records each source relates to them.
+    One query, with each entry's record name read as a subquery per source.
+    """
+    sources = {
+        ContentType.objects.get_for_model(source.model).pk: source
+        for source in record_pages.timeline_sources(user)
+    }
+    own_type = ContentType.objects.get_for_model(record).pk
+    if own_type not in sources:
+        return []
+    events = Event.objects.for_user(user)
+    if isinstance(record, Company):
+        events = events.filter(company_id=record.pk, subject_type_id__in=list(sources))
+    else:
+        condition = Q(subject_type_id=own_type, subject_id=record.pk)
+        for type_id, source in sources.items():
+            related = source.of_contact(record) if source.of_contact else None
+            if related is not None:
+                condition |= Q(subject_type_id=type_id, subject_id__in=related)
+        events = events.filter(condition)
+    title = Case(
+        *(When(subject_type_id=type_id, then=_title_subquery(s)) for type_id, s in sources.items()),
+        default=Value(""),
+        output_field=CharField(),
+    )
+    entries = []
+    for event in (
+        events.select_related("actor")
+        .annotate(subject_title=title)
+        .order_by("-occurred_at", "-id")[:limit]
+    ):
+        source = sources[event.subject_type_id]
+        entries.append(
+            {
+                "event": event,
+                "text": describe(event),
+                "own": event.subject_type_id == own_type and event.subject_id == record.pk,
+                "label": source.label,
+                "title": event.subject_title or "",
+                "url": reverse(source.url_name, args=[event.subject_id]),
+            }
+        )
+    return entries

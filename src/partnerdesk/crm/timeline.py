@@ -74,3 +74,17 @@ register_describer(
     CrmEvent.PROPERTY_UPDATED,
     lambda e: _("Property updated: %(c)s") % {"c": describe_changes(e)},
 )
+
+
+def _secret_revealed(e) -> str:
+    values = {
+        "who": e.actor.display_name if e.actor else _("Somebody"),
+        "label": e.data.get("label", ""),
+        "record": e.data.get("record", ""),
+    }
+    if e.data.get("copied"):
+        return _("%(who)s copied %(label)s of %(record)s") % values
+    return _("%(who)s revealed %(label)s of %(record)s") % values
+
+
+register_describer(CrmEvent.SECRET_REVEALED, _secret_revealed)

@@ -2,7 +2,7 @@ from django.urls import path
 
 from partnerdesk.accounts import views as account_views
 
-from . import config_views, import_views, views
+from . import config_views, import_views, secret_views, views
 
 app_name = "crm"
 
@@ -30,6 +30,13 @@ urlpatterns = [
         "deals/<id:pk>/line-items/<id:item_pk>/delete/",
         views.line_item_remove,
         name="line_item_remove",
+    ),
+    # a secret property of a company, contact, deal or ticket (crm.record_pages), revealed or
+    # copied on the record's page
+    path(
+        "records/<slug:object_type>/<id:pk>/secrets/<slug:name>/",
+        secret_views.secret_reveal,
+        name="secret_reveal",
     ),
     path("import/", import_views.import_upload, name="import_upload"),
     path("import/<id:pk>/", import_views.import_detail, name="import_detail"),

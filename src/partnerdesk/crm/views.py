@@ -20,7 +20,7 @@ from partnerdesk.core.listing import Listing
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 
 from . import properties as props
-from . import selectors, services
+from . import record_pages, selectors, services
 from .forms import CompanyForm, ContactForm, DealForm, DealMoveForm, LineItemForm
 from .models import Lifecycle, LineItem, Pipeline, Stage, StageKind
 
@@ -132,17 +132,18 @@ def company_export(request):
 @staff_required
 @require_GET
 def company_detail(request, pk):
+    """The company at a glance: a card per kind of record about it (crm's and those the apps
+    above register in ``record_pages``), its properties and one timeline of them all."""
     company = selectors.company_detail(request.user, pk)
     return render(
         request,
         "crm/company_detail.html",
         {
             "company": company,
+            "panels": record_pages.panels_for("company", company, request.user),
             "properties": selectors.property_rows(company, request.user),
-            "contacts": company.contacts.all()[:50],
-            "deals": company.deals.select_related("pipeline", "stage", "owner")[:50],
             "users": company.users.all(),
-            "timeline": _timeline(company),
+            "timeline": selectors.record_timeline(company, request.user),
         },
     )
 
@@ -236,15 +237,17 @@ def contact_export(request):
 @staff_required
 @require_GET
 def contact_detail(request, pk):
+    """The contact at a glance: their company, open tickets, task requests and open deals,
+    their properties and one timeline of them all."""
     contact = selectors.contact_detail(request.user, pk)
     return render(
         request,
         "crm/contact_detail.html",
         {
             "contact": contact,
+            "panels": record_pages.panels_for("contact", contact, request.user),
             "properties": selectors.property_rows(contact, request.user),
-            "deals": contact.deals.select_related("pipeline", "stage")[:50],
-            "timeline": _timeline(contact),
+            "timeline": selectors.record_timeline(contact, request.user),
         },
     )
 

@@ -9,7 +9,8 @@ class PartnerProgramConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import handlers, timeline  # noqa: F401  (register reactions and sentences)
+        # (register reactions, sentences and the company page's card)
+        from . import glance, handlers, timeline  # noqa: F401
         from .defaults import install_after_migrate
 
         post_migrate.connect(install_after_migrate, sender=self)
