@@ -91,10 +91,14 @@ class Builder:
                 if "closed_at" in v:
                     v["resolution_met"] = v["closed_at"] <= v["resolution_due_at"]
         if not fresh:
-            # Everything already reported, so the sweep has exactly FRESH tickets to report.
+            # Everything already reported, so the sweep has exactly FRESH tickets to report;
+            # as in real data, a target whose warning time is still ahead keeps its due-soon
+            # flag unset (the sweep's due-soon pass must not read those: a range scan of its
+            # index in warning order, never a scan of the table).
             for target in ("first_response", "resolution"):
                 if f"{target}_due_at" in v:
-                    v[f"{target}_due_soon_sent"] = v[f"{target}_breach_sent"] = True
+                    v[f"{target}_breach_sent"] = True
+                    v[f"{target}_due_soon_sent"] = v[f"{target}_warn_at"] <= self.now
         # A model instance without Model.__init__ (ten times faster for 200,000 rows).
         ticket = Ticket.__new__(Ticket)
         ticket.__dict__.update(self.blank)

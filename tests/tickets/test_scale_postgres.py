@@ -2,9 +2,9 @@
 
 (a) The ticket list (with and without filters), the board, the API list and the SLA sweep run the
     same number of SQL queries with 2,000 and with 200,000 tickets, and that number is pinned.
-(b) The plans (EXPLAIN (FORMAT JSON), after ANALYZE) of the board column query, the "resolution due
-    soonest" list query and the sweep's breached-resolution selections (running, and overdue
-    before a pause began) use indexes: no Seq Scan on tickets_ticket.
+(b) The plans (EXPLAIN (FORMAT JSON), after ANALYZE) of the board column query, the "resolution
+    due soonest" list query and the sweep's due-soon and breached-resolution selections (running,
+    and overdue before a pause began) use indexes: no Seq Scan on tickets_ticket.
 (c) Every count a page shows stops at the cap (issue 16: flat from 100,000 to 1,000,000
     tickets): by EXPLAIN ANALYZE, the staff home's ticket counts, the board's column counts and
     the capped counts of open tickets (of a pipeline, page and API; of one owner; all of them)
@@ -288,8 +288,14 @@ def scale(django_db_setup, django_db_blocker) -> Scale:
                 '"resolution_breach_sent"',
                 '"sla_paused_at" IS NOT NULL',
             )
+            due_soon_sql = pick(
+                [q["sql"] for q in ctx.captured_queries],
+                "FOR UPDATE SKIP LOCKED",
+                '"resolution_due_soon_sent"',
+            )
             result.sql.update(
                 {
+                    "plan sweep due soon": due_soon_sql,
                     "plan board": board_sql,
                     "plan soonest": soonest_sql,
                     "plan sweep": sweep_sql,
@@ -300,6 +306,7 @@ def scale(django_db_setup, django_db_blocker) -> Scale:
                 "board column": explain(board_sql),
                 "resolution due soonest": explain(soonest_sql),
                 "sweep breached resolution": explain(sweep_sql),
+                "sweep due-soon resolution": explain(due_soon_sql),
                 "sweep resolution overdue before a pause": explain(paused_sql),
             }
             # (c) the counts the pages show, and the pages of the open-work lists
@@ -357,6 +364,7 @@ def test_constant_and_pinned_query_count(scale, route):
         "board column",
         "resolution due soonest",
         "sweep breached resolution",
+        "sweep due-soon resolution",
         "sweep resolution overdue before a pause",
     ],
 )

@@ -619,10 +619,14 @@ def sla_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> dict[str, 
         while True:
             with transaction.atomic():
                 qs = Ticket.objects.filter(condition(target, now), **{flag: False})
+                # In the order of the time the pass compares (the column of its partial
+                # index): the index is read as a range that stops at now, earliest first,
+                # never planned as a scan of the table however many open tickets it holds.
+                moment = f"{target}_warn_at" if condition is due_soon_q else f"{target}_due_at"
                 rows = list(
                     qs.select_for_update(skip_locked=True)
                     .only("pk", "company_id", "first_response_due_at", "resolution_due_at")
-                    .order_by()[:batch]
+                    .order_by(moment)[:batch]
                 )
                 if not rows:
                     break
