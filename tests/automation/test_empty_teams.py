@@ -56,7 +56,8 @@ def test_the_workflow_page_warns_on_the_step_whose_team_is_empty(admin, agent, n
     body = login(admin).get(f"/app/settings/automations/{wf.pk}/").content.decode()
 
     assert body.count(EMPTY) == 1
-    assert body.index("2. Assign an owner") < body.index(EMPTY)
+    step = "<strong>2.</strong> Assign to the next member of <strong>Nobody</strong> (round-robin)"
+    assert body.index(step) < body.index(EMPTY)
 
 
 def test_saving_a_step_with_an_empty_team_warns_the_admin(admin, nobody):
@@ -85,7 +86,7 @@ def test_the_automations_list_flags_the_workflow(admin, agent, nobody):
 
     response = login(admin).get("/app/settings/automations/")
 
-    flagged = [w.name for w, empty in response.context["workflows"] if empty]
+    flagged = [w.name for w, _text, empty in response.context["workflows"] if empty]
     assert "Bugs" in flagged and "Fine" not in flagged
     assert "empty team" in response.content.decode()
 

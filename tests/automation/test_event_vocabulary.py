@@ -28,8 +28,8 @@ import pytest
 
 from partnerdesk.automation import api as automation_api
 from partnerdesk.automation import triggers
+from partnerdesk.automation.forms import WorkflowForm
 from partnerdesk.automation.models import Trigger
-from partnerdesk.automation.views import WorkflowForm
 from partnerdesk.core import events as core_events
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "partnerdesk"

@@ -26,6 +26,8 @@ from partnerdesk.portal.models import Task
 from partnerdesk.tickets import services as tickets
 from partnerdesk.tickets.models import Ticket
 
+from .describe import StepMessage as Say
+from .describe import step_message
 from .models import IntegrationSettings, WorkflowRun
 
 HTTP_TIMEOUT = 10.0
@@ -114,7 +116,9 @@ class Handler(ABC):
 
     @abstractmethod
     def apply(self, *, action, run, subject, context, prepared) -> dict | None:
-        """Do the database part inside the run's transaction; return context and a summary."""
+        """Do the database part inside the run's transaction; return context, a summary (plain
+        English, for the timeline) and ``messages`` (``describe.step_message``: the run log,
+        translated when read)."""
 
 
 class CreateTicket(Handler):
@@ -149,6 +153,7 @@ class CreateTicket(Handler):
         return {
             "context": {"ticket_id": ticket.pk},
             "summary": f"ticket #{ticket.pk} {ticket.name}",
+            "messages": [step_message(Say.TICKET_CREATED, ticket_id=ticket.pk, name=ticket.name)],
         }
 
 
@@ -201,7 +206,10 @@ class AssignOwner(Handler):
             url=_url_of(record),
             dedupe_key=f"run:{run.pk}:assign",
         )
-        return {"summary": f"owner {owner.email}"}
+        return {
+            "summary": f"owner {owner.email}",
+            "messages": [step_message(Say.OWNER_ASSIGNED, user_id=owner.pk, email=owner.email)],
+        }
 
 
 class MoveStage(Handler):
@@ -212,7 +220,10 @@ class MoveStage(Handler):
             tickets.ticket_move(ticket=record, stage=stage, by=SYSTEM)
         else:
             crm.deal_move(deal=record, stage=stage, by=SYSTEM)
-        return {"summary": f"moved to {stage.name}"}
+        return {
+            "summary": f"moved to {stage.name}",
+            "messages": [step_message(Say.MOVED, stage_id=stage.pk, stage=stage.name)],
+        }
 
 
 def _ticket_deals(ticket: Ticket) -> list[Deal]:
@@ -258,25 +269,35 @@ class SetProperty(Handler):
                 tickets.ticket_update(ticket=record, by=SYSTEM, properties={name: value})
             else:
                 crm.deal_update(deal=record, by=SYSTEM, properties={name: value})
-            return {"summary": f"{name} set"}
+            return {
+                "summary": f"{name} set",
+                "messages": [step_message(Say.PROPERTY_SET, name=name)],
+            }
         if not isinstance(record, Ticket):
             raise DomainError(
                 code="not_applicable",
                 message=_("Linking deals and setting a property on them needs a ticket."),
             )
-        summary = []
+        summary, messages = [], []
         if config.get("link_deal_pipeline_id"):
             linked = _link_latest_open_deal(record, config["link_deal_pipeline_id"])
             summary.append(f"linked deal #{linked.pk}" if linked else "no open deal to link")
+            messages.append(
+                step_message(Say.DEAL_LINKED, deal_id=linked.pk)
+                if linked
+                else step_message(Say.NO_DEAL_TO_LINK)
+            )
         if config.get("on") == "deals":
             deals = _ticket_deals(record) if value else []
             for deal in deals:
                 crm.deal_update(deal=deal, by=SYSTEM, properties={name: value})
             summary.append(f"{name} set on {len(deals)} deal(s)")
+            messages.append(step_message(Say.PROPERTY_SET_ON_DEALS, name=name, count=len(deals)))
         else:
             tickets.ticket_update(ticket=record, by=SYSTEM, properties={name: value})
             summary.append(f"{name} set")
-        return {"summary": "; ".join(summary)}
+            messages.append(step_message(Say.PROPERTY_SET, name=name))
+        return {"summary": "; ".join(summary), "messages": messages}
 
 
 class Notify(Handler):
@@ -302,7 +323,10 @@ class Notify(Handler):
             url=_url_of(record),
             dedupe_key=f"run:{run.pk}:{action.pk}",
         )
-        return {"summary": f"notified {len(sent)}"}
+        return {
+            "summary": f"notified {len(sent)}",
+            "messages": [step_message(Say.NOTIFIED, count=len(sent))],
+        }
 
 
 def _secret(action, name: str) -> str:
@@ -329,7 +353,10 @@ class Slack(Handler):
         return text
 
     def apply(self, *, action, run, subject, context, prepared):
-        return {"summary": f"posted: {prepared[:120]}"}
+        return {
+            "summary": f"posted: {prepared[:120]}",
+            "messages": [step_message(Say.SLACK_POSTED, text=prepared[:120])],
+        }
 
 
 class GithubIssue(Handler):
@@ -376,7 +403,11 @@ class GithubIssue(Handler):
             tickets.ticket_update(
                 ticket=record, by=SYSTEM, properties={"issue_tracker_number": str(prepared)}
             )
-        return {"context": {"issue_number": prepared}, "summary": f"issue #{prepared}"}
+        return {
+            "context": {"issue_number": prepared},
+            "summary": f"issue #{prepared}",
+            "messages": [step_message(Say.ISSUE_OPENED, number=prepared)],
+        }
 
 
 HANDLERS = {

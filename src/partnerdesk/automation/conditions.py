@@ -7,6 +7,7 @@ An empty tree always holds.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +49,16 @@ def _record(obj, fields) -> dict:
     return data
 
 
+def _ids(record) -> dict:
+    """The record's references by id: what the editor's pickers compare (``fields``)."""
+    return {
+        "id": record.pk,
+        "pipeline_id": record.pipeline_id,
+        "stage_id": record.stage_id,
+        "owner_id": record.owner_id,
+    }
+
+
 def line_items(deal: Deal) -> list:
     """The deal's line items with their products: prefetched with the deal when the engine
     loaded it (``engine.SUBJECT_LOADING``), else one query."""
@@ -70,11 +81,13 @@ def build_context(*, event, subject) -> dict:
         company = subject.company
         context["task"] = _record(subject, ["title", "status", "category", "assignee"])
         context["task"]["id"] = subject.pk
+        context["task"]["assignee_id"] = subject.assignee_id
     if deal is not None:
         context["deal"] = _record(
             deal, ["name", "amount", "currency", "pipeline", "stage", "owner"]
         )
-        context["deal"]["id"] = deal.pk
+        context["deal"].update(_ids(deal))
+        context["deal"]["close_date"] = deal.close_date.isoformat() if deal.close_date else None
         context["deal"]["stage_kind"] = deal.stage.kind
         items = line_items(deal)
         context["deal"]["products"] = sorted({li.product.name for li in items})
@@ -90,7 +103,7 @@ def build_context(*, event, subject) -> dict:
         context["company"]["won_deals_before"] = won.count()
     if ticket is not None:
         context["ticket"] = _record(ticket, ["name", "priority", "pipeline", "stage", "owner"])
-        context["ticket"]["id"] = ticket.pk
+        context["ticket"].update(_ids(ticket))
         context["ticket"]["sla_target"] = event.data.get("target")
     return context
 
@@ -111,6 +124,16 @@ def _number(value):
         return None
 
 
+def _date(value) -> dt.date | None:
+    """An ISO date ("2025-03-31"), else None."""
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
 def _leaf(leaf: dict, context: dict) -> bool:
     op = leaf.get("op")
     actual = lookup(context, str(leaf.get("field", "")))
@@ -122,6 +145,8 @@ def _leaf(leaf: dict, context: dict) -> bool:
         return empty
     if op in ("gt", "gte", "lt", "lte"):
         a, b = _number(actual), _number(expected)
+        if a is None and b is None:  # two dates compare as dates
+            a, b = _date(actual), _date(expected)
         if a is None or b is None:
             return False
         return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[op]

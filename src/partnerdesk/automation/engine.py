@@ -277,6 +277,8 @@ def execute_run(
                         "action": action.type,
                         "at": timezone.now().isoformat(),
                         "result": output.get("summary", ""),
+                        # The same, as message keys the pages translate (``describe``).
+                        "messages": output.get("messages", []),
                     }
                 )
                 locked.step = index + 1

@@ -1,5 +1,5 @@
-"""Reads for the automation pages: workflows with their actions, and the steps whose team has
-nobody to assign or notify (a fresh install's teams are empty until people join them)."""
+"""Reads for the automation pages: workflows with their actions, run history, and the steps whose
+team has nobody to assign or notify (a fresh install's teams are empty until people join them)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.accounts.models import Team
 from partnerdesk.core.converters import parse_id
 
-from .models import Action, ActionType, Workflow
+from .models import Action, ActionType, Workflow, WorkflowRun
 
 # The steps that reach people through a team.
 TEAM_STEPS = (ActionType.ASSIGN_OWNER, ActionType.NOTIFY)
@@ -20,6 +20,18 @@ TEAM_STEPS = (ActionType.ASSIGN_OWNER, ActionType.NOTIFY)
 
 def workflows_with_actions() -> QuerySet[Workflow]:
     return Workflow.objects.prefetch_related("actions")
+
+
+def run_history(
+    *, workflow: Workflow | None = None, status: str | None = None
+) -> QuerySet[WorkflowRun]:
+    """Runs, newest first, with their workflow and event (whose record ``describe`` names)."""
+    runs = WorkflowRun.objects.select_related("workflow", "event").order_by("-created_at", "-id")
+    if workflow is not None:
+        runs = runs.filter(workflow=workflow)
+    if status:
+        runs = runs.filter(status=status)
+    return runs
 
 
 @dataclass(frozen=True)

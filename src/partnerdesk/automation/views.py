@@ -4,216 +4,40 @@ and the GitHub webhook."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from partnerdesk.accounts.models import Team, User
 from partnerdesk.core.access import admin_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
-from partnerdesk.core.forms import DomainErrorFormMixin, submit
-from partnerdesk.crm.models import Pipeline, Product, PropertyDefinition, Stage
-from partnerdesk.portal.models import Status as TaskStatus
+from partnerdesk.core.forms import submit
+from partnerdesk.core.pagination import CappedPaginator
 
-from . import conditions, services, triggers
-from .models import Action, ActionType, IntegrationSettings, RunStatus, Workflow, WorkflowRun
-from .selectors import empty_team_steps, empty_team_steps_of, workflows_with_actions
-
-
-def _stage_choices():
-    stages = Stage.objects.select_related("pipeline").order_by(
-        "pipeline__object_type", "pipeline__order", "order"
-    )
-    return [
-        ("", "—"),
-        *[
-            (s.pk, f"{s.pipeline.get_object_type_display()} · {s.pipeline.name} — {s.name}")
-            for s in stages
-        ],
-    ]
-
-
-def _pipeline_choices():
-    return [
-        ("", gettext_lazy("Any")),
-        *[(p.pk, f"{p.get_object_type_display()} · {p.name}") for p in Pipeline.objects.all()],
-    ]
-
-
-class WorkflowForm(DomainErrorFormMixin, forms.Form):
-    name = forms.CharField(max_length=150, label=gettext_lazy("Name"))
-    enabled = forms.BooleanField(required=False, initial=True, label=gettext_lazy("Enabled"))
-    trigger = forms.ChoiceField(choices=triggers.offered_choices, label=gettext_lazy("When"))
-    pipeline_id = forms.TypedChoiceField(
-        coerce=int, empty_value=None, required=False, label=gettext_lazy("in pipeline")
-    )
-    stage_id = forms.TypedChoiceField(
-        coerce=int, empty_value=None, required=False, label=gettext_lazy("stage")
-    )
-    stage_kind = forms.ChoiceField(
-        required=False,
-        label=gettext_lazy("or any stage that is"),
-        choices=[("", "—"), ("won", gettext_lazy("won")), ("lost", gettext_lazy("lost"))],
-    )
-    product_id = forms.TypedChoiceField(
-        coerce=int,
-        empty_value=None,
-        required=False,
-        label=gettext_lazy("only if the deal has the product"),
-    )
-    target = forms.ChoiceField(
-        required=False,
-        label=gettext_lazy("SLA target"),
-        choices=[
-            ("", gettext_lazy("Any")),
-            ("first_response", gettext_lazy("First response")),
-            ("resolution", gettext_lazy("Resolution")),
-        ],
-    )
-    to_status = forms.ChoiceField(
-        required=False,
-        label=gettext_lazy("task moved to"),
-        choices=[("", gettext_lazy("Any")), *TaskStatus.choices],
-    )
-    match = forms.ChoiceField(
-        choices=[
-            ("all", gettext_lazy("all conditions hold")),
-            ("any", gettext_lazy("any condition holds")),
-        ],
-        label=gettext_lazy("Run when"),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["pipeline_id"].choices = _pipeline_choices()
-        self.fields["stage_id"].choices = _stage_choices()
-        self.fields["product_id"].choices = [
-            ("", "—"),
-            *[(p.pk, p.name) for p in Product.objects.all()],
-        ]
-
-    def trigger_config(self) -> dict:
-        return {k: self.cleaned_data.get(k) for k in triggers.ALL_CONFIG_FIELDS}
-
-
-def _condition_fields():
-    names = [
-        f"{record}.{field}" for record, fields in conditions.BASE_FIELDS.items() for field in fields
-    ]
-    names += [
-        f"{d.object_type}.properties.{d.name}"
-        for d in PropertyDefinition.objects.filter(
-            is_builtin=False, object_type__in=["deal", "ticket", "company"]
-        ).exclude(type="secret")
-    ]
-    return [(n, n) for n in names]
-
-
-class ConditionForm(DomainErrorFormMixin, forms.Form):
-    field = forms.ChoiceField(label=gettext_lazy("Field"))
-    op = forms.ChoiceField(
-        choices=list(conditions.OPERATORS.items()), label=gettext_lazy("Operator")
-    )
-    value = forms.CharField(required=False, max_length=500, label=gettext_lazy("Value"))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["field"].choices = _condition_fields()
-
-
-class ActionForm(DomainErrorFormMixin, forms.Form):
-    type = forms.ChoiceField(choices=ActionType.choices, label=gettext_lazy("Action"))
-    pipeline_id = forms.TypedChoiceField(
-        coerce=int, empty_value=None, required=False, label=gettext_lazy("Pipeline (create ticket)")
-    )
-    stage_id = forms.TypedChoiceField(
-        coerce=int,
-        empty_value=None,
-        required=False,
-        label=gettext_lazy("Stage (create ticket, move)"),
-    )
-    user_id = forms.TypedChoiceField(
-        coerce=int, empty_value=None, required=False, label=gettext_lazy("User (assign)")
-    )
-    team_id = forms.TypedChoiceField(
-        coerce=int, empty_value=None, required=False, label=gettext_lazy("Team (assign, notify)")
-    )
-    mode = forms.ChoiceField(
-        required=False,
-        label=gettext_lazy("Team assignment"),
-        choices=[
-            ("round_robin", gettext_lazy("round-robin")),
-            ("lead", gettext_lazy("the team lead")),
-        ],
-    )
-    user_ids = forms.TypedMultipleChoiceField(
-        coerce=int, required=False, label=gettext_lazy("Users to notify")
-    )
-    include_owner = forms.BooleanField(
-        required=False, label=gettext_lazy("Also notify the record's owner")
-    )
-    name = forms.CharField(
-        required=False, max_length=64, label=gettext_lazy("Property (set property)")
-    )
-    value = forms.CharField(
-        required=False, max_length=4000, label=gettext_lazy("Value (set property)")
-    )
-    title = forms.CharField(
-        required=False, max_length=255, label=gettext_lazy("Title (notify, GitHub issue)")
-    )
-    message = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label=gettext_lazy("Message (notify)"),
-    )
-    text = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label=gettext_lazy("Slack text"),
-        help_text=gettext_lazy(
-            "Texts may use values such as {{ deal.name }}, {{ ticket.properties.website_domain }}, {{ company.name }}."
-        ),
-    )
-    body = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label=gettext_lazy("Issue body (GitHub)"),
-    )
-    webhook_url = forms.CharField(
-        required=False,
-        max_length=500,
-        label=gettext_lazy("Slack webhook URL (blank: the one under Integrations)"),
-        widget=forms.PasswordInput(render_value=False),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["pipeline_id"].choices = [
-            ("", "—"),
-            *[(p.pk, p.name) for p in Pipeline.objects.filter(object_type="ticket")],
-        ]
-        self.fields["stage_id"].choices = _stage_choices()
-        users = [(u.pk, str(u)) for u in User.objects.agency_staff()]
-        self.fields["user_id"].choices = [("", "—"), *users]
-        self.fields["user_ids"].choices = users
-        self.fields["team_id"].choices = [("", "—"), *[(t.pk, t.name) for t in Team.objects.all()]]
-
-    def config(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k not in ("type", "webhook_url")}
+from . import describe, fields, services
+from .forms import ActionForm, ConditionForm, IntegrationsForm, Pickers, WorkflowForm
+from .models import Action, IntegrationSettings, RunStatus, Workflow, WorkflowRun
+from .selectors import (
+    empty_team_steps,
+    empty_team_steps_of,
+    run_history,
+    workflows_with_actions,
+)
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
 def workflow_list(request):
-    form = WorkflowForm(request.POST or None, initial={"enabled": True, "match": "all"})
+    pickers = Pickers()
+    form = WorkflowForm(
+        request.POST or None, initial={"enabled": True, "match": "all"}, pickers=pickers
+    )
     if request.method == "POST":
         created = submit(
             form,
@@ -235,27 +59,15 @@ def workflow_list(request):
         request,
         "automation/workflow_list.html",
         {
-            "workflows": [(w, w.pk in empty) for w in workflows],
+            "workflows": [
+                (w, text, w.pk in empty)
+                for w, text in describe.workflows_described(workflows, known=pickers.loaded())
+            ],
             "form": form,
             "failed": failed,
         },
         status=400 if form.errors else 200,
     )
-
-
-def _plain_leaves(tree) -> list[dict]:
-    """The plain conditions of the top group, in order (nested groups made through the API are
-    kept as they are and not listed); the page numbers them."""
-    key = "any" if "any" in (tree or {}) else "all"
-    children = (tree or {}).get(key, []) if tree and ("all" in tree or "any" in tree) else []
-    if tree and not children and "field" in tree:
-        children = [tree]
-    return [leaf for leaf in children if "field" in leaf]
-
-
-def _describe(leaf: dict) -> str:
-    op = conditions.OPERATORS.get(str(leaf.get("op")), leaf.get("op"))
-    return f"{leaf.get('field')} {op} {leaf.get('value', '')}".strip()
 
 
 def _warn_if_empty_team(request, action: Action) -> None:
@@ -264,13 +76,52 @@ def _warn_if_empty_team(request, action: Action) -> None:
         messages.warning(request, step.message, extra_tags="error")
 
 
+def _condition_rows(tree) -> list[tuple[int | None, dict | None]]:
+    """The top group's children in order, as (index among the plain conditions, the condition)
+    for the ones the page can remove, (None, None) for a nested group (made through the API;
+    it is described, and kept as it is)."""
+    rows: list[tuple[int | None, dict | None]] = []
+    plain = 0
+    for child in describe.top_conditions(tree)[1]:
+        if "field" in child:
+            rows.append((plain, child))
+            plain += 1
+        else:
+            rows.append((None, None))
+    return rows
+
+
+def _condition_form(request, workflow: Workflow, pickers: Pickers, data=None) -> ConditionForm:
+    """The condition form; the field chosen (posted, or ``?field=`` when the picker changes)
+    decides its comparisons and its value input."""
+    return ConditionForm(
+        data,
+        specs=fields.catalogue(fields.property_definitions()),
+        pickers=pickers,
+        initial={"field": request.GET.get("field")},
+        refresh_url=reverse("automation:workflow_edit", kwargs={"pk": workflow.pk}),
+        auto_id="condition_%s",
+    )
+
+
 @admin_required
 @require_http_methods(["GET", "POST"])
 def workflow_edit(request, pk):
     workflow = get_object_or_404(Workflow, pk=pk)
+    if request.method == "GET" and request.htmx and "field" in request.GET:
+        # The field picker changed: the condition form with that field's comparisons and input.
+        return render(
+            request,
+            "automation/workflow_edit.html#condition_form",
+            {
+                "workflow": workflow,
+                "condition_form": _condition_form(request, workflow, Pickers()),
+            },
+        )
     tree = workflow.conditions or {}
-    key = "any" if "any" in tree else "all"
+    key = describe.top_conditions(tree)[0]
     action_name = request.POST.get("action")
+    pickers = Pickers()
     form = WorkflowForm(
         request.POST if action_name == "save" else None,
         initial={
@@ -280,15 +131,17 @@ def workflow_edit(request, pk):
             "match": key,
             **workflow.trigger_config,
         },
+        pickers=pickers,
     )
     # Three forms on one page: each gets its own element ids, or labels would point astray.
-    condition_form = ConditionForm(
-        request.POST if action_name == "add_condition" else None, auto_id="condition_%s"
+    condition_form = _condition_form(
+        request, workflow, pickers, request.POST if action_name == "add_condition" else None
     )
     action_form = ActionForm(
         request.POST if action_name == "add_action" else None,
         initial={"mode": "round_robin"},
         auto_id="step_%s",
+        pickers=pickers,
     )
     if request.method == "POST":
         done = _post(request, workflow, action_name, form, condition_form, action_form)
@@ -296,18 +149,32 @@ def workflow_edit(request, pk):
             return redirect("automation:workflow_edit", pk=pk)
     steps = list(workflow.actions.order_by("order", "id"))
     empty = {step.action_id: step.message for step in empty_team_steps(steps)}
+    runs = list(run_history(workflow=workflow)[:25])
+    text, history = describe.described(
+        lambda names: (
+            describe.workflow_text(workflow, steps, names),
+            [describe.run_text(run, names) for run in runs],
+        ),
+        known=pickers.loaded(),
+    )
     return render(
         request,
         "automation/workflow_edit.html",
         {
             "workflow": workflow,
+            "text": text,
             "form": form,
             "condition_form": condition_form,
-            "action_form": action_form,
-            "leaves": [(i, _describe(leaf), leaf) for i, leaf in enumerate(_plain_leaves(tree))],
+            "conditions": [
+                (index, leaf, sentence)
+                for (index, leaf), sentence in zip(
+                    _condition_rows(tree), text.conditions, strict=True
+                )
+            ],
             "match": key,
-            "actions": [(a, empty.get(a.pk)) for a in steps],
-            "runs": workflow.runs.select_related("event")[:25],
+            "action_form": action_form,
+            "actions": [(a, sentence, empty.get(a.pk)) for a, sentence in text.actions],
+            "runs": history,
         },
         status=400 if (form.errors or condition_form.errors or action_form.errors) else 200,
     )
@@ -335,7 +202,9 @@ def _post(request, workflow, action_name, form, condition_form, action_form) -> 
     if action_name == "add_condition":
         added = submit(
             condition_form,
-            lambda data: services.workflow_condition_add(by=by, workflow=workflow, condition=data),
+            lambda data: services.workflow_condition_add(
+                by=by, workflow=workflow, condition=condition_form.condition()
+            ),
         )
         if added.ok:
             messages.success(request, _("Condition added."))
@@ -389,25 +258,44 @@ def _post(request, workflow, action_name, form, condition_form, action_form) -> 
 @require_GET
 def run_list(request):
     status = request.GET.get("status", RunStatus.FAILED)
-    qs = WorkflowRun.objects.select_related("workflow", "event").order_by("-created_at", "-id")
-    if status in RunStatus.values:
-        qs = qs.filter(status=status)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(
+        run_history(status=status if status in RunStatus.values else None), 50
+    ).get_page(request.GET.get("page"))
+    template = "automation/run_list.html"
+    if request.htmx and request.htmx.target == "results":  # the next page (pagination.html)
+        template += "#results"
     return render(
         request,
-        "automation/run_list.html",
-        {"page": page, "status": status, "statuses": RunStatus.choices},
+        template,
+        {
+            "page": page,
+            "runs": describe.runs_described(page),
+            "status": status,
+            "statuses": RunStatus.choices,
+            "querystring": urlencode({"status": status}),
+        },
     )
 
 
 @admin_required
 @require_GET
 def run_detail(request, pk):
-    run = get_object_or_404(WorkflowRun.objects.select_related("workflow", "event"), pk=pk)
+    run = get_object_or_404(run_history(), pk=pk)
+    text, log = describe.described(
+        lambda names: (
+            describe.run_text(run, names),
+            [describe.log_entry(entry, names) for entry in run.log or []],
+        )
+    )
     return render(
         request,
         "automation/run_detail.html",
-        {"run": run, "event_data": json.dumps(run.event.data, indent=2, default=str)},
+        {
+            "run": run,
+            "text": text,
+            "log": log,
+            "event_data": json.dumps(run.event.data, indent=2, default=str),
+        },
     )
 
 
@@ -421,29 +309,6 @@ def run_replay(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("automation:run_detail", pk=pk)
-
-
-class IntegrationsForm(DomainErrorFormMixin, forms.Form):
-    github_api_url = forms.URLField(
-        label=gettext_lazy("GitHub API URL"), initial="https://api.github.com"
-    )
-    github_repository = forms.CharField(
-        required=False, max_length=200, label=gettext_lazy("GitHub repository (owner/name)")
-    )
-    github_token = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput,
-        label=gettext_lazy("GitHub token"),
-        help_text=gettext_lazy("Stored encrypted; leave blank to keep the current one."),
-    )
-    github_webhook_secret = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("GitHub webhook secret")
-    )
-    slack_webhook_url = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput,
-        label=gettext_lazy("Default Slack incoming-webhook URL"),
-    )
 
 
 @admin_required
