@@ -5,6 +5,7 @@ agenda), a slot taken in the meantime, and the new-request form leading to it.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -456,3 +457,35 @@ def test_a_consultation_request_leads_straight_to_the_week_view(
     )
     task = client_user.company.tasks.get(title="Fix a form")
     assert other["Location"] == reverse("portal:task_detail", args=[task.pk])
+
+
+# ---------------------------------------------------------------- the API and the task page
+
+
+@pytest.mark.django_db
+def test_the_api_books_with_an_agenda_too(client_user, consultant, consult_task, api_client_for):
+    api = api_client_for(client_user)
+
+    def post(body):
+        return api.post(
+            f"/api/tasks/{consult_task.pk}/sessions",
+            json.dumps(body),
+            content_type="application/json",
+        )
+
+    too_long = post(
+        {"starts_at": "2031-01-07T09:00:00Z", "agenda": "x" * (booking.AGENDA_MAX_LENGTH + 1)}
+    )
+    assert too_long.status_code == 422
+    created = post({"starts_at": "2031-01-07T09:00:00Z", "agenda": "Reporting questions"})
+    assert created.status_code == 201, created.content
+    assert Message.objects.get(task=consult_task).body.endswith("Reporting questions")
+
+
+@pytest.mark.django_db
+def test_the_task_page_says_when_the_session_is(client_user, consultant, consult_task):
+    booking.session_book(by=client_user, task=consult_task, starts_at=utc(2031, 1, 8, 9))
+    body = login(client_user).get(reverse("portal:task_detail", args=[consult_task.pk]))
+    text = body.content.decode()
+    assert "Wednesday, 8 Jan 2031, 9:00 AM" in text
+    assert "in 2 days" in text  # from Monday 06:00

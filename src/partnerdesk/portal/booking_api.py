@@ -27,6 +27,7 @@ from partnerdesk.core.api import (
 from partnerdesk.sla.clock import agency_calendar
 
 from . import booking, selectors
+from .booking.agenda import session_book_with_agenda
 from .models import SessionStatus
 
 router = Router(tags=["consultation sessions"])
@@ -66,6 +67,15 @@ class SessionPage(Page):
 class SessionIn(Strict):
     starts_at: dt.datetime = Field(
         ..., description="The start of a free slot, with its offset (from GET …/slots)"
+    )
+
+
+class SessionBookIn(SessionIn):
+    agenda: str = Field(
+        "",
+        max_length=booking.AGENDA_MAX_LENGTH,
+        description="Optional: what to cover. It travels in the invitations and is posted on "
+        "the task's thread as the booker's message.",
     )
 
 
@@ -118,9 +128,11 @@ def list_slots(request, task_id: int = Id):
     response={201: SessionOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
     summary="Book a consultation session (409 slot_taken when someone was faster)",
 )
-def book_session(request, payload: SessionIn, task_id: int = Id):
+def book_session(request, payload: SessionBookIn, task_id: int = Id):
     task = selectors.task_for(request.auth, task_id)
-    session = booking.session_book(by=request.auth, task=task, starts_at=payload.starts_at)
+    session = session_book_with_agenda(
+        by=request.auth, task=task, starts_at=payload.starts_at, agenda=payload.agenda
+    )
     return Status(201, _reload(request, session))
 
 
