@@ -31,7 +31,7 @@ from django.utils.functional import empty
 
 from partnerdesk.accounts.services import api_token_create
 from partnerdesk.portal import models as portal_models
-from tests.budgets.world import World
+from tests.budgets.world import BOOKING_WEEK, World
 from tests.conftest import login
 from tests.routes import api_list_operations, web_route_names
 from tests.test_permission_matrix import MATRIX
@@ -135,11 +135,13 @@ BUDGETS: dict[str, Budget] = {
     "sla:calendar_list": B(3, "Calendar 0"),
     # automations (as admin); the forms' choices (pipelines, stages, products, …) are one
     # query each
-    "automation:workflow_list": B(9, "Workflow 0"),  # + failed-run count, workflows, actions
-    "automation:run_list?status=succeeded": B(4, "Workflow 0"),  # a run's workflow
-    "automation:run_list?status=failed": B(4, "Error 0"),
+    # + failed-run count, workflows, actions; the teams and properties its sentences name
+    "automation:workflow_list": B(11, "Workflow 0"),
+    # a run's workflow; the records its event is about (one query per kind of record)
+    "automation:run_list?status=succeeded": B(5, "Workflow 0"),
+    "automation:run_list?status=failed": B(5, "Error 0"),
     # trigger, condition and action forms (stages twice: trigger and action), actions, runs
-    "automation:workflow_edit": B(13, ("Notify 0", "deal.stage_changed"), pk="workflow"),
+    "automation:workflow_edit": B(13, ("Notify 0", "</strong></a> won"), pk="workflow"),
     # notifications
     "notifications:list": B(4, "Notice 0"),
     "notifications:badge": B(3, Count(r'id="unread-count"[^>]*>(\d+)<')),  # a number, not rows
@@ -152,8 +154,13 @@ BUDGETS: dict[str, Budget] = {
     "taskdesk:triage?status=accepted": B(9, "Queued 0"),
     "taskdesk:detail": B(11, ("Message 0", "file-0"), pk="task"),
     "taskdesk:settings": B(6, ("Plan 0", "Category 0")),
-    "taskdesk:session_book": B(11, Fewer('name="starts_at"'), pk="booking_task"),
-    "taskdesk:session_reschedule": B(10, Fewer('name="starts_at"'), pk="session"),
+    # the week view of next week (where the world books its sessions: see BOOKING_WEEK)
+    f"taskdesk:session_book?week={BOOKING_WEEK}": B(
+        11, Fewer('name="starts_at"'), pk="booking_task"
+    ),
+    f"taskdesk:session_reschedule?week={BOOKING_WEEK}": B(
+        10, Fewer('name="starts_at"'), pk="session"
+    ),
     # ------------------------------------------------------------ client portal
     # + the task counts, the plan and the tasks that need the client
     # + the company's open satisfaction surveys ("How did we do?")
@@ -171,8 +178,11 @@ BUDGETS: dict[str, Budget] = {
     "portal_tickets:detail": B(5, ("Reply 0", "by email", "reply-"), pk="ticket"),
     # Settings → Customer emails (as admin): every ticket pipeline with its three notices
     "ticket_notices:list": B(4, "Tickets 0"),
-    "portal:session_book": B(11, Fewer('name="starts_at"'), pk="booking_task"),
-    "portal:session_reschedule": B(10, Fewer('name="starts_at"'), pk="session"),
+    # the week view of next week (where the world books its sessions: see BOOKING_WEEK)
+    f"portal:session_book?week={BOOKING_WEEK}": B(11, Fewer('name="starts_at"'), pk="booking_task"),
+    f"portal:session_reschedule?week={BOOKING_WEEK}": B(
+        10, Fewer('name="starts_at"'), pk="session"
+    ),
     # ------------------------------------------------------------ API lists
     "GET /api/companies": B(3, "Company 0"),
     "GET /api/contacts": B(3, "person0"),

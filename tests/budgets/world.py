@@ -38,6 +38,14 @@ from tests.tickets import budget_world as tickets_email_world
 from tests.tickets import budget_world_portal as tickets_portal_world
 from tests.webhooks import world as webhooks_world
 
+# The booking pages show one week: they are measured on next week (``?week=`` in their budget
+# keys), where every unit books its session. Whatever today is, next week lies wholly inside
+# the booking window and has all its slots (the agency's default hours, UTC), and the week
+# holding its Wednesday holds its Monday to Friday whichever day weeks start on.
+_TODAY = timezone.now().astimezone(dt.UTC).date()
+BOOKING_WEEK_MONDAY = _TODAY + dt.timedelta(days=7 - _TODAY.weekday())
+BOOKING_WEEK = BOOKING_WEEK_MONDAY + dt.timedelta(days=2)
+
 
 class World:
     """Rows in every table the measured pages read; ``grow(n)`` adds ``n`` units."""
@@ -396,9 +404,10 @@ class World:
             body=f"Message {i:03}",
             files=[SimpleUploadedFile(f"file-{i:03}.txt", b"qc", "text/plain")],
         )
-        # a consultation session booked in the earliest free slot
+        # a consultation session booked in the earliest free slot of the measured week
+        monday = dt.datetime.combine(BOOKING_WEEK_MONDAY, dt.time(), tzinfo=dt.UTC)
         booking.session_book(
             by=self.client_user,
             task=self._submit(f"Consult {i:03}", self.consultation),
-            starts_at=booking.free_slots()[0].starts_at,
+            starts_at=next(s.starts_at for s in booking.free_slots() if s.starts_at >= monday),
         )
