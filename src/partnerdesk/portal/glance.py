@@ -67,7 +67,8 @@ def company_tasks(company, user) -> Panel:
 def contact_tasks(contact, user) -> Panel:
     """Every task the contact asked for — as the client user with their email address, which
     is how a contact signs in to the portal — newest first (one query)."""
-    rows, count = [], 0
+    rows: list[Task] = []
+    count = 0
     if contact.email:
         rows, count = record_pages.latest(
             selectors.tasks_for(user)

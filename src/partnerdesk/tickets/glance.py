@@ -6,6 +6,7 @@ reads (the ticket page shows them through ``crm.selectors.property_rows``)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.urls import reverse
@@ -37,8 +38,8 @@ def _panel(tickets: QuerySet[Ticket], now: dt.datetime, *, view_all_url: str = "
         breached=Count("pk", filter=sla_state.state_q(SlaState.BREACHED, now)),
         due_soon=Count("pk", filter=sla_state.state_q(SlaState.DUE_SOON, now)),
     )
-    rows = list(tickets.order_by("-created_at", "-id")[: record_pages.LATEST])
-    for ticket in rows:
+    rows: list[Any] = list(tickets.order_by("-created_at", "-id")[: record_pages.LATEST])
+    for ticket in rows:  # the badge's state, as the lists show it
         ticket.sla = sla_state.ticket_state(ticket, now)
     return Panel(
         key="tickets",
