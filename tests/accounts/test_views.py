@@ -45,6 +45,41 @@ class TestLogin:
         assert cookie.value == "it"
         assert cookie["samesite"] == "Lax"
 
+    def test_a_language_chosen_on_the_sign_in_page_becomes_the_accounts(self, client, agent):
+        assert agent.language == "en"
+        client.get(LOGIN)
+        client.post("/i18n/setlang/", {"language": "it", "next": LOGIN})
+        assert 'lang="it"' in client.get(LOGIN).content.decode()
+        response = sign_in(client, agent.email)
+        assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "it"
+        agent.refresh_from_db()
+        assert agent.language == "it"
+        assert 'lang="it"' in client.get("/app/companies/").content.decode()
+        # Chosen once: signing in again later keeps the account's (now Italian) language.
+        client.logout()
+        sign_in(client, agent.email)
+        agent.refresh_from_db()
+        assert agent.language == "it"
+
+    def test_without_a_choice_the_account_keeps_its_language(self, agent):
+        agent.language = "it"
+        agent.save()
+        # The browser asks for Arabic, and a previous visitor of this browser left Arabic in
+        # the cookie: neither is this person's choice.
+        client = Client(headers={"Accept-Language": "ar"})
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+        assert 'lang="ar"' in client.get(LOGIN).content.decode()
+        response = sign_in(client, agent.email)
+        assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "it"
+        agent.refresh_from_db()
+        assert agent.language == "it"
+
+    def test_an_unknown_language_on_the_sign_in_page_changes_nothing(self, client, agent):
+        client.post("/i18n/setlang/", {"language": "xx", "next": LOGIN})
+        sign_in(client, agent.email)
+        agent.refresh_from_db()
+        assert agent.language == "en"
+
     def test_email_is_case_insensitive(self, client, agent):
         # Phones capitalise the first letter; stored emails are lower-case.
         response = sign_in(client, "Agent@Agency.TEST")

@@ -1,6 +1,12 @@
 import zoneinfo
 
+from django.conf import settings
 from django.utils import timezone, translation
+from django.views.i18n import set_language
+
+# The language a visitor picked on the sign-in page (the header's switcher), kept in the
+# session until they sign in: their account then speaks it (accounts.views.LoginView).
+CHOSEN_LANGUAGE = "partnerdesk_chosen_language"
 
 
 class UserLanguageMiddleware:
@@ -19,6 +25,14 @@ class UserLanguageMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = getattr(request, "user", None)
+        if view_func is set_language and request.method == "POST":
+            language = request.POST.get("language", "")
+            if (
+                user is not None
+                and not user.is_authenticated
+                and language in dict(settings.LANGUAGES)
+            ):
+                request.session[CHOSEN_LANGUAGE] = language
         if user is not None and user.is_authenticated:
             if user.language:
                 translation.activate(user.language)

@@ -21,6 +21,7 @@ from partnerdesk.core.errors import DomainError
 from partnerdesk.core.forms import DomainErrorFormMixin
 
 from . import services, throttle
+from .middleware import CHOSEN_LANGUAGE
 from .models import ApiToken, ClientRole, Invitation, Role, Team, User
 
 
@@ -61,8 +62,14 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_valid(self, form):
+        # A language picked on this page before signing in is the person's explicit choice: the
+        # account keeps it (like choosing it in the profile). Without one the account's own
+        # language stands, whatever the browser asked for or a previous visitor picked.
+        chosen = self.request.session.pop(CHOSEN_LANGUAGE, None)
         response = super().form_valid(form)
         user = form.get_user()
+        if chosen and chosen != user.language:
+            user = services.user_set_language(user=user, language=chosen)
         translation.activate(user.language)
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
         return response
