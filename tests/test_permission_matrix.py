@@ -180,6 +180,9 @@ MATRIX: dict[str, Route] = {
         owned="pk",
     ),
     "crm:contact_list": Route(checks=(get(STAFF),)),
+    # the pickers' searches (core.widgets.RecordPicker): staff only, like the lists
+    "crm:company_options": Route(checks=(get(STAFF),)),
+    "crm:contact_options": Route(checks=(get(STAFF),)),
     "crm:contact_export": Route(checks=(get(STAFF),)),
     "crm:contact_create": Route(checks=(get(STAFF), post_form(STAFF_INVALID_FORM))),
     "crm:contact_detail": Route(checks=(get(STAFF),), kwargs={"pk": Ref("contact")}, owned="pk"),

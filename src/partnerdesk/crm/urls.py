@@ -2,7 +2,7 @@ from django.urls import path
 
 from partnerdesk.accounts import views as account_views
 
-from . import config_views, import_views, secret_views, views
+from . import config_views, import_views, lookup_views, secret_views, views
 
 app_name = "crm"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("companies/<id:pk>/", views.company_detail, name="company_detail"),
     path("companies/<id:pk>/edit/", views.company_form, name="company_edit"),
     path("contacts/", views.contact_list, name="contact_list"),
+    path("lookup/companies/", lookup_views.company_options, name="company_options"),
+    path("lookup/contacts/", lookup_views.contact_options, name="contact_options"),
     path("contacts/export.csv", views.contact_export, name="contact_export"),
     path("contacts/new/", views.contact_form, name="contact_create"),
     path("contacts/<id:pk>/", views.contact_detail, name="contact_detail"),

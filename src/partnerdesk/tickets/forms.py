@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.forms import DomainErrorFormMixin, staff_choice_field
+from partnerdesk.core.widgets import use_picker
 from partnerdesk.crm.forms import PropertyFormMixin
 from partnerdesk.crm.models import Company, Contact, Stage
 
@@ -28,10 +29,14 @@ class TicketForm(PropertyFormMixin, forms.ModelForm):
             "Left blank, it follows the pipeline's convention: “<request> For <domain>”."
         )
         self.fields["priority"].choices = Priority.choices
-        self.fields["company"].queryset = Company.objects.order_by("name")
-        self.fields["contact"].queryset = Contact.objects.select_related("company").order_by(
-            "last_name", "first_name"
-        )
+        # Pickers, not selects of every company and contact (issue 16: at a million tickets
+        # the form listed 20,000 companies and 60,000 contacts and took 20 s to draw).
+        company = cast(forms.ModelChoiceField, self.fields["company"])
+        company.queryset = Company.objects.order_by("name", "pk")
+        use_picker(company, "crm:company_options")
+        contact = cast(forms.ModelChoiceField, self.fields["contact"])
+        contact.queryset = Contact.objects.order_by("last_name", "first_name", "pk")
+        use_picker(contact, "crm:contact_options", depends_on="company")
         self.add_property_fields(self.instance if self.instance.pk else None)
         required = {d.name for d in stage.required_properties.all()} if stage is not None else set()
         for name in required:
