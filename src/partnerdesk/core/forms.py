@@ -9,11 +9,18 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy
 
 from .errors import DomainError
 
 # Custom-property fields are named "prop__<name>"; a service names them plain "<name>".
 PROP_PREFIX = "prop__"
+
+# The empty choice Django puts first in a select of a model's choices or records ("- Select an
+# option -" since Django 6.1, which Django's own Italian and Arabic catalogues do not translate
+# yet). Ours goes through our catalogue; core's ready() puts it in Django's place, the hook
+# Django documents (django.db.models.fields.BLANK_CHOICE_LABEL).
+BLANK_CHOICE_LABEL = gettext_lazy("Select an option")
 
 
 def staff_choice_field(label, required: bool = False) -> forms.ModelChoiceField:
