@@ -26,9 +26,9 @@ from partnerdesk.portal.models import Task
 from partnerdesk.tickets import services as tickets
 from partnerdesk.tickets.models import Ticket
 
-from .describe import StepMessage as Say
-from .describe import step_message
 from .models import IntegrationSettings, WorkflowRun
+from .steplog import StepMessage as Say
+from .steplog import step_message
 
 HTTP_TIMEOUT = 10.0
 

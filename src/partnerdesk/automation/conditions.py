@@ -8,7 +8,9 @@ An empty tree always holds.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
 
 from django.utils.translation import gettext_lazy as _
 
@@ -168,6 +170,18 @@ def _leaf(leaf: dict, context: dict) -> bool:
         else str(actual or "").lower() == str(expected or "").lower()
     )
     return same if op == "equals" else not same
+
+
+def top_group(tree: Mapping[str, Any] | None) -> tuple[Literal["all", "any"], list[dict]]:
+    """The top group of a condition tree as (all/any, children); a lone condition is a group
+    of one."""
+    if not tree:
+        return "all", []
+    if "any" in tree:
+        return "any", list(tree["any"])
+    if "all" in tree:
+        return "all", list(tree["all"])
+    return "all", [dict(tree)]
 
 
 def holds(tree: dict | None, context: dict) -> bool:

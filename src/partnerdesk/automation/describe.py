@@ -10,9 +10,7 @@ Names are read in bulk: a page's sentences are built twice by :func:`described`,
 records they mention, then, after one query per model, with their names. A name is bold; a
 record that was deleted since reads as such.
 
-Run logs are stored with a message key and its parameters (``step_message``) and translated
-when read; older rows, whose log holds the English summary only, are mapped to the same
-messages (:func:`log_messages`).
+Run logs are stored as message keys with parameters (``steplog``) and translated when read.
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -48,10 +45,11 @@ from partnerdesk.portal.models import Task
 from partnerdesk.tickets.events import TicketEvent
 from partnerdesk.tickets.models import Priority, Ticket
 
-from . import fields
+from . import conditions, fields, triggers
 from .events import AutomationEvent
 from .fields import FieldSpec, Input
 from .models import Action, ActionType, Trigger, Workflow, WorkflowRun
+from .steplog import StepMessage, log_messages
 
 # ---------------------------------------------------------------- names, read in bulk
 
@@ -214,134 +212,113 @@ TARGET_WORDS = {
     "resolution": gettext_lazy("resolution"),
 }
 
+# Each trigger's sentence by what narrows it: a stage, a stage kind, a pipeline, an SLA target.
+_TRIGGERS = {
+    (Trigger.DEAL_STAGE_ENTERED, "stage"): gettext_lazy(
+        "When a deal enters %(stage)s in %(pipeline)s"
+    ),
+    (Trigger.DEAL_STAGE_ENTERED, "won pipeline"): gettext_lazy(
+        "When a deal is won in %(pipeline)s"
+    ),
+    (Trigger.DEAL_STAGE_ENTERED, "won"): gettext_lazy("When a deal is won"),
+    (Trigger.DEAL_STAGE_ENTERED, "lost pipeline"): gettext_lazy(
+        "When a deal is lost in %(pipeline)s"
+    ),
+    (Trigger.DEAL_STAGE_ENTERED, "lost"): gettext_lazy("When a deal is lost"),
+    (Trigger.DEAL_STAGE_ENTERED, "open pipeline"): gettext_lazy(
+        "When a deal enters an open stage in %(pipeline)s"
+    ),
+    (Trigger.DEAL_STAGE_ENTERED, "open"): gettext_lazy("When a deal enters an open stage"),
+    (Trigger.DEAL_STAGE_ENTERED, "pipeline"): gettext_lazy(
+        "When a deal changes stage in %(pipeline)s"
+    ),
+    (Trigger.DEAL_STAGE_ENTERED, ""): gettext_lazy("When a deal changes stage"),
+    (Trigger.TICKET_CREATED, "stage"): gettext_lazy(
+        "When a ticket is created in %(pipeline)s at stage %(stage)s"
+    ),
+    (Trigger.TICKET_CREATED, "pipeline"): gettext_lazy("When a ticket is created in %(pipeline)s"),
+    (Trigger.TICKET_CREATED, ""): gettext_lazy("When a ticket is created"),
+    (Trigger.TICKET_STAGE_ENTERED, "stage"): gettext_lazy(
+        "When a ticket enters %(stage)s in %(pipeline)s"
+    ),
+    (Trigger.TICKET_STAGE_ENTERED, "pipeline"): gettext_lazy(
+        "When a ticket changes stage in %(pipeline)s"
+    ),
+    (Trigger.TICKET_STAGE_ENTERED, ""): gettext_lazy("When a ticket changes stage"),
+    (Trigger.TRACKER_ISSUE_CLOSED, "pipeline"): gettext_lazy(
+        "When the GitHub issue of a ticket in %(pipeline)s is closed"
+    ),
+    (Trigger.TRACKER_ISSUE_CLOSED, ""): gettext_lazy("When the GitHub issue of a ticket is closed"),
+    (Trigger.SLA_DUE_SOON, "target pipeline"): gettext_lazy(
+        "When the %(target)s target of a ticket in %(pipeline)s is due soon"
+    ),
+    (Trigger.SLA_DUE_SOON, "target"): gettext_lazy(
+        "When the %(target)s target of a ticket is due soon"
+    ),
+    (Trigger.SLA_DUE_SOON, "pipeline"): gettext_lazy(
+        "When an SLA target of a ticket in %(pipeline)s is due soon"
+    ),
+    (Trigger.SLA_DUE_SOON, ""): gettext_lazy("When an SLA target of a ticket is due soon"),
+    (Trigger.SLA_BREACHED, "target pipeline"): gettext_lazy(
+        "When the %(target)s target of a ticket in %(pipeline)s is breached"
+    ),
+    (Trigger.SLA_BREACHED, "target"): gettext_lazy(
+        "When the %(target)s target of a ticket is breached"
+    ),
+    (Trigger.SLA_BREACHED, "pipeline"): gettext_lazy(
+        "When an SLA target of a ticket in %(pipeline)s is breached"
+    ),
+    (Trigger.SLA_BREACHED, ""): gettext_lazy("When an SLA target of a ticket is breached"),
+    (Trigger.TASK_STATE_CHANGED, "status"): gettext_lazy("When a task request moves to %(status)s"),
+    (Trigger.TASK_STATE_CHANGED, ""): gettext_lazy("When a task request changes status"),
+    (Trigger.RENEWAL_APPROACHING, ""): gettext_lazy("When a renewal deadline approaches"),
+}
 
-def _deal_trigger(config: Mapping[str, Any], names: Names) -> SafeString:
+
+def _narrowing(kind: Trigger, config: Mapping[str, Any]) -> str:
+    """Which of the trigger's sentences applies ("won pipeline", "stage", "" …)."""
+    applies = triggers.CONFIG_FIELDS.get(kind, ())
+    given = {k for k, v in config.items() if v not in (None, "") and k in applies}
+    if "stage_id" in given:
+        return "stage"
+    words = []
+    if config.get("stage_kind") in ("won", "lost", "open") and "stage_kind" in given:
+        words.append(config["stage_kind"])
+    if "target" in given and config["target"] in TARGET_WORDS:
+        words.append("target")
+    if "to_status" in given and config["to_status"] in TaskStatus.values:
+        words.append("status")
+    if "pipeline_id" in given:
+        words.append("pipeline")
+    return " ".join(words)
+
+
+def trigger(workflow: Workflow, names: Names) -> SafeString:
+    """When the workflow runs, as a sentence: "When a deal is won in *Email Subscription*"."""
+    if workflow.trigger not in Trigger.values:
+        return plain(workflow.trigger)
+    kind = Trigger(workflow.trigger)
+    config = workflow.trigger_config or {}
+    template = _TRIGGERS.get((kind, _narrowing(kind, config)))
+    if template is None:  # a narrowing without a sentence of its own: the trigger's name
+        return plain(kind.label)
     stage = names.stage(config.get("stage_id"))
     pipeline = names.pipeline(config.get("pipeline_id"))
-    pipeline = pipeline or (stage.pipeline if stage is not None else None)
-    where = pipeline_name(pipeline)
-    kind = config.get("stage_kind")
-    if config.get("stage_id"):
-        text = say(
-            _("When a deal enters %(stage)s in %(pipeline)s"),
-            stage=stage_name(stage),
-            pipeline=where,
-        )
-    elif kind in ("won", "lost", "open"):
-        in_pipeline = {
-            "won": _("When a deal is won in %(pipeline)s"),
-            "lost": _("When a deal is lost in %(pipeline)s"),
-            "open": _("When a deal enters an open stage in %(pipeline)s"),
-        }
-        anywhere = {
-            "won": _("When a deal is won"),
-            "lost": _("When a deal is lost"),
-            "open": _("When a deal enters an open stage"),
-        }
-        text = (
-            say(in_pipeline[kind], pipeline=where)
-            if config.get("pipeline_id")
-            else say(anywhere[kind])
-        )
-    elif config.get("pipeline_id"):
-        text = say(_("When a deal changes stage in %(pipeline)s"), pipeline=where)
-    else:
-        text = say(_("When a deal changes stage"))
-    if config.get("product_id"):
+    status = config.get("to_status")
+    text = say(
+        template,
+        stage=stage_name(stage),
+        pipeline=pipeline_name(pipeline or (stage.pipeline if stage is not None else None)),
+        target=name(TARGET_WORDS.get(config.get("target") or "", "")),
+        status=name(TaskStatus(status).label if status in TaskStatus.values else ""),
+    )
+    if kind == Trigger.DEAL_STAGE_ENTERED and config.get("product_id"):
         text = say(
             _("%(when)s, if it has the product %(product)s"),
             when=text,
             product=product_name(names.product(config["product_id"])),
         )
     return text
-
-
-def _ticket_trigger(trigger: Trigger, config: Mapping[str, Any], names: Names) -> SafeString:
-    stage = names.stage(config.get("stage_id"))
-    pipeline = names.pipeline(config.get("pipeline_id"))
-    pipeline = pipeline or (stage.pipeline if stage is not None else None)
-    where = pipeline_name(pipeline)
-    narrowed = bool(config.get("pipeline_id") or config.get("stage_id"))
-    if trigger == Trigger.TICKET_CREATED:
-        if config.get("stage_id"):
-            return say(
-                _("When a ticket is created in %(pipeline)s at stage %(stage)s"),
-                pipeline=where,
-                stage=stage_name(stage),
-            )
-        if narrowed:
-            return say(_("When a ticket is created in %(pipeline)s"), pipeline=where)
-        return say(_("When a ticket is created"))
-    if trigger == Trigger.TICKET_STAGE_ENTERED:
-        if config.get("stage_id"):
-            return say(
-                _("When a ticket enters %(stage)s in %(pipeline)s"),
-                stage=stage_name(stage),
-                pipeline=where,
-            )
-        if narrowed:
-            return say(_("When a ticket changes stage in %(pipeline)s"), pipeline=where)
-        return say(_("When a ticket changes stage"))
-    if trigger == Trigger.TRACKER_ISSUE_CLOSED:
-        if narrowed:
-            return say(
-                _("When the GitHub issue of a ticket in %(pipeline)s is closed"), pipeline=where
-            )
-        return say(_("When the GitHub issue of a ticket is closed"))
-    # SLA due soon / breached
-    target = TARGET_WORDS.get(config.get("target") or "")
-    soon = trigger == Trigger.SLA_DUE_SOON
-    if target and narrowed:
-        template = (
-            _("When the %(target)s target of a ticket in %(pipeline)s is due soon")
-            if soon
-            else _("When the %(target)s target of a ticket in %(pipeline)s is breached")
-        )
-    elif target:
-        template = (
-            _("When the %(target)s target of a ticket is due soon")
-            if soon
-            else _("When the %(target)s target of a ticket is breached")
-        )
-    elif narrowed:
-        template = (
-            _("When an SLA target of a ticket in %(pipeline)s is due soon")
-            if soon
-            else _("When an SLA target of a ticket in %(pipeline)s is breached")
-        )
-    else:
-        template = (
-            _("When an SLA target of a ticket is due soon")
-            if soon
-            else _("When an SLA target of a ticket is breached")
-        )
-    return say(template, target=name(target) if target else "", pipeline=where)
-
-
-def trigger(workflow: Workflow, names: Names) -> SafeString:
-    """When the workflow runs, as a sentence: "When a deal is won in *Email Subscription*"."""
-    config = workflow.trigger_config or {}
-    kind = Trigger(workflow.trigger) if workflow.trigger in Trigger.values else None
-    if kind == Trigger.DEAL_STAGE_ENTERED:
-        return _deal_trigger(config, names)
-    if kind in (
-        Trigger.TICKET_CREATED,
-        Trigger.TICKET_STAGE_ENTERED,
-        Trigger.TRACKER_ISSUE_CLOSED,
-        Trigger.SLA_DUE_SOON,
-        Trigger.SLA_BREACHED,
-    ):
-        return _ticket_trigger(kind, config, names)
-    if kind == Trigger.TASK_STATE_CHANGED:
-        status = config.get("to_status")
-        if status in TaskStatus.values:
-            return say(
-                _("When a task request moves to %(status)s"), status=name(TaskStatus(status).label)
-            )
-        return say(_("When a task request changes status"))
-    if kind == Trigger.RENEWAL_APPROACHING:
-        return say(_("When a renewal deadline approaches"))
-    return plain(workflow.trigger)
 
 
 # ---------------------------------------------------------------- conditions
@@ -410,18 +387,6 @@ def condition(tree: Mapping[str, Any], names: Names) -> SafeString:
         operator=operator,
         value=value_text(spec, op, tree.get("value", ""), names),
     )
-
-
-def top_conditions(tree: Mapping[str, Any] | None) -> tuple[str, list[dict[str, Any]]]:
-    """The top group of a condition tree as (all/any, children); a lone condition is a group
-    of one."""
-    if not tree:
-        return "all", []
-    if "any" in tree:
-        return "any", list(tree["any"])
-    if "all" in tree:
-        return "all", list(tree["all"])
-    return "all", [dict(tree)]
 
 
 # ---------------------------------------------------------------- actions
@@ -621,68 +586,6 @@ def event(ev: Any, names: Names) -> SafeString:
 # ---------------------------------------------------------------- run logs
 
 
-class StepMessage(StrEnum):
-    """What a completed step did, stored as a key with parameters and translated when read."""
-
-    TICKET_CREATED = "ticket_created"  # ticket_id, name
-    OWNER_ASSIGNED = "owner_assigned"  # user_id, email
-    MOVED = "moved"  # stage_id, stage
-    PROPERTY_SET = "property_set"  # name
-    PROPERTY_SET_ON_DEALS = "property_set_on_deals"  # name, count
-    DEAL_LINKED = "deal_linked"  # deal_id
-    NO_DEAL_TO_LINK = "no_deal_to_link"
-    NOTIFIED = "notified"  # count
-    SLACK_POSTED = "slack_posted"  # text
-    ISSUE_OPENED = "issue_opened"  # number
-
-
-def step_message(key: StepMessage, **params: Any) -> dict[str, Any]:
-    return {"key": str(key), "params": params}
-
-
-# The English summaries older log rows hold (actions.py wrote them before the keys), each
-# mapped to its message.
-_OLD_SUMMARIES: tuple[tuple[re.Pattern[str], StepMessage, tuple[str, ...]], ...] = (
-    (re.compile(r"ticket #(\d+) (.*)", re.S), StepMessage.TICKET_CREATED, ("ticket_id", "name")),
-    (re.compile(r"owner (\S+)"), StepMessage.OWNER_ASSIGNED, ("email",)),
-    (re.compile(r"moved to (.+)", re.S), StepMessage.MOVED, ("stage",)),
-    (
-        re.compile(r"(\S+) set on (\d+) deal\(s\)"),
-        StepMessage.PROPERTY_SET_ON_DEALS,
-        ("name", "count"),
-    ),
-    (re.compile(r"(\S+) set"), StepMessage.PROPERTY_SET, ("name",)),
-    (re.compile(r"linked deal #(\d+)"), StepMessage.DEAL_LINKED, ("deal_id",)),
-    (re.compile(r"no open deal to link"), StepMessage.NO_DEAL_TO_LINK, ()),
-    (re.compile(r"notified (\d+)"), StepMessage.NOTIFIED, ("count",)),
-    (re.compile(r"posted: (.*)", re.S), StepMessage.SLACK_POSTED, ("text",)),
-    (re.compile(r"issue #(\d+)"), StepMessage.ISSUE_OPENED, ("number",)),
-)
-
-
-def _old_summary(text: str) -> dict[str, Any] | None:
-    for pattern, key, params in _OLD_SUMMARIES:
-        match = pattern.fullmatch(text)
-        if match:
-            return step_message(key, **dict(zip(params, match.groups(), strict=True)))
-    return None
-
-
-def log_messages(entry: Mapping[str, Any]) -> list[dict[str, Any]] | None:
-    """The messages of a log entry: stored ones, else its English summary mapped back (a set
-    property step joins several with "; "); None when the summary is not one we know."""
-    if entry.get("messages"):
-        return list(entry["messages"])
-    summary = str(entry.get("result") or "")
-    if not summary:
-        return []
-    whole = _old_summary(summary)
-    if whole is not None:
-        return [whole]
-    parts = [_old_summary(part) for part in summary.split("; ")]
-    return None if None in parts else parts  # type: ignore[return-value]
-
-
 def _count(params: Mapping[str, Any]) -> int:
     return parse_id(params.get("count")) or 0
 
@@ -803,7 +706,7 @@ class WorkflowText:
 
 
 def workflow_text(workflow: Workflow, steps: Iterable[Action], names: Names) -> WorkflowText:
-    match, children = top_conditions(workflow.conditions)
+    match, children = conditions.top_group(workflow.conditions)
     return WorkflowText(
         trigger=trigger(workflow, names),
         match=match,

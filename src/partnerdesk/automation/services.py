@@ -78,18 +78,6 @@ def _clean_name(name: str) -> str:
     return name[:150]
 
 
-def _top_group(tree: Mapping[str, Any] | None) -> tuple[Match, list[dict[str, Any]]]:
-    """The top group of a condition tree as (all/any, children); a lone condition is a group
-    of one."""
-    if not tree:
-        return "all", []
-    if "any" in tree:
-        return "any", list(tree["any"])
-    if "all" in tree:
-        return "all", list(tree["all"])
-    return "all", [dict(tree)]
-
-
 def _same_leaf(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """The same condition, whether its value came as a number (API) or as text (a form)."""
     return (a.get("field"), a.get("op"), str(a.get("value", ""))) == (
@@ -151,7 +139,7 @@ def workflow_update(
     workflow = _locked(workflow)
     workflow.name, workflow.trigger, workflow.enabled = _clean_name(name), trigger, enabled
     workflow.trigger_config = triggers.clean_config(trigger, trigger_config)
-    key, children = _top_group(workflow.conditions)
+    key, children = conditions.top_group(workflow.conditions)
     if match is not None and children and match != key:
         workflow.conditions = {match: children}
     workflow.save()
@@ -247,7 +235,7 @@ def workflow_condition_add(
             code="invalid_conditions", message=_("Describe the condition."), field="conditions"
         )
     workflow = _locked(workflow)
-    key, children = _top_group(workflow.conditions)
+    key, children = conditions.top_group(workflow.conditions)
     workflow.conditions = conditions.validate({key: [*children, leaf]})
     workflow.save(update_fields=["conditions", "updated_at"])
     _changed(workflow, by, {"conditions": workflow.conditions})
@@ -267,7 +255,7 @@ def workflow_condition_remove(
     another admin's change moved it; if it is gone, nothing is removed and the admin is told."""
     require_admin(by, REFUSED)
     workflow = _locked(workflow)
-    key, children = _top_group(workflow.conditions)
+    key, children = conditions.top_group(workflow.conditions)
     plain = [child for child in children if "field" in child]
     target = plain[index] if 0 <= index < len(plain) else None
     if condition is not None:

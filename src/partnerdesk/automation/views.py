@@ -20,7 +20,7 @@ from partnerdesk.core.errors import DomainError
 from partnerdesk.core.forms import submit
 from partnerdesk.core.pagination import CappedPaginator
 
-from . import describe, fields, services
+from . import conditions, describe, fields, services
 from .forms import ActionForm, ConditionForm, IntegrationsForm, Pickers, WorkflowForm
 from .models import Action, IntegrationSettings, RunStatus, Workflow, WorkflowRun
 from .selectors import (
@@ -82,7 +82,7 @@ def _condition_rows(tree) -> list[tuple[int | None, dict | None]]:
     it is described, and kept as it is)."""
     rows: list[tuple[int | None, dict | None]] = []
     plain = 0
-    for child in describe.top_conditions(tree)[1]:
+    for child in conditions.top_group(tree)[1]:
         if "field" in child:
             rows.append((plain, child))
             plain += 1
@@ -119,7 +119,7 @@ def workflow_edit(request, pk):
             },
         )
     tree = workflow.conditions or {}
-    key = describe.top_conditions(tree)[0]
+    key = conditions.top_group(tree)[0]
     action_name = request.POST.get("action")
     pickers = Pickers()
     form = WorkflowForm(
