@@ -91,7 +91,9 @@ def _column(page: Page, stage: Stage):
     return page.locator(f'section.column[data-stage="{stage.pk}"]')
 
 
-def test_deal_board_moves_a_deal_with_the_cards_select(page: Page, agent, deal):
+def test_deal_board_moves_a_deal_with_the_cards_move_button(page: Page, agent, deal):
+    """The card's move button opens the move dialog with a stage select (the board's way for
+    touch and keyboard; the cards have no stage select of their own any more)."""
     qualified = Stage.objects.get(pipeline=deal.pipeline, name="Qualified")
     sign_in(page, agent.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Board").click()
@@ -101,10 +103,17 @@ def test_deal_board_moves_a_deal_with_the_cards_select(page: Page, agent, deal):
     expect(
         page.locator(f'section.column[data-stage="{deal.stage_id}"] #deal-{deal.pk}')
     ).to_be_visible()
+    expect(card.locator("select")).to_have_count(0)
 
-    card.get_by_label("Stage").select_option(label="Qualified")
-    card.get_by_role("button", name="Move").click()
-    expect(page.get_by_text("Moved to Qualified.")).to_be_visible()
+    card.get_by_role("button", name="Move “Acme mailboxes”").click()
+    dialog = page.get_by_role("dialog")
+    with page.expect_response(lambda r: "move=" in r.url):
+        dialog.get_by_label("Stage").select_option(label="Qualified")
+    dialog.get_by_role("button", name="Move").click()
+    expect(dialog).to_be_hidden()
+    expect(_column(page, qualified).locator(f"#deal-{deal.pk}")).to_be_visible()
+    expect(page.locator("#board-live")).to_have_text("Moved “Acme mailboxes” to Qualified.")
+    expect(page).to_have_url(re.compile(rf"/app/deals/board/{deal.pipeline_id}/$"))
 
     page.goto(f"/app/deals/board/{deal.pipeline_id}/")
     expect(_column(page, qualified).locator(f"#deal-{deal.pk}")).to_be_visible()
@@ -120,10 +129,14 @@ def test_deal_board_moves_a_deal_by_drag_and_drop(page: Page, agent, deal):
     tile = page.locator(f"#deal-{deal.pk}")
     expect(tile).to_be_visible()
 
-    # Grab the tile by its padding (not its link or select) and drop it on the column.
+    # Grab the card by its padding (not its link or button) and drop it on the column: the
+    # card moves there and the page stays the board.
     tile.drag_to(_column(page, proposal), source_position={"x": 3, "y": 3})
-    expect(page).to_have_url(re.compile(rf"/app/deals/{deal.pk}/$"))
-    expect(page.locator("#deal-stage")).to_have_text("Proposal Sent")
+    expect(_column(page, proposal).locator(f"#deal-{deal.pk}")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/app/deals/board/{deal.pipeline_id}/$"))
+    expect(page.locator(f"#column-head-{proposal.pk} [data-column-count]")).to_have_text(
+        re.compile(r"^1\b")
+    )
 
     page.goto(f"/app/deals/board/{deal.pipeline_id}/")
     expect(_column(page, proposal).locator(f"#deal-{deal.pk}")).to_be_visible()

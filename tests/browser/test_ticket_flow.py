@@ -1,4 +1,5 @@
-"""A ticket from a won website deal, through the board: refused move, pause, breach, cause of delay.
+"""A ticket from a won website deal, through the board: a move that asks for a property, pause,
+breach, cause of delay.
 
 Time is controlled: the live server runs in this process, so patching the one clock
 (partnerdesk.core.clock.now) moves "now" for every page and service.
@@ -65,15 +66,21 @@ def test_ticket_from_deal_through_board_pause_and_breach(page: Page, agent, admi
     expect(page.locator("#deal-tickets")).to_contain_text("Website Creation For acme-dental.com")
     expect(page.locator("#deal-tickets")).to_contain_text("New")
 
-    # On the board: delivering needs the website domain, so the move is refused and asked for.
+    # On the board: delivering needs the website domain, so the card's move dialog asks for it
+    # when that stage is chosen; cancelled, the ticket stays where it was.
     page.goto(f"/app/tickets/board/{ticket.pipeline_id}/")
     tile = page.locator(f"#ticket-{ticket.pk}")
     expect(page.locator(f'[data-stage="{ticket.stage_id}"]')).to_contain_text(ticket.name)
-    tile.get_by_label("Stage").select_option(label="Website Delivered")
-    tile.get_by_role("button", name="Move").click()
-    errors = page.locator("#move-form .errors-box")
-    expect(errors).to_contain_text("To move into “Website Delivered”, fill in: Website domain.")
-    expect(page.locator("#move-form").get_by_label("Website domain")).to_be_visible()
+    tile.get_by_role("button", name=f"Move “{ticket.name}”").click()
+    dialog = page.get_by_role("dialog")
+    with page.expect_response(lambda r: "move=" in r.url):
+        dialog.get_by_label("Stage").select_option(label="Website Delivered")
+    expect(dialog).to_contain_text("“Website Delivered” needs this information:")
+    expect(dialog.get_by_label("Website domain")).to_be_visible()
+    dialog.get_by_role("link", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(f'[data-stage="{ticket.stage_id}"]')).to_contain_text(ticket.name)
+    page.goto(f"/app/tickets/{ticket.pk}/")
     expect(page.locator("#ticket-stage")).to_have_text("New")
 
     # Waiting on the customer pauses the clock ...

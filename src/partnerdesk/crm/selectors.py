@@ -10,6 +10,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    F,
     Model,
     OuterRef,
     Prefetch,
@@ -19,7 +20,9 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 
 from partnerdesk.accounts.models import User
@@ -147,6 +150,52 @@ def filter_deals(qs: QuerySet[Deal], params: Params) -> tuple[QuerySet[Deal], di
     )
     qs = _by_text(qs, params, {"kind": "stage__kind"}, active)
     return qs, active
+
+
+# ---------------------------------------------------------------- the deal board
+
+BOARD_PER_COLUMN = 50
+
+
+def board_columns(
+    user, pipeline: Pipeline, params: Params, *, cards: bool = True
+) -> tuple[list[dict], dict[str, str]]:
+    """The deal board of ``pipeline``: each stage with its number of deals and their value
+    (one aggregate query for every column) and, with ``cards``, its newest deals (at most
+    BOARD_PER_COLUMN each, one query for every column), searched like the list.
+
+    A column's ``totals`` are its deals' amounts summed by currency, largest first: deals in
+    several currencies are never added up as one number."""
+    stages = list(pipeline.stages.order_by("order", "id"))
+    deals, active = filter_deals(deals_for(user).filter(pipeline=pipeline), {"q": params.get("q")})
+    columns = {
+        s.pk: {"stage": s, "deals": [], "count": 0, "exact": True, "totals": []} for s in stages
+    }
+    sums = (
+        deals.order_by()
+        .values("stage_id", "currency")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by("stage_id", "-total", "currency")
+    )
+    for row in sums:
+        column = columns.get(row["stage_id"])
+        if column is None:  # a deal left in a stage of another pipeline: not on this board
+            continue
+        column["count"] += row["n"]
+        if row["total"] is not None:
+            column["totals"].append({"currency": row["currency"], "amount": row["total"]})
+    if cards:
+        ranked = deals.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("stage_id")],
+                order_by=[F("stage_entered_at").desc(nulls_last=True), F("id").desc()],
+            )
+        ).filter(rank__lte=BOARD_PER_COLUMN)
+        for deal in ranked.order_by("stage_id", "rank"):
+            if deal.stage_id in columns:
+                columns[deal.stage_id]["deals"].append(deal)
+    return list(columns.values()), active
 
 
 # ---------------------------------------------------------------- one record

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,8 +18,8 @@ from partnerdesk.core.exports import csv_response
 from partnerdesk.core.listing import Listing
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 
+from . import boards, record_pages, selectors, services
 from . import properties as props
-from . import record_pages, selectors, services
 from .forms import CompanyForm, ContactForm, DealForm, DealMoveForm, LineItemForm
 from .models import Lifecycle, LineItem, Pipeline, Stage, StageKind
 
@@ -349,9 +348,48 @@ def deal_export(request):
     return csv_response("deals.csv", header, rows())
 
 
+def _deal_board_page(request, pipeline, pipelines, *, dialog=None, status=200):
+    columns, active = selectors.board_columns(request.user, pipeline, request.GET)
+    return render(
+        request,
+        "crm/deal_board.html",
+        {
+            "pipeline": pipeline,
+            "pipelines": pipelines,
+            "columns": columns,
+            "q": active.get("q", ""),
+            "board_query": boards.board_query(request.GET),
+            "dialog": dialog,
+        },
+        status=status,
+    )
+
+
+def _deal_move_dialog(request, deal, form, stages=None) -> dict:
+    """What the board's move dialog shows for ``deal`` (includes/_board_move_form.html)."""
+    if stages is None:
+        stages = list(deal.pipeline.stages.order_by("order", "id"))
+    board = reverse("crm:deal_board_pipeline", args=[deal.pipeline_id])
+    query = boards.board_query(request.GET)
+    return {
+        "record": deal,
+        "form": boards.prepare_move_form(form),
+        "stages": stages,
+        "stage": boards.dialog_stage(form, stages, deal.stage),
+        "move_url": boards.with_query(reverse("crm:deal_move", args=[deal.pk]), query),
+        "board_url": boards.with_query(board, query),
+        "form_url": boards.with_query(board, f"move={deal.pk}&{query}".rstrip("&")),
+        "record_url": reverse("crm:deal_detail", args=[deal.pk]),
+        "record_link": _("Open the deal"),
+        "builtin_note": _("Also needed, on the deal's page:"),
+    }
+
+
 @staff_required
 @require_GET
 def deal_board(request, pipeline_pk=None):
+    """The deal board: a column per stage with its count and value. ``?move=<deal>&to=<stage>``
+    opens the move dialog for that stage (htmx: only the dialog's form)."""
     pipelines = list(Pipeline.objects.filter(object_type="deal", archived=False))
     if not pipelines:
         return redirect("crm:deal_list")
@@ -360,30 +398,78 @@ def deal_board(request, pipeline_pk=None):
         if pipeline_pk
         else pipelines[0]
     )
-    stages = list(pipeline.stages.order_by("order", "id"))
-    per_column = 50
-    deals, active = selectors.filter_deals(
-        selectors.deals_for(request.user).filter(pipeline=pipeline), {"q": request.GET.get("q")}
-    )
-    q = active.get("q", "")
-    counts = dict(deals.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
-    # One query for all columns: the newest deals of each stage, at most per_column each.
-    ranked = deals.annotate(
-        rank=Window(
-            RowNumber(),
-            partition_by=[F("stage_id")],
-            order_by=[F("stage_entered_at").desc(), F("id").desc()],
-        )
-    ).filter(rank__lte=per_column)
-    by_stage: dict[int, list] = {s.pk: [] for s in stages}
-    for deal in ranked:
-        by_stage.setdefault(deal.stage_id, []).append(deal)
-    columns = [{"stage": s, "deals": by_stage[s.pk], "count": counts.get(s.pk, 0)} for s in stages]
-    return render(
-        request,
-        "crm/deal_board.html",
-        {"pipeline": pipeline, "pipelines": pipelines, "columns": columns, "q": q},
-    )
+    dialog = None
+    if "move" in request.GET:
+        deal = selectors.deal_detail(request.user, parse_id(request.GET["move"]))
+        stages = list(deal.pipeline.stages.order_by("order", "id"))
+        to = parse_id(request.GET.get("to"))
+        stage = next((s for s in stages if s.pk == to), deal.stage)
+        missing = props.missing_for_stage(deal, stage) if stage.pk != deal.stage_id else []
+        form = DealMoveForm(deal=deal, missing=missing, initial={"stage": stage.pk})
+        dialog = _deal_move_dialog(request, deal, form, stages)
+        if request.htmx:
+            return render(request, "includes/_board_move_form.html", {"dialog": dialog})
+    return _deal_board_page(request, pipeline, pipelines, dialog=dialog)
+
+
+def _deal_board_move(request, deal, stage):
+    """A move from the board: crm/boards.py says what it answers."""
+    from_dialog = bool(request.POST.get("dialog"))
+    missing = props.missing_for_stage(deal, stage) if stage and stage.pk != deal.stage_id else []
+    if request.htmx and not from_dialog and any(not d.is_builtin for d in missing):
+        # Dropped on a stage that needs properties: ask for them, nothing was refused yet.
+        form = DealMoveForm(deal=deal, missing=missing, initial={"stage": stage.pk})
+        dialog = _deal_move_dialog(request, deal, form)
+        return render(request, "includes/_board_move_form.html", {"dialog": dialog}, status=422)
+    form = boards.prepare_move_form(DealMoveForm(request.POST, deal=deal, missing=missing))
+    if form.is_valid():
+        values = {k: v for k, v in form.property_values().items() if v not in (None, "", [])}
+        try:
+            deal = services.deal_move(
+                deal=deal, stage=form.cleaned_data["stage"], by=request.user, properties=values
+            )
+        except DomainError as exc:
+            if request.htmx and not from_dialog:
+                return render(
+                    request,
+                    "includes/_board_refusal.html",
+                    {
+                        "message": exc.message,
+                        "record_url": reverse("crm:deal_detail", args=[deal.pk]),
+                        "record_link": _("Open the deal"),
+                    },
+                    status=409,
+                )
+            boards.add_move_errors(form, exc)
+        else:
+            text = _("Moved “%(name)s” to %(stage)s.") % {
+                "name": deal.name,
+                "stage": form.cleaned_data["stage"].name,
+            }
+            board = reverse("crm:deal_board_pipeline", args=[deal.pipeline_id])
+            if not request.htmx:
+                messages.success(request, text)
+                return redirect(boards.safe_next(request, board) or board)
+            columns, _active = selectors.board_columns(
+                request.user, deal.pipeline, request.GET, cards=False
+            )
+            return render(
+                request,
+                "includes/_board_update.html",
+                {
+                    "card": "crm/_board_card.html",
+                    "kind": "deal",
+                    "d": selectors.deals_for(request.user).get(pk=deal.pk),
+                    "columns": columns,
+                    "announcement": text,
+                },
+            )
+    dialog = _deal_move_dialog(request, deal, form)
+    if request.htmx:
+        return render(request, "includes/_board_move_form.html", {"dialog": dialog}, status=422)
+    # Without JavaScript: the board again, its dialog open with the errors.
+    pipelines = list(Pipeline.objects.filter(object_type="deal", archived=False))
+    return _deal_board_page(request, deal.pipeline, pipelines, dialog=dialog, status=422)
 
 
 def _deal_context(request, deal, move_form=None, line_form=None):
@@ -473,7 +559,8 @@ def deal_move(request, pk):
     """Move a deal; when the stage needs properties, ask for them and move in one step.
 
     GET ?stage=<id> shows the form for that stage with the fields it still needs, so the
-    person fills them before pressing Move.
+    person fills them before pressing Move. A move from the board (``board=1``) stays on the
+    board: ``_deal_board_move``.
     """
     deal = selectors.deal_detail(request.user, pk)
     data = request.POST if request.method == "POST" else request.GET
@@ -493,6 +580,8 @@ def deal_move(request, pk):
         return render(
             request, "crm/_deal_move.html" if request.htmx else "crm/deal_detail.html", context
         )
+    if request.POST.get("board"):
+        return _deal_board_move(request, deal, stage)
     missing = props.missing_for_stage(deal, stage) if stage else []
     form = DealMoveForm(request.POST, deal=deal, missing=missing)
     if form.is_valid():

@@ -104,11 +104,20 @@ def filter_tickets(qs, params, *, now: dt.datetime):
     return qs, active
 
 
-def board_columns(user, pipeline: Pipeline, *, per_column: int = 25, params=None, now: dt.datetime):
-    """Each stage with its newest tickets (one index range scan per column) and its ticket
-    count up to COUNT_CAP (``exact`` False past it: "10,000+"), all columns counted in one
-    statement of index range scans that stop at the cap, so a column of closed history costs
-    what an open one does."""
+def board_columns(
+    user,
+    pipeline: Pipeline,
+    *,
+    per_column: int = 25,
+    params=None,
+    now: dt.datetime,
+    cards: bool = True,
+):
+    """Each stage with its ticket count up to COUNT_CAP (``exact`` False past it: "10,000+"),
+    all columns counted in one statement of index range scans that stop at the cap, so a
+    column of closed history costs what an open one does; and, with ``cards``, its newest
+    tickets (one index range scan per column), each with its SLA state and the instant the
+    card counts to or from (``sla_due``, see ``sla_countdown``)."""
     stages = list(pipeline.stages.order_by("order", "id"))
     qs, _active = filter_tickets(
         Ticket.objects.for_user(user).filter(pipeline=pipeline), params or {}, now=now
@@ -117,16 +126,45 @@ def board_columns(user, pipeline: Pipeline, *, per_column: int = 25, params=None
     counts = capped_counts({stage.pk: [newest.filter(stage=stage)] for stage in stages})
     columns = []
     for stage in stages:
-        tickets = list(
-            qs.filter(stage=stage)
-            .select_related("owner", "company")
-            .order_by("-created_at", "-id")[:per_column]
-        )
+        tickets = []
+        if cards:
+            tickets = list(
+                qs.filter(stage=stage)
+                .select_related("owner", "company")
+                .order_by("-created_at", "-id")[:per_column]
+            )
         for ticket in tickets:
-            ticket.sla = sla_state.ticket_state(ticket, now)
+            annotate_sla(ticket, now)
         count, exact = counts[stage.pk]
         columns.append({"stage": stage, "tickets": tickets, "count": count, "exact": exact})
     return columns
+
+
+def annotate_sla(ticket: Ticket, now: dt.datetime) -> Ticket:
+    """Set what a board card shows of the ticket's SLA: ``sla`` (its state) and ``sla_due``."""
+    ticket.sla = sla_state.ticket_state(ticket, now)
+    ticket.sla_due = sla_countdown(ticket, ticket.sla, now)
+    return ticket
+
+
+def sla_countdown(ticket: Ticket, state: str, now: dt.datetime) -> dt.datetime | None:
+    """The instant a card counts to ("due in 3 h") or from ("breached 2 days ago"): the
+    earliest due time of the targets still running, or, breached, of those overdue. None when
+    no clock runs (paused, met, closed) or a target was missed already (the state says it)."""
+    running = [
+        getattr(ticket, f"{target}_due_at")
+        for target in sla_state.TARGETS
+        if getattr(ticket, f"{target}_due_at") is not None
+        and getattr(ticket, f"{target}_met") is None
+        and ticket.closed_at is None
+        and not (target == "first_response" and ticket.first_response_at is not None)
+    ]
+    if state == SlaState.BREACHED:
+        overdue = [due for due in running if due <= (ticket.sla_paused_at or now)]
+        return min(overdue, default=None)
+    if state in (SlaState.DUE_SOON, SlaState.ON_TRACK):
+        return min(running, default=None)
+    return None
 
 
 def saved_views_for(user):

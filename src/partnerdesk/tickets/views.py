@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,6 +15,7 @@ from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
 from partnerdesk.core.pagination import CappedPaginator
+from partnerdesk.crm import boards
 from partnerdesk.crm import selectors as crm_selectors
 from partnerdesk.crm.models import Pipeline, Stage
 
@@ -93,9 +92,49 @@ def saved_view_delete(request, pk):
     return redirect("tickets:list")
 
 
+def _ticket_board_page(request, pipeline, pipelines, *, dialog=None, status=200):
+    now = clock.now()
+    return render(
+        request,
+        "tickets/ticket_board.html",
+        {
+            "pipeline": pipeline,
+            "pipelines": pipelines,
+            "columns": selectors.board_columns(request.user, pipeline, params=request.GET, now=now),
+            "now": now,
+            "q": request.GET.get("q", ""),
+            "breached_without_cause": request.GET.get("breached_without_cause") == "1",
+            "board_query": boards.board_query(request.GET),
+            "dialog": dialog,
+        },
+        status=status,
+    )
+
+
+def _ticket_move_dialog(request, ticket, form) -> dict:
+    """What the board's move dialog shows for ``ticket`` (includes/_board_move_form.html)."""
+    stages = list(form.fields["stage"].queryset)
+    board = reverse("tickets:board_pipeline", args=[ticket.pipeline_id])
+    query = boards.board_query(request.GET)
+    return {
+        "record": ticket,
+        "form": boards.prepare_move_form(form),
+        "stages": stages,
+        "stage": boards.dialog_stage(form, stages, ticket.stage),
+        "move_url": boards.with_query(reverse("tickets:move", args=[ticket.pk]), query),
+        "board_url": boards.with_query(board, query),
+        "form_url": boards.with_query(board, f"move={ticket.pk}&{query}".rstrip("&")),
+        "record_url": reverse("tickets:detail", args=[ticket.pk]),
+        "record_link": _("Open the ticket"),
+        "builtin_note": _("Also needed (edit the ticket):"),
+    }
+
+
 @staff_required
 @require_GET
 def ticket_board(request, pipeline_pk=None):
+    """A pipeline's tickets by stage, counted up to the cap. ``?move=<ticket>&to=<stage>``
+    opens the move dialog for that stage (htmx: only the dialog's form)."""
     pipelines = list(selectors.ticket_pipelines())
     if not pipelines:
         return redirect("tickets:list")
@@ -104,30 +143,22 @@ def ticket_board(request, pipeline_pk=None):
         if pipeline_pk
         else pipelines[0]
     )
-    now = clock.now()
-    columns = selectors.board_columns(request.user, pipeline, params=request.GET, now=now)
-    for col in columns:
-        # Every tile of a column offers the same stages with the same one selected: render
-        # those options once per column, not once per tile (the board's biggest cost).
-        col["stage_options"] = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (c["stage"].pk, mark_safe(" selected") if c is col else "", c["stage"].name)
-                for c in columns
-            ),
+    dialog = None
+    if "move" in request.GET:
+        ticket = selectors.ticket_detail(request.user, parse_id(request.GET["move"]))
+        stage = (
+            ticket.pipeline.stages.filter(pk=parse_id(request.GET.get("to"))).first()
+            or ticket.stage
         )
-    return render(
-        request,
-        "tickets/ticket_board.html",
-        {
-            "pipeline": pipeline,
-            "pipelines": pipelines,
-            "columns": columns,
-            "q": request.GET.get("q", ""),
-            "breached_without_cause": request.GET.get("breached_without_cause") == "1",
-        },
-    )
+        form = TicketMoveForm(
+            ticket=ticket,
+            missing=services.missing_to_move(ticket, stage),
+            initial={"stage": stage.pk},
+        )
+        dialog = _ticket_move_dialog(request, ticket, form)
+        if request.htmx:
+            return render(request, "includes/_board_move_form.html", {"dialog": dialog})
+    return _ticket_board_page(request, pipeline, pipelines, dialog=dialog)
 
 
 @staff_required
@@ -313,11 +344,79 @@ def ticket_detail(request, pk):
     return render(request, "tickets/ticket_detail.html", _detail_context(request, ticket))
 
 
+def _ticket_board_move(request, ticket, stage):
+    """A move from the board: crm/boards.py says what it answers."""
+    from_dialog = bool(request.POST.get("dialog"))
+    missing = services.missing_to_move(ticket, stage) if stage else []
+    if request.htmx and not from_dialog and any(not d.is_builtin for d in missing):
+        # Dropped on a stage that needs properties: ask for them, nothing was refused yet.
+        form = TicketMoveForm(ticket=ticket, missing=missing, initial={"stage": stage.pk})
+        dialog = _ticket_move_dialog(request, ticket, form)
+        return render(request, "includes/_board_move_form.html", {"dialog": dialog}, status=422)
+    form = boards.prepare_move_form(TicketMoveForm(request.POST, ticket=ticket, missing=missing))
+    if form.is_valid():
+        values = {k: v for k, v in form.property_values().items() if v not in (None, "", [])}
+        try:
+            services.ticket_move(
+                ticket=ticket, stage=form.cleaned_data["stage"], by=request.user, properties=values
+            )
+        except DomainError as exc:
+            if request.htmx and not from_dialog:
+                return render(
+                    request,
+                    "includes/_board_refusal.html",
+                    {
+                        "message": exc.message,
+                        "record_url": reverse("tickets:detail", args=[ticket.pk]),
+                        "record_link": _("Open the ticket"),
+                    },
+                    status=409,
+                )
+            boards.add_move_errors(form, exc)
+        else:
+            text = _("Moved “%(name)s” to %(stage)s.") % {
+                "name": ticket.name,
+                "stage": form.cleaned_data["stage"].name,
+            }
+            board = reverse("tickets:board_pipeline", args=[ticket.pipeline_id])
+            if not request.htmx:
+                messages.success(request, text)
+                return redirect(boards.safe_next(request, board) or board)
+            now = clock.now()
+            return render(
+                request,
+                "includes/_board_update.html",
+                {
+                    "card": "tickets/_board_card.html",
+                    "kind": "ticket",
+                    "t": selectors.annotate_sla(
+                        selectors.tickets_for(request.user).get(pk=ticket.pk), now
+                    ),
+                    "now": now,
+                    "columns": selectors.board_columns(
+                        request.user, ticket.pipeline, params=request.GET, now=now, cards=False
+                    ),
+                    "announcement": text,
+                },
+            )
+    dialog = _ticket_move_dialog(request, ticket, form)
+    if request.htmx:
+        return render(request, "includes/_board_move_form.html", {"dialog": dialog}, status=422)
+    # Without JavaScript: the board again, its dialog open with the errors.
+    pipelines = list(selectors.ticket_pipelines())
+    return _ticket_board_page(request, ticket.pipeline, pipelines, dialog=dialog, status=422)
+
+
 @staff_required
 @require_POST
 def ticket_move(request, pk):
+    """Move a ticket, with the properties the stage asks for. From the ticket's page, a refusal
+    shows that page again with the fields; from the board (``board=1``) the move stays on the
+    board: ``_ticket_board_move``."""
     ticket = selectors.ticket_detail(request.user, pk)
     stage = ticket.pipeline.stages.filter(pk=parse_id(request.POST.get("stage"))).first()
+    if request.POST.get("board"):
+        return _ticket_board_move(request, ticket, stage)
     missing = services.missing_to_move(ticket, stage) if stage else []
     form = TicketMoveForm(request.POST, ticket=ticket, missing=missing)
     if form.is_valid():

@@ -1,0 +1,89 @@
+"""What the deal board and the ticket board share: the move dialog and its answers.
+
+A board moves a card without leaving the page (static/partnerdesk/boards.js). A drop, a
+keyboard move or the dialog posts to the record's move view with ``board=1``, which answers:
+
+- 200 and the moved card with every column's head (count, value) and a sentence for screen
+  readers (``includes/_board_update.html``);
+- 422 and the move dialog (``includes/_board_move_form.html``): the stage asks for properties
+  (the first time without errors: it asks, nothing was refused), or the dialog's values were
+  refused (each error beside its field);
+- 409 and the refusal in one sentence (``includes/_board_refusal.html``), for a drop or a
+  keyboard move the dialog could not fix (a rule, or a built-in property such as the line
+  items, filled in on the record's page), shown on the board.
+
+Without JavaScript the dialog is the board page itself with the dialog open (``?move=<id>``)
+and a move goes back to the board.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import QueryDict
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from partnerdesk.core.errors import DomainError
+from partnerdesk.core.forms import PROP_PREFIX
+
+from .models import PropertyType
+
+# Query parameters of the board page that open the move dialog (not filters of the board).
+DIALOG_PARAMS = ("move", "to")
+
+
+def board_query(params: QueryDict) -> str:
+    """The board's filters as a query string (what the column counts are counted with)."""
+    query = params.copy()
+    for name in (*DIALOG_PARAMS, "board", "dialog", "next", "stage"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def with_query(url: str, query: str) -> str:
+    return f"{url}?{query}" if query else url
+
+
+def safe_next(request, board_path: str) -> str | None:
+    """The board page a move without JavaScript goes back to, if ``next`` is one."""
+    target = request.POST.get("next", "")
+    if target.startswith(board_path) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+def prepare_move_form(form: forms.Form) -> forms.Form:
+    """The record's move form as the dialog shows it: each property the stage asks for is
+    required (said to assistive technology; the service checks it), and a text one is one
+    line (an issue-tracker number, a domain), not a text area."""
+    for definition in getattr(form, "property_definitions", []):
+        field = form.fields.get(f"{PROP_PREFIX}{definition.name}")
+        if field is None:
+            continue
+        if definition.type == PropertyType.TEXT:
+            field.widget = forms.TextInput()
+        if not isinstance(field.widget, forms.CheckboxSelectMultiple):
+            field.widget.attrs["aria-required"] = "true"
+    return form
+
+
+def add_move_errors(form: forms.Form, exc: DomainError) -> None:
+    """A refused move's errors, each beside its field in the dialog. Those about built-in
+    properties the dialog cannot ask for are listed once by the dialog already (with a link
+    to the record); anything else is said above the fields. Never the same error twice."""
+    builtin = {d.name for d in getattr(form, "missing_builtin", [])}
+    for error in exc.all_errors():
+        name = error.field
+        if name and f"{PROP_PREFIX}{name}" in form.fields:
+            name = f"{PROP_PREFIX}{name}"
+        if name in form.fields:
+            form.add_error(name, str(error.message))
+        elif name not in builtin:
+            form.add_error(None, str(error.message))
+
+
+def dialog_stage(form: forms.Form, stages, fallback):
+    """The stage the dialog is about: the one chosen in the form, else ``fallback``."""
+    chosen = form["stage"].value()
+    return next((s for s in stages if str(s.pk) == str(chosen)), fallback)
