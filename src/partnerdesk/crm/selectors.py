@@ -168,7 +168,7 @@ def board_columns(
     several currencies are never added up as one number."""
     stages = list(pipeline.stages.order_by("order", "id"))
     deals, active = filter_deals(deals_for(user).filter(pipeline=pipeline), {"q": params.get("q")})
-    columns = {
+    columns: dict[int, dict[str, Any]] = {
         s.pk: {"stage": s, "deals": [], "count": 0, "exact": True, "totals": []} for s in stages
     }
     sums = (
