@@ -113,13 +113,23 @@ def test_client_books_a_consultation_session(new_page, client_user, agent, compa
     assert TaskCategory.objects.filter(is_consultation=True).exists()
     client = new_page()
     sign_in(client, client_user.email)
-    pk = _submit(client, "Talk about our lifecycle stages", "Consultation Session")
-
+    # A consultation request leads straight to the times; the task page leads there too.
+    client.goto("/portal/tasks/new/")
+    client.locator("[name=title]").fill("Talk about our lifecycle stages")
+    client.locator("[name=category]").select_option(label="Consultation Session")
+    client.get_by_role("button", name=re.compile("Submit")).click()
+    expect(client).to_have_url(re.compile(r"/portal/tasks/\d+/book/$"))
+    pk = int(re.search(r"/tasks/(\d+)/", client.url).group(1))
+    client.get_by_role("link", name="Back to the task").click()
     client.get_by_role("link", name="Book a session").click()
     expect(client).to_have_url(re.compile(rf"/portal/tasks/{pk}/book/$"))
     first = client.locator("form.slots button[name=starts_at]").first
     chosen = first.get_attribute("value")
     first.click()
+    # The confirm step: nothing is booked until the client confirms.
+    expect(client.get_by_role("heading", level=1)).to_have_text("Confirm your consultation session")
+    assert not Task.objects.get(pk=pk).sessions.exists()
+    client.get_by_role("button", name="Confirm booking").click()
     expect(client).to_have_url(re.compile(rf"/portal/tasks/{pk}/$"))
     sessions = client.locator("#sessions")
     expect(sessions).to_contain_text(agent.display_name)
