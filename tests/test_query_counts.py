@@ -105,6 +105,9 @@ BUDGETS: dict[str, Budget] = {
     "dashboard:home": B(7, "Deal 0"),
     "crm:company_list": B(5, "Company 0"),
     "crm:contact_list": B(5, "Last0"),
+    # the pickers' searches: at most PICKER_SIZE options, whatever the number of records
+    "crm:company_options": B(4, "Company 0"),
+    "crm:contact_options": B(4, "Last0"),
     "crm:deal_list": B(8, "Deal 0"),
     "crm:deal_board": B(6, "Deal 0"),
     "crm:deal_board_pipeline": B(7, "Deal 0", pipeline_pk="pipeline"),
