@@ -4,6 +4,7 @@ page's filters and the settings."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.forms import DomainErrorFormMixin
@@ -11,7 +12,8 @@ from partnerdesk.core.forms import DomainErrorFormMixin
 from .models import SCORE_LABELS, SCORES
 from .services import COMMENT_LIMIT
 
-SCORE_CHOICES = [(score, f"{score} – {SCORE_LABELS[score]}") for score in SCORES]
+# Lazy: the label is put together in the language of the page that shows it, not at import.
+SCORE_CHOICES = [(score, format_lazy("{} – {}", score, SCORE_LABELS[score])) for score in SCORES]
 
 
 def _comment_field(required: bool = False) -> forms.CharField:
