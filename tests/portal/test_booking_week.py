@@ -489,3 +489,15 @@ def test_the_task_page_says_when_the_session_is(client_user, consultant, consult
     text = body.content.decode()
     assert "Wednesday, 8 Jan 2031, 9:00 AM" in text
     assert "in 2 days" in text  # from Monday 06:00
+
+
+@pytest.mark.django_db
+def test_a_week_across_the_new_year_names_both_years(client_user, consultant, consult_task):
+    # Seen from Los Angeles it is still Sunday 5 January; a week from Monday in Italian starts
+    # on 30 December 2030.
+    client_user.timezone = "America/Los_Angeles"
+    client_user.language = "it"
+    client_user.save()
+    response = login(client_user).get(book_url(consult_task, week="2030-12-31"))
+    assert response.context["week"].start == dt.date(2030, 12, 30)
+    assert "30 Dic 2030 – 5 Gen 2031" in response.content.decode()
