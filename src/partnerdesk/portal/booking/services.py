@@ -174,8 +174,8 @@ def session_book(
     *, by, task: Task, starts_at, agenda: str = "", now: dt.datetime | None = None
 ) -> ConsultationSession:
     """Book the free slot starting at ``starts_at`` on a consultation task. The optional
-    ``agenda`` travels in the invitations and the event (``agenda.session_book_with_agenda``
-    also posts it on the task's thread)."""
+    ``agenda`` travels in the invitations (``agenda.session_book_with_agenda`` also posts it
+    on the task's thread)."""
     require_party(by, task.company_id)
     now = now or clock.now()
     start = parse_start(starts_at)
@@ -208,9 +208,9 @@ def session_book(
         session = ConsultationSession.objects.select_related("consultant", "booked_by").get(
             pk=session.pk
         )
-        _event(
-            task, PortalEvent.SESSION_BOOKED, by, session, **({"agenda": agenda} if agenda else {})
-        )
+        # The agenda is the client's text: in the invitations, not in the event (which feeds
+        # automations and webhooks); ``agenda.session_book_with_agenda`` keeps it on the thread.
+        _event(task, PortalEvent.SESSION_BOOKED, by, session)
         _email_later(task, session, "booked", by=by, agenda=agenda)
     return session
 
