@@ -2,6 +2,10 @@
 
 Each is installed once per stable key (``core.defaults``): a default an admin renamed, edited
 or deleted is left that way by every later ``migrate``.
+
+The names of the default pipelines, stages and products are marked with ``gettext_noop``: a
+default is installed with its English name as the base name and the message catalogue's
+Italian and Arabic names as its translations (``core.translated``).
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext_noop
 
 from partnerdesk.core.defaults import adopt_or_create, install_once
+from partnerdesk.core.translated import catalogue_translations
 
 from .models import (
     Billing,
@@ -28,23 +34,23 @@ from .models import (
 from .properties import BUILTIN_PROPERTIES
 
 DEAL_STAGES = [
-    ("New", StageKind.OPEN),
-    ("Qualified", StageKind.OPEN),
-    ("Proposal Sent", StageKind.OPEN),
-    ("Closed Won", StageKind.WON),
-    ("Closed Lost", StageKind.LOST),
+    (gettext_noop("New"), StageKind.OPEN),
+    (gettext_noop("Qualified"), StageKind.OPEN),
+    (gettext_noop("Proposal Sent"), StageKind.OPEN),
+    (gettext_noop("Closed Won"), StageKind.WON),
+    (gettext_noop("Closed Lost"), StageKind.LOST),
 ]
 RENEWAL_STAGES = [
-    ("Upcoming Renewal", StageKind.OPEN),
-    ("Renewal Offer Sent", StageKind.OPEN),
-    ("Renewed", StageKind.WON),
-    ("Not Renewed", StageKind.LOST),
+    (gettext_noop("Upcoming Renewal"), StageKind.OPEN),
+    (gettext_noop("Renewal Offer Sent"), StageKind.OPEN),
+    (gettext_noop("Renewed"), StageKind.WON),
+    (gettext_noop("Not Renewed"), StageKind.LOST),
 ]
 
 # key: (name, stages, required properties by stage name)
 DEAL_PIPELINES = {
     "email-subscription": (
-        "Email Subscription",
+        gettext_noop("Email Subscription"),
         DEAL_STAGES,
         {
             "Closed Won": [
@@ -55,18 +61,26 @@ DEAL_PIPELINES = {
             ]
         },
     ),
-    "website-creation": ("Website Creation", DEAL_STAGES, {"Closed Won": ["line_items"]}),
+    "website-creation": (
+        gettext_noop("Website Creation"),
+        DEAL_STAGES,
+        {"Closed Won": ["line_items"]},
+    ),
     "website-annual-renewal": (
-        "Website Annual Renewal",
+        gettext_noop("Website Annual Renewal"),
         RENEWAL_STAGES,
         {"Renewed": ["website_domain"]},
     ),
     "domain-services": (
-        "Domain Services",
+        gettext_noop("Domain Services"),
         DEAL_STAGES,
         {"Closed Won": ["domain_name", "line_items"]},
     ),
-    "hubspot-services": ("HubSpot Services", DEAL_STAGES, {"Closed Won": ["line_items"]}),
+    "hubspot-services": (
+        gettext_noop("HubSpot Services"),
+        DEAL_STAGES,
+        {"Closed Won": ["line_items"]},
+    ),
 }
 
 CUSTOM_PROPERTIES = [
@@ -131,18 +145,81 @@ CUSTOM_PROPERTIES = [
 
 PRODUCTS = [
     # sku (also the key), name, category, price, billing, mailbox_gb
-    ("email-5gb", "Business Email 5 GB", ProductCategory.EMAIL, "2.00", Billing.MONTHLY, 5),
-    ("email-10gb", "Business Email 10 GB", ProductCategory.EMAIL, "3.50", Billing.MONTHLY, 10),
-    ("email-25gb", "Business Email 25 GB", ProductCategory.EMAIL, "5.00", Billing.MONTHLY, 25),
-    ("email-50gb", "Business Email 50 GB", ProductCategory.EMAIL, "8.00", Billing.MONTHLY, 50),
-    ("email-mixed", "Mixed Plan", ProductCategory.EMAIL, "0.00", Billing.MONTHLY, None),
-    ("storage-5gb", "Extra Storage +5 GB", ProductCategory.STORAGE, "1.00", Billing.MONTHLY, 5),
-    ("storage-10gb", "Extra Storage +10 GB", ProductCategory.STORAGE, "1.80", Billing.MONTHLY, 10),
-    ("storage-25gb", "Extra Storage +25 GB", ProductCategory.STORAGE, "4.00", Billing.MONTHLY, 25),
-    ("storage-50gb", "Extra Storage +50 GB", ProductCategory.STORAGE, "7.00", Billing.MONTHLY, 50),
+    (
+        "email-5gb",
+        gettext_noop("Business Email 5 GB"),
+        ProductCategory.EMAIL,
+        "2.00",
+        Billing.MONTHLY,
+        5,
+    ),
+    (
+        "email-10gb",
+        gettext_noop("Business Email 10 GB"),
+        ProductCategory.EMAIL,
+        "3.50",
+        Billing.MONTHLY,
+        10,
+    ),
+    (
+        "email-25gb",
+        gettext_noop("Business Email 25 GB"),
+        ProductCategory.EMAIL,
+        "5.00",
+        Billing.MONTHLY,
+        25,
+    ),
+    (
+        "email-50gb",
+        gettext_noop("Business Email 50 GB"),
+        ProductCategory.EMAIL,
+        "8.00",
+        Billing.MONTHLY,
+        50,
+    ),
+    (
+        "email-mixed",
+        gettext_noop("Mixed Plan"),
+        ProductCategory.EMAIL,
+        "0.00",
+        Billing.MONTHLY,
+        None,
+    ),
+    (
+        "storage-5gb",
+        gettext_noop("Extra Storage +5 GB"),
+        ProductCategory.STORAGE,
+        "1.00",
+        Billing.MONTHLY,
+        5,
+    ),
+    (
+        "storage-10gb",
+        gettext_noop("Extra Storage +10 GB"),
+        ProductCategory.STORAGE,
+        "1.80",
+        Billing.MONTHLY,
+        10,
+    ),
+    (
+        "storage-25gb",
+        gettext_noop("Extra Storage +25 GB"),
+        ProductCategory.STORAGE,
+        "4.00",
+        Billing.MONTHLY,
+        25,
+    ),
+    (
+        "storage-50gb",
+        gettext_noop("Extra Storage +50 GB"),
+        ProductCategory.STORAGE,
+        "7.00",
+        Billing.MONTHLY,
+        50,
+    ),
     (
         "storage-100gb",
-        "Extra Storage +100 GB",
+        gettext_noop("Extra Storage +100 GB"),
         ProductCategory.STORAGE,
         "12.00",
         Billing.MONTHLY,
@@ -150,16 +227,23 @@ PRODUCTS = [
     ),
     (
         "storage-200gb",
-        "Extra Storage +200 GB",
+        gettext_noop("Extra Storage +200 GB"),
         ProductCategory.STORAGE,
         "20.00",
         Billing.MONTHLY,
         200,
     ),
-    ("domain-deletion", "Domain Deletion", ProductCategory.DOMAIN, "0.00", Billing.ONE_OFF, None),
+    (
+        "domain-deletion",
+        gettext_noop("Domain Deletion"),
+        ProductCategory.DOMAIN,
+        "0.00",
+        Billing.ONE_OFF,
+        None,
+    ),
     (
         "domain-connect",
-        "External Domain Connection",
+        gettext_noop("External Domain Connection"),
         ProductCategory.DOMAIN,
         "25.00",
         Billing.ONE_OFF,
@@ -167,7 +251,7 @@ PRODUCTS = [
     ),
     (
         "website-starter",
-        "Website Starter (5 pages)",
+        gettext_noop("Website Starter (5 pages)"),
         ProductCategory.WEBSITE,
         "900.00",
         Billing.ONE_OFF,
@@ -175,7 +259,7 @@ PRODUCTS = [
     ),
     (
         "website-business",
-        "Website Business (15 pages)",
+        gettext_noop("Website Business (15 pages)"),
         ProductCategory.WEBSITE,
         "2400.00",
         Billing.ONE_OFF,
@@ -183,7 +267,7 @@ PRODUCTS = [
     ),
     (
         "website-renewal",
-        "Website Annual Renewal",
+        gettext_noop("Website Annual Renewal"),
         ProductCategory.WEBSITE,
         "300.00",
         Billing.ANNUAL,
@@ -191,7 +275,7 @@ PRODUCTS = [
     ),
     (
         "hubspot-marketing-starter",
-        "Marketing Hub Starter",
+        gettext_noop("Marketing Hub Starter"),
         ProductCategory.HUBSPOT,
         "20.00",
         Billing.MONTHLY,
@@ -199,7 +283,7 @@ PRODUCTS = [
     ),
     (
         "hubspot-marketing-pro",
-        "Marketing Hub Professional",
+        gettext_noop("Marketing Hub Professional"),
         ProductCategory.HUBSPOT,
         "890.00",
         Billing.MONTHLY,
@@ -207,7 +291,7 @@ PRODUCTS = [
     ),
     (
         "hubspot-sales-pro",
-        "Sales Hub Professional",
+        gettext_noop("Sales Hub Professional"),
         ProductCategory.HUBSPOT,
         "500.00",
         Billing.MONTHLY,
@@ -215,7 +299,7 @@ PRODUCTS = [
     ),
     (
         "hubspot-service-pro",
-        "Service Hub Professional",
+        gettext_noop("Service Hub Professional"),
         ProductCategory.HUBSPOT,
         "500.00",
         Billing.MONTHLY,
@@ -223,7 +307,7 @@ PRODUCTS = [
     ),
     (
         "hubspot-onboarding",
-        "HubSpot Onboarding",
+        gettext_noop("HubSpot Onboarding"),
         ProductCategory.SERVICE,
         "1500.00",
         Billing.ONE_OFF,
@@ -231,7 +315,7 @@ PRODUCTS = [
     ),
     (
         "hubspot-admin-solo",
-        "HubSpot Admin Subscription — Solo",
+        gettext_noop("HubSpot Admin Subscription — Solo"),
         ProductCategory.SERVICE,
         "600.00",
         Billing.MONTHLY,
@@ -239,7 +323,7 @@ PRODUCTS = [
     ),
     (
         "hubspot-admin-duo",
-        "HubSpot Admin Subscription — Duo",
+        gettext_noop("HubSpot Admin Subscription — Duo"),
         ProductCategory.SERVICE,
         "1100.00",
         Billing.MONTHLY,
@@ -247,7 +331,7 @@ PRODUCTS = [
     ),
     (
         "hubspot-admin-team",
-        "HubSpot Admin Subscription — Team",
+        gettext_noop("HubSpot Admin Subscription — Team"),
         ProductCategory.SERVICE,
         "1500.00",
         Billing.MONTHLY,
@@ -288,7 +372,8 @@ def install_pipeline(
     """Install the default pipeline ``key`` once, with its stages; ``None`` when already done.
 
     ``stages`` are dicts of Stage fields plus ``required`` (property names); each stage's key is
-    ``stage_key(name)``. A pipeline of the same name made before keys existed is adopted: it and
+    ``stage_key(name)``. The pipeline and the stages it makes get the catalogue's translations
+    of their names. A pipeline of the same name made before keys existed is adopted: it and
     its stages of the default names get their keys, nothing is added. ``then(pipeline, created)``
     installs what belongs to the pipeline (its SLA policies).
     """
@@ -299,7 +384,12 @@ def install_pipeline(
             key=key,
             scope={"object_type": object_type},
             match={"name__iexact": name},
-            values={"name": name, "order": order, "team": team},
+            values={
+                "name": name,
+                "name_translations": catalogue_translations(name),
+                "order": order,
+                "team": team,
+            },
         )
         if pipeline is None:
             return None
@@ -310,7 +400,11 @@ def install_pipeline(
             for index, spec in enumerate(stages):
                 fields = {k: v for k, v in spec.items() if k != "required"}
                 stage = Stage.objects.create(
-                    pipeline=pipeline, key=stage_key(spec["name"]), order=index, **fields
+                    pipeline=pipeline,
+                    key=stage_key(spec["name"]),
+                    order=index,
+                    name_translations=catalogue_translations(spec["name"]),
+                    **fields,
                 )
                 required = [definitions[n] for n in spec.get("required", []) if n in definitions]
                 if required:
@@ -348,11 +442,19 @@ def _install_custom_properties() -> None:
         )
 
 
-def _install_product(sku: str, **values) -> None:
+def _install_product(sku: str, *, name: str, **values) -> None:
     install_once(
         f"crm.product.{sku}",
         lambda: adopt_or_create(
-            Product, key=sku, match={"sku": sku}, values={"sku": sku, **values}
+            Product,
+            key=sku,
+            match={"sku": sku},
+            values={
+                "sku": sku,
+                "name": name,
+                "name_translations": catalogue_translations(name),
+                **values,
+            },
         ),
     )
 

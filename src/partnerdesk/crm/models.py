@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.models import TimeStampedModel
 from partnerdesk.core.tenancy import TenantQuerySet
+from partnerdesk.core.translated import TranslatedNameField
 
 
 class ObjectType(models.TextChoices):
@@ -121,7 +122,10 @@ class Pipeline(models.Model):
         max_length=16,
         choices=[(ObjectType.DEAL, _("Deal")), (ObjectType.TICKET, _("Ticket"))],
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = TranslatedNameField(_("name"), max_length=100)
+    # The name in other languages ({"it": …, "ar": …}); ``name`` reads in the reader's
+    # language, queries use the base name (see core.translated).
+    name_translations = models.JSONField(_("name in other languages"), default=dict, blank=True)
     # A default's stable key (blank on the rows admins add), see core.defaults.
     key = models.SlugField(max_length=64, blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
@@ -161,7 +165,10 @@ class StageKind(models.TextChoices):
 
 class Stage(models.Model):
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
-    name = models.CharField(_("name"), max_length=100)
+    name = TranslatedNameField(_("name"), max_length=100)
+    # The name in other languages ({"it": …, "ar": …}); ``name`` reads in the reader's
+    # language, queries use the base name (see core.translated).
+    name_translations = models.JSONField(_("name in other languages"), default=dict, blank=True)
     # A default's stable key (blank on the rows admins add), see core.defaults.
     key = models.SlugField(max_length=64, blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
@@ -282,7 +289,10 @@ class Billing(models.TextChoices):
 
 
 class Product(models.Model):
-    name = models.CharField(_("name"), max_length=150)
+    name = TranslatedNameField(_("name"), max_length=150)
+    # The name in other languages ({"it": …, "ar": …}); ``name`` reads in the reader's
+    # language, queries use the base name (see core.translated).
+    name_translations = models.JSONField(_("name in other languages"), default=dict, blank=True)
     sku = models.SlugField(_("SKU"), max_length=64, unique=True)
     # A default's stable key (blank on the rows admins add), see core.defaults.
     key = models.SlugField(max_length=64, blank=True, editable=False)

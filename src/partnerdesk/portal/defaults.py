@@ -9,27 +9,30 @@ from __future__ import annotations
 from functools import partial
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from partnerdesk.accounts.defaults import CONSULTANTS, default_team
 from partnerdesk.core.defaults import adopt_or_create, install_once
+from partnerdesk.core.translated import catalogue_translations
 
 from .models import Plan, PortalSettings, TaskCategory
 
 # key, name, tasks worked at once
 PLANS = [("solo", "Solo", 1), ("duo", "Duo", 2), ("team", "Team", 3)]
 CONSULTATION = "consultation-session"
-# key, name (the consultation category books a session)
+# key, name (the consultation category books a session); installed with the catalogue's
+# translations of the name
 CATEGORIES = [
-    (CONSULTATION, "Consultation Session"),
-    ("hubspot-administration", "HubSpot Administration"),
-    ("workflows-automation", "Workflows & Automation"),
-    ("reports-dashboards", "Reports & Dashboards"),
-    ("data-import-cleanup", "Data Import & Cleanup"),
-    ("integrations", "Integrations"),
-    ("email-domains", "Email & Domains"),
-    ("website", "Website"),
-    ("training", "Training"),
-    ("other", "Other"),
+    (CONSULTATION, gettext_noop("Consultation Session")),
+    ("hubspot-administration", gettext_noop("HubSpot Administration")),
+    ("workflows-automation", gettext_noop("Workflows & Automation")),
+    ("reports-dashboards", gettext_noop("Reports & Dashboards")),
+    ("data-import-cleanup", gettext_noop("Data Import & Cleanup")),
+    ("integrations", gettext_noop("Integrations")),
+    ("email-domains", gettext_noop("Email & Domains")),
+    ("website", gettext_noop("Website")),
+    ("training", gettext_noop("Training")),
+    ("other", gettext_noop("Other")),
 ]
 
 
@@ -59,6 +62,7 @@ def install_portal_defaults() -> None:
             f"portal.category.{key}",
             key,
             name=name,
+            name_translations=catalogue_translations(name),
             order=order,
             is_consultation=key == CONSULTATION,
         )

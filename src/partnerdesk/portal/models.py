@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.files import private_storage
 from partnerdesk.core.tenancy import TenantQuerySet
+from partnerdesk.core.translated import TranslatedNameField
 
 
 class Plan(models.Model):
@@ -77,7 +78,10 @@ class Subscription(models.Model):
 
 
 class TaskCategory(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = TranslatedNameField(_("name"), max_length=100, unique=True)
+    # The name in other languages ({"it": …, "ar": …}); ``name`` reads in the reader's
+    # language, queries use the base name (see core.translated).
+    name_translations = models.JSONField(_("name in other languages"), default=dict, blank=True)
     # A default's stable key (blank on the rows admins add), see core.defaults.
     key = models.SlugField(max_length=64, blank=True, editable=False)
     # Tasks of this category book a 45-minute consultation session.

@@ -8,6 +8,7 @@ are installed with it. Renamed, edited or deleted defaults stay that way after `
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from partnerdesk.accounts.defaults import SUPPORT, WEBSITE, default_team
 from partnerdesk.core.defaults import install_once, is_installed
@@ -38,72 +39,94 @@ EMAIL_REQ = ["domain_name", "number_of_licences", "product"]
 H = 60  # minutes
 
 # key: (name, team key, stages, policies); a stage's key is crm.defaults.stage_key(name)
+# (the names are installed with the catalogue's translations, see crm.defaults.install_pipeline)
 # stage: (name, kind, entry, request name, waiting on customer, required properties)
 # policy: (entry stage or None, first response (amount, unit) or None, resolution (amount, unit), resolution from)
 PIPELINES = {
     "email-creation": (
-        "Email Creation",
+        gettext_noop("Email Creation"),
         SUPPORT,
         [
             (
-                "New",
+                gettext_noop("New"),
                 "open",
                 True,
                 "Email Creation",
                 False,
                 ["purchased_mailbox_names", "domain_name", "number_of_licences", "line_items"],
             ),
-            ("Email Creation In Progress", "open", False, "", False, []),
-            ("Waiting For Upgrade", "open", False, "", False, []),
-            ("Emails Upgraded", "open", False, "", False, []),
-            ("Emails Delivered", "closed", False, "", False, []),
+            (gettext_noop("Email Creation In Progress"), "open", False, "", False, []),
+            (gettext_noop("Waiting For Upgrade"), "open", False, "", False, []),
+            (gettext_noop("Emails Upgraded"), "open", False, "", False, []),
+            (gettext_noop("Emails Delivered"), "closed", False, "", False, []),
         ],
         [(None, None, (48 * H, Unit.CALENDAR), ResolutionFrom.CREATED)],
     ),
     "email-related-requests": (
-        "Email Related Requests",
+        gettext_noop("Email Related Requests"),
         SUPPORT,
         [
-            ("Add Email Licence", "open", True, "Add Email Licence", False, EMAIL_REQ),
-            ("Email Plan Upgrade", "open", True, "Email Plan Upgrade", False, EMAIL_REQ),
             (
-                "Add Extra Storage",
+                gettext_noop("Add Email Licence"),
+                "open",
+                True,
+                "Add Email Licence",
+                False,
+                EMAIL_REQ,
+            ),
+            (
+                gettext_noop("Email Plan Upgrade"),
+                "open",
+                True,
+                "Email Plan Upgrade",
+                False,
+                EMAIL_REQ,
+            ),
+            (
+                gettext_noop("Add Extra Storage"),
                 "open",
                 True,
                 "Add Extra Storage",
                 False,
                 [*EMAIL_REQ, "description"],
             ),
-            ("Cancel Emails", "open", True, "Cancel Emails", False, ["domain_name"]),
-            ("Reactivate Emails", "open", True, "Reactivate Emails", False, EMAIL_REQ),
-            ("Done", "closed", False, "", False, []),
+            (gettext_noop("Cancel Emails"), "open", True, "Cancel Emails", False, ["domain_name"]),
+            (
+                gettext_noop("Reactivate Emails"),
+                "open",
+                True,
+                "Reactivate Emails",
+                False,
+                EMAIL_REQ,
+            ),
+            (gettext_noop("Done"), "closed", False, "", False, []),
         ],
         [(None, None, (48 * H, Unit.CALENDAR), ResolutionFrom.CREATED)],
     ),
     "domain-related-requests": (
-        "Domain Related Requests",
+        gettext_noop("Domain Related Requests"),
         SUPPORT,
         [
             (
-                "Connect External Domain",
+                gettext_noop("Connect External Domain"),
                 "open",
                 True,
                 "Connect External Domain",
                 False,
                 ["domain_name", "registrar_name", "registrar_username", "registrar_password"],
             ),
-            ("Connecting The Domain", "open", False, "", False, []),
-            ("DNS Propagating", "open", False, "", False, []),
-            ("Domain Connected", "closed", False, "", False, []),
+            (gettext_noop("Connecting The Domain"), "open", False, "", False, []),
+            (gettext_noop("DNS Propagating"), "open", False, "", False, []),
+            (gettext_noop("Domain Connected"), "closed", False, "", False, []),
             (
-                "Domain Deletion",
+                gettext_noop("Domain Deletion"),
                 "open",
                 True,
                 "Domain Deletion",
                 False,
                 ["domain_name", "domain_purchase_date"],
             ),
-            ("Done", "closed", False, "", False, []),
+            (gettext_noop("Done"), "closed", False, "", False, []),
         ],
         [
             ("Connect External Domain", None, (48 * H, Unit.CALENDAR), ResolutionFrom.CREATED),
@@ -111,31 +134,45 @@ PIPELINES = {
         ],
     ),
     "bug-investigation": (
-        "Bug Investigation",
+        gettext_noop("Bug Investigation"),
         SUPPORT,
         [
-            ("New", "open", True, "Bug Investigation", False, ["description", "backoffice_link"]),
-            ("Investigating", "open", False, "", False, []),
-            ("Bug Confirmed & Issue Opened", "open", False, "", False, []),
-            ("Waiting For Dev Reply", "open", False, "", False, ["issue_tracker_number"]),
-            ("Resolved By Dev", "closed", False, "", False, []),
-            ("Resolved By Support", "closed", False, "", False, []),
+            (
+                gettext_noop("New"),
+                "open",
+                True,
+                "Bug Investigation",
+                False,
+                ["description", "backoffice_link"],
+            ),
+            (gettext_noop("Investigating"), "open", False, "", False, []),
+            (gettext_noop("Bug Confirmed & Issue Opened"), "open", False, "", False, []),
+            (
+                gettext_noop("Waiting For Dev Reply"),
+                "open",
+                False,
+                "",
+                False,
+                ["issue_tracker_number"],
+            ),
+            (gettext_noop("Resolved By Dev"), "closed", False, "", False, []),
+            (gettext_noop("Resolved By Support"), "closed", False, "", False, []),
         ],
         [(None, (1, Unit.WORKING_DAYS), (3, Unit.WORKING_DAYS), ResolutionFrom.FIRST_RESPONSE)],
     ),
     "website-creation": (
-        "Website Creation",
+        gettext_noop("Website Creation"),
         WEBSITE,
         [
-            ("New", "open", True, "Website Creation", False, []),
-            ("On Hold (Customer End)", "open", False, "", True, []),
-            ("Working On The Website", "open", False, "", False, []),
-            ("1st Draft Sent", "open", False, "", False, []),
-            ("Waiting For Feedback", "open", False, "", True, []),
-            ("2nd Draft Sent", "open", False, "", False, []),
-            ("Waiting For Feedback (2nd)", "open", False, "", True, []),
-            ("Adding Website Tools", "open", False, "", False, []),
-            ("Website Delivered", "closed", False, "", False, ["website_domain"]),
+            (gettext_noop("New"), "open", True, "Website Creation", False, []),
+            (gettext_noop("On Hold (Customer End)"), "open", False, "", True, []),
+            (gettext_noop("Working On The Website"), "open", False, "", False, []),
+            (gettext_noop("1st Draft Sent"), "open", False, "", False, []),
+            (gettext_noop("Waiting For Feedback"), "open", False, "", True, []),
+            (gettext_noop("2nd Draft Sent"), "open", False, "", False, []),
+            (gettext_noop("Waiting For Feedback (2nd)"), "open", False, "", True, []),
+            (gettext_noop("Adding Website Tools"), "open", False, "", False, []),
+            (gettext_noop("Website Delivered"), "closed", False, "", False, ["website_domain"]),
         ],
         [(None, None, (14 * 24 * H, Unit.CALENDAR), ResolutionFrom.CREATED)],
     ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 from django.db import transaction
@@ -13,6 +13,7 @@ from partnerdesk.core.errors import DomainError, conflict
 from partnerdesk.core.events import record_event
 from partnerdesk.core.permissions import Actor, require_admin
 from partnerdesk.core.records import field_labels, set_fields
+from partnerdesk.core.translated import base_name, base_names, clean_translations, set_translations
 
 from ..events import CrmEvent
 from ..models import ObjectType, Pipeline, PropertyDefinition, Stage, StageKind
@@ -27,6 +28,7 @@ class StageSpec(TypedDict):
     is_entry: NotRequired[bool]
     request_name: NotRequired[str]
     waiting_on_customer: NotRequired[bool]
+    translations: NotRequired[Mapping[str, str]]
 
 
 def _check_stage_kind(pipeline: Pipeline, kind: str) -> None:
@@ -49,6 +51,16 @@ def _clean_stage_name(name: str | None) -> str:
     if not name:
         raise DomainError(code="required", message=_("A stage needs a name."), field="name")
     return name
+
+
+def _save_changes(record: Pipeline | Stage, fields: dict[str, Any], translations) -> list[dict]:
+    """Assign ``fields`` and (when given) the name's ``translations``; the change entries.
+    Old names are compared as stored (base names), whatever the reader's language."""
+    with base_names():
+        changes = set_fields(record, fields, field_labels(type(record)))
+    if translations is not None:
+        changes += set_translations(record, clean_translations(translations, type(record)))
+    return changes
 
 
 def _check_unique_stage_name(pipeline: Pipeline, name: str, *, stage: Stage | None = None) -> None:
@@ -104,14 +116,21 @@ def _ticket_settings(
 
 @transaction.atomic
 def pipeline_create(
-    *, by: Actor, object_type: str, name: str, stages: Sequence[StageSpec]
+    *,
+    by: Actor,
+    object_type: str,
+    name: str,
+    stages: Sequence[StageSpec],
+    translations: Mapping[str, str] | None = None,
 ) -> Pipeline:
     """A pipeline with its stages, in order. A ticket pipeline without an entry stage gets its
-    first stage as one (tickets need somewhere to start)."""
+    first stage as one (tickets need somewhere to start). ``translations``: the name in other
+    languages (``{"it": …}``)."""
     require_admin(by)
     name = (name or "").strip()
     if not name:
         raise DomainError(code="required", message=_("A pipeline needs a name."), field="name")
+    name_translations = clean_translations(translations or {}, Pipeline)
     if Pipeline.objects.filter(object_type=object_type, name__iexact=name).exists():
         raise conflict(
             "duplicate_pipeline",
@@ -126,7 +145,10 @@ def pipeline_create(
         )
     last = Pipeline.objects.filter(object_type=object_type).order_by("-order").first()
     pipeline = Pipeline.objects.create(
-        object_type=object_type, name=name, order=(last.order + 1) if last else 0
+        object_type=object_type,
+        name=name,
+        name_translations=name_translations,
+        order=(last.order + 1) if last else 0,
     )
     created = [
         stage_add(pipeline=pipeline, by=by, order=index, **spec)
@@ -146,8 +168,10 @@ def pipeline_update(
     name: str | None = None,
     archived: bool | None = None,
     team: Team | Unset | None = UNSET,
+    translations: Mapping[str, str] | None = None,
 ) -> Pipeline:
-    """Rename, archive or change the team of a pipeline (``team=None`` clears it)."""
+    """Rename, archive or change the team of a pipeline (``team=None`` clears it).
+    ``translations`` replaces the name's translations (None: leave them)."""
     require_admin(by)
     fields: dict[str, Any] = {}
     if team is not UNSET:
@@ -169,7 +193,7 @@ def pipeline_update(
         fields["name"] = name
     if archived is not None:
         fields["archived"] = archived
-    changes = set_fields(pipeline, fields, field_labels(Pipeline))
+    changes = _save_changes(pipeline, fields, translations)
     if changes:
         pipeline.save()
         record_event(
@@ -193,14 +217,16 @@ def stage_add(
     is_entry: bool = False,
     request_name: str = "",
     waiting_on_customer: bool = False,
+    translations: Mapping[str, str] | None = None,
 ) -> Stage:
     """A new stage at the end of the pipeline (or at ``order``), with its settings in one step.
 
     ``is_entry``, ``request_name`` and ``waiting_on_customer`` are ticket stages' settings: a
-    deal stage refuses them.
+    deal stage refuses them. ``translations``: the name in other languages.
     """
     require_admin(by)
     name = _clean_stage_name(name)
+    name_translations = clean_translations(translations or {}, Stage)
     _check_stage_kind(pipeline, kind)
     _check_unique_stage_name(pipeline, name)
     ticket_settings = _ticket_settings(
@@ -214,7 +240,12 @@ def stage_add(
         last = pipeline.stages.order_by("-order").first()
         order = (last.order + 1) if last else 0
     stage = Stage.objects.create(
-        pipeline=pipeline, name=name, kind=kind, order=order, **ticket_settings
+        pipeline=pipeline,
+        name=name,
+        name_translations=name_translations,
+        kind=kind,
+        order=order,
+        **ticket_settings,
     )
     required_properties = list(required_properties)
     if required_properties:
@@ -233,8 +264,10 @@ def stage_update(
     request_name: str | None = None,
     waiting_on_customer: bool | None = None,
     customer_label: str | None = None,
+    translations: Mapping[str, str] | None = None,
 ) -> Stage:
-    """Change the given settings of a stage (None: leave as it is)."""
+    """Change the given settings of a stage (None: leave as it is). ``translations`` replaces
+    the name's translations."""
     require_admin(by)
     fields = _ticket_settings(
         stage.pipeline,
@@ -251,14 +284,14 @@ def stage_update(
     if kind is not None:
         _check_stage_kind(stage.pipeline, kind)
         fields["kind"] = kind
-    changes = set_fields(stage, fields, field_labels(Stage))
+    changes = _save_changes(stage, fields, translations)
     if changes:
         stage.save()
         record_event(
             kind=CrmEvent.PIPELINE_UPDATED,
             subject=stage.pipeline,
             actor=by,
-            data={"stage": stage.name, "changes": changes},
+            data={"stage": base_name(stage), "changes": changes},
         )
     return stage
 
@@ -283,7 +316,7 @@ def stage_set_required_properties(
         kind=CrmEvent.PIPELINE_UPDATED,
         subject=stage.pipeline,
         actor=by,
-        data={"stage": stage.name, "required": [p.label for p in properties]},
+        data={"stage": base_name(stage), "required": [p.label for p in properties]},
     )
     return stage
 
@@ -300,6 +333,7 @@ def stage_save(
     waiting_on_customer: bool | None = None,
     required_properties: Iterable[PropertyDefinition] | None = None,
     customer_label: str | None = None,
+    translations: Mapping[str, str] | None = None,
 ) -> Stage:
     """Save a stage's settings and (when given) the properties it requires: all or nothing.
 
@@ -316,6 +350,7 @@ def stage_save(
         request_name=request_name,
         waiting_on_customer=waiting_on_customer,
         customer_label=customer_label,
+        translations=translations,
     )
     if required_properties is not None:
         stage_set_required_properties(stage=stage, properties=required_properties, by=by)
@@ -350,6 +385,6 @@ def stage_delete(*, stage: Stage, by: Actor) -> None:
         kind=CrmEvent.PIPELINE_UPDATED,
         subject=stage.pipeline,
         actor=by,
-        data={"deleted_stage": stage.name},
+        data={"deleted_stage": base_name(stage)},
     )
     stage.delete()

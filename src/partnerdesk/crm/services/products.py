@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.db import transaction
@@ -12,6 +13,7 @@ from partnerdesk.core.errors import conflict
 from partnerdesk.core.events import record_event
 from partnerdesk.core.permissions import Actor, require_admin
 from partnerdesk.core.records import field_labels, full_clean, set_fields
+from partnerdesk.core.translated import base_name, base_names, clean_translations, set_translations
 
 from ..events import CrmEvent
 from ..models import Product
@@ -31,8 +33,10 @@ def product_save(
     billing: str | Unset = UNSET,
     mailbox_gb: int | Unset | None = UNSET,
     active: bool | Unset = UNSET,
+    translations: Mapping[str, str] | Unset = UNSET,
 ) -> Product:
-    """Create a product (``product`` None) or change the given fields of ``product``."""
+    """Create a product (``product`` None) or change the given fields of ``product``.
+    ``translations``: the name in other languages (``{"it": …}``), replacing the ones set."""
     require_admin(by)
     fields = given(
         name=name,
@@ -50,7 +54,10 @@ def product_save(
         fields["sku"] = slugify(fields["sku"] or "")
     if "currency" in fields:
         fields["currency"] = (fields["currency"] or "").upper()
-    changes = set_fields(product, fields, field_labels(Product))
+    with base_names():  # old names compared as stored, whatever the reader's language
+        changes = set_fields(product, fields, field_labels(Product))
+    if translations is not UNSET:
+        changes += set_translations(product, clean_translations(translations, Product))
     full_clean(product)
     if Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
         raise conflict(
@@ -62,6 +69,6 @@ def product_save(
             kind=CrmEvent.PRODUCT_CREATED if creating else CrmEvent.PRODUCT_UPDATED,
             subject=product,
             actor=by,
-            data={"name": product.name} if creating else {"changes": changes},
+            data={"name": base_name(product)} if creating else {"changes": changes},
         )
     return product

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import record_event
 from partnerdesk.core.permissions import SYSTEM, require_admin, require_manager
+from partnerdesk.core.translated import clean_translations
 from partnerdesk.crm.models import Company
 
 from ..events import PortalEvent
@@ -104,12 +106,23 @@ def settings_save(
 
 @transaction.atomic
 def category_save(
-    *, by, name: str, is_consultation: bool = False, is_active: bool = True, category=None
+    *,
+    by,
+    name: str,
+    is_consultation: bool = False,
+    is_active: bool = True,
+    category: TaskCategory | None = None,
+    translations: Mapping[str, str] | None = None,
 ) -> TaskCategory:
+    """Add a task category (``category`` None) or change ``category``. ``translations``: the
+    name in other languages (``{"it": …}``), replacing the ones set (None: leave them)."""
     require_admin(by, _("Only an admin can change the task settings."))
     name = (name or "").strip()[:100]
     if not name:
         raise DomainError(code="required", message=_("Give the category a name."), field="name")
+    name_translations = (
+        None if translations is None else clean_translations(translations, TaskCategory)
+    )
     if (
         TaskCategory.objects.filter(name__iexact=name)
         .exclude(pk=getattr(category, "pk", None))
@@ -124,5 +137,7 @@ def category_save(
         bool(is_consultation),
         bool(is_active),
     )
+    if name_translations is not None:
+        category.name_translations = name_translations
     category.save()
     return category
