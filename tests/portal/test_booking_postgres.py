@@ -18,7 +18,8 @@ from partnerdesk.accounts.models import Role
 from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError
 from partnerdesk.portal import booking
-from partnerdesk.portal.models import ConsultationSession, PortalSettings
+from partnerdesk.portal.booking.agenda import session_book_with_agenda
+from partnerdesk.portal.models import ConsultationSession, Message, PortalSettings
 from partnerdesk.sla.models import Calendar
 from tests.conftest import make_user
 from tests.portal.conftest import submit
@@ -48,8 +49,10 @@ def setup(transactional_db, client_user, other_client, consultation, monkeypatch
     return consultant, tasks
 
 
-def race(tasks, *, before_insert: threading.Barrier | None = None, monkeypatch=None):
-    """Book START on each task from its own thread and connection, all released at once."""
+def race(tasks, *, before_insert: threading.Barrier | None = None, monkeypatch=None, book=None):
+    """Book START on each task from its own thread and connection, all released at once (with
+    ``book(user, task)``, by default ``session_book``)."""
+    book = book or (lambda user, task: booking.session_book(by=user, task=task, starts_at=START))
     if before_insert is not None:
         real = booking.free_slots
 
@@ -66,7 +69,7 @@ def race(tasks, *, before_insert: threading.Barrier | None = None, monkeypatch=N
     def run(user, task):
         try:
             start.wait(timeout=20)
-            session = booking.session_book(by=user, task=task, starts_at=START)
+            session = book(user, task)
             outcome = ("booked", session.consultant_id)
         except DomainError as exc:
             outcome = ("error", (exc.code, exc.status))
@@ -99,3 +102,19 @@ def test_two_bookings_at_the_same_moment(setup):
     booked = ConsultationSession.objects.filter(starts_at=START, status="booked")
     assert booked.count() == 1
     assert booked.get().consultant_id == consultant.pk
+
+
+def test_booking_with_an_agenda_at_the_same_moment_posts_only_the_winners(setup, monkeypatch):
+    """The confirm step's booking (the session and its agenda on the thread, one transaction):
+    the loser's agenda goes with its refused booking."""
+    consultant, tasks = setup
+
+    def book(user, task):
+        return session_book_with_agenda(
+            by=user, task=task, starts_at=START, agenda=f"Agenda of {task.title}"
+        )
+
+    results = race(tasks, before_insert=threading.Barrier(2), monkeypatch=monkeypatch, book=book)
+    assert results == [("booked", consultant.pk), ("error", ("slot_taken", 409))]
+    winner = ConsultationSession.objects.get(starts_at=START, status="booked").task
+    assert [m.body.splitlines()[-1] for m in Message.objects.all()] == [f"Agenda of {winner.title}"]
