@@ -231,6 +231,29 @@ class Ticket(PropertyRecord):
                     first_response_due_at__isnull=False,
                 ),
             ),
+            # The staff home: an owner's open tickets with every column an SLA state reads, in
+            # resolution due order, so the states of an owner's tickets (the agent's, each
+            # owner's workload) are counted from the index alone, and their next due read in
+            # order; with the first responses an owner still owes, in due order.
+            models.Index(
+                fields=["owner", *sla_state_index("resolution_due_at")],
+                name="ticket_open_owner_sla",
+                condition=Q(closed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["owner", "first_response_due_at", "id"],
+                name="ticket_owner_fr_due",
+                condition=Q(
+                    first_response_at__isnull=True,
+                    closed_at__isnull=True,
+                    sla_paused_at__isnull=True,
+                    first_response_due_at__isnull=False,
+                ),
+            ),
+            # ... and the tickets closed in a range of days (its chart of tickets closed).
+            models.Index(
+                fields=["closed_at"], name="ticket_closed", condition=Q(closed_at__isnull=False)
+            ),
             models.Index(fields=["resolution_due_at", "id"], name="ticket_resolution_sort"),
             # The SLA compliance report: targets met or missed in a range of days, with what it
             # groups and counts them by, so its counts and percentiles read the index alone.
