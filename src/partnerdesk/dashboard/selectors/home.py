@@ -1,51 +1,86 @@
-"""What the staff home counts. Every figure is a count that stops at COUNT_CAP (``exact``
-False past it, shown as "10,000+"), read through one index range per figure, or a bounded
-list: the page costs the same at a hundred thousand tickets and at a million."""
+"""What the staff home shows, per role: an agent leads with their own tickets and client
+tasks, a manager or an admin with the team's SLA state and workload; then the trends (small
+charts) and the agency's figures.
+
+Every figure is a count that stops at a cap (``exact`` False past it, shown as "10,000+"),
+read through one index range per figure, a bounded list, or a trend read over the index range
+of its weeks: the page costs the same at a hundred thousand tickets and at a million
+(tests/dashboard/test_scale_postgres.py checks the plans, test_home_budget.py the number of
+queries)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
 
 from partnerdesk.core.pagination import COUNT_CAP
+from partnerdesk.core.translated import pick_name
 from partnerdesk.crm.models import Company, Contact, Deal, Lifecycle, ObjectType, Stage, StageKind
 from partnerdesk.crm.selectors import deals_for
 from partnerdesk.portal.selectors import triage_counts
 from partnerdesk.tickets.selectors import attention_counts, capped_counts
 
+from . import home_charts, home_work
+from .capped import capped_figures
+
+CENT = Decimal("0.01")
+
 
 def _open_deal_stages() -> dict[tuple[int, str], list[int]]:
-    """(pipeline id, name) -> the ids of its open stages, for every pipeline of deals."""
+    """(pipeline id, name in the reader's language) -> the ids of its open stages, for every
+    pipeline of deals."""
     stages: dict[tuple[int, str], list[int]] = {}
     rows = (
         Stage.objects.filter(kind=StageKind.OPEN, pipeline__object_type=ObjectType.DEAL)
         .order_by("pipeline__name", "pipeline_id", "order", "id")
-        .values_list("pipeline_id", "pipeline__name", "id")
+        .values_list("pipeline_id", "pipeline__name", "pipeline__name_translations", "id")
     )
-    for pipeline_id, name, stage_id in rows:
-        stages.setdefault((pipeline_id, name), []).append(stage_id)
+    for pipeline_id, name, translations, stage_id in rows:
+        stages.setdefault((pipeline_id, pick_name(name, translations)), []).append(stage_id)
     return stages
 
 
-def record_counts() -> dict:
-    """Clients, contacts, open deals and open deals per pipeline (the pipelines that have
-    some, by name), each ``{"count", "exact"}`` up to the cap. A pipeline's open deals are
-    read through the (pipeline, stage) index over its open stages, never the closed history;
-    all in two queries (the open stages, then every count in one statement)."""
+def record_counts(*, values: bool = False) -> dict:
+    """Clients, contacts, open deals and, per pipeline that has open deals (by name), their
+    number; each count ``{"count", "exact"}`` up to the cap. A pipeline's open deals are
+    read through the (pipeline, stage) index over its open stages, never the closed history.
+    Two queries: the open stages, then every count in one statement.
+
+    With ``values``, each pipeline has ``values`` too: its open deals' amounts added up per
+    currency, over the same (at most COUNT_CAP + 1) deals, so past the cap a value is that of
+    the deals read ("more than"); one more query, as the amounts are read from the table."""
     stages = _open_deal_stages()
+    open_deals = {
+        key: Deal.objects.filter(pipeline_id=key[0], stage_id__in=ids)
+        for key, ids in stages.items()
+    }
     counts = capped_counts(
         {
             "companies": [Company.objects.filter(lifecycle=Lifecycle.CLIENT)],
             "contacts": [Contact.objects.all()],
-            **{
-                key: [Deal.objects.filter(pipeline_id=key[0], stage_id__in=ids)]
-                for key, ids in stages.items()
-            },
+            **({} if values else {key: [qs] for key, qs in open_deals.items()}),
         }
     )
-    pipelines = [
-        {"pipeline_id": pipeline_id, "pipeline__name": name, "n": n, "exact": exact}
-        for (pipeline_id, name) in stages
-        for n, exact in [counts[(pipeline_id, name)]]
+    per_pipeline: dict[tuple[int, str], tuple[int, bool, dict | None]] = {}
+    if values:
+        figures = capped_figures(
+            open_deals, cap=COUNT_CAP, sums={"value": "amount"}, group="currency"
+        )
+        for key, currencies in figures.items():
+            n = sum(f.count for f in currencies.values())
+            amounts = {
+                currency: Decimal(f["value"]).quantize(CENT)
+                for currency, f in sorted(currencies.items())
+            }
+            per_pipeline[key] = (min(n, COUNT_CAP), n <= COUNT_CAP, amounts)
+    else:
+        per_pipeline = {key: (*counts[key], None) for key in open_deals}
+    pipelines: list[dict[str, Any]] = [
+        {"pipeline_id": pipeline_id, "pipeline__name": name, "n": n, "exact": exact, "values": v}
+        for (pipeline_id, name), (n, exact, v) in per_pipeline.items()
         if n
     ]
     total = sum(row["n"] for row in pipelines)
@@ -69,9 +104,33 @@ def open_deals_by_pipeline() -> list[dict]:
 
 
 def staff_home(user, *, now: dt.datetime) -> dict:
+    """The home of ``user``: ``lead`` says which part comes first ("mine" for an agent:
+    ``my_tickets``, ``next_due``, ``my_tasks``; "team" for a manager or an admin:
+    ``workload``), then the counts every role sees and the ``charts``."""
+    today = timezone.localdate(now)
+    # The ticket counts first: one statement (tests/tickets/test_scale_postgres.py finds it
+    # as the page's first SQL with a CASE over tickets).
+    context: dict = {"tickets": attention_counts(user, now=now)}
+    if user.is_manager_or_admin:
+        context |= {"lead": "team", "workload": home_work.team_workload(now=now)}
+    else:
+        context |= {
+            "lead": "mine",
+            "my_tickets": home_work.my_ticket_states(user, now=now),
+            "next_due": home_work.next_due(user, now=now),
+            "my_tasks": home_work.my_tasks(user, now=now),
+        }
+    records = record_counts(values=user.is_manager_or_admin)
+    charts = [
+        home_charts.tickets_per_day(today=today),
+        home_charts.sla_met_per_week(today=today),
+    ]
+    if user.is_manager_or_admin:
+        context["pipeline_chart"] = home_charts.pipeline_values(records["pipelines"])
     return {
-        **record_counts(),
+        **context,
+        **records,
+        "charts": charts,
         "my_deals": deals_for(user).filter(owner=user, stage__kind=StageKind.OPEN)[:10],
-        "tickets": attention_counts(user, now=now),
         "tasks": triage_counts(now=now),
     }

@@ -1,0 +1,191 @@
+"""The open work the staff home leads with: an agent's own tickets (by SLA state, the next due
+first) and client tasks; for managers and admins, the team's workload per owner.
+
+Flat at any number of tickets (issue 16): the states of an owner's open tickets are sums over
+at most COUNT_CAP + 1 of them, read from the index of open tickets by owner that holds every
+column a state needs (ticket_open_owner_sla, so the database reads the index alone); the next
+due are the first few of two index ranges in due order; each owner's workload is capped at
+WORKLOAD_CAP. tests/dashboard/test_scale_postgres.py checks the plans.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case, Expression, F, IntegerField, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from partnerdesk.core.pagination import COUNT_CAP
+from partnerdesk.portal.models import Status, Task
+from partnerdesk.tickets import sla_state
+from partnerdesk.tickets.models import SlaState, Ticket
+from partnerdesk.tickets.selectors import capped_counts
+
+from .capped import Figures, capped_figures, flag
+
+NEXT_DUE = 8  # the agent's tickets listed, the next due first
+TASKS_SHOWN = 8
+# An owner's open tickets (and tasks) are counted up to this many ("100+": overloaded): the
+# workload reads at most this many rows per owner, whatever the number of tickets, so the
+# whole team costs about one capped count (COUNT_CAP) at a hundred people.
+WORKLOAD_CAP = 100
+WORKLOAD_ROWS = 10  # the busiest owners shown; the team workload report lists them all
+
+STATES = (SlaState.BREACHED, SlaState.DUE_SOON, SlaState.ON_TRACK, SlaState.PAUSED)
+TARGET_LABELS = {"first_response": _("First response"), "resolution": _("Resolution")}
+
+
+def _card(count: int, exact: bool) -> dict:
+    return {"count": count, "exact": exact}
+
+
+def my_ticket_states(user, *, now: dt.datetime, cap: int | None = None) -> dict[str, dict]:
+    """The user's open tickets: all of them and those breached (and without a cause of
+    delay), due soon, on track, paused and without an SLA, each ``{"count", "exact"}``; one
+    statement reading at most ``cap`` + 1 (COUNT_CAP) of their open tickets. Past the cap
+    every figure is a lower bound ("exact" False)."""
+    cap = COUNT_CAP if cap is None else cap
+    sums: dict[str, Expression | str] = {
+        str(state): flag(sla_state.state_q(state, now)) for state in STATES
+    }
+    sums["breached_without_cause"] = flag(sla_state.breached_without_cause_q(now))
+    mine = Ticket.objects.filter(owner=user, closed_at__isnull=True)
+    figures: Figures = capped_figures({"mine": mine}, cap=cap, sums=sums)["mine"][None]
+    states = {name: _card(n, figures.exact) for name, n in figures.sums.items()}
+    states["open"] = _card(figures.count, figures.exact)
+    states["none"] = _card(
+        max(figures.count - sum(figures[state] for state in STATES), 0), figures.exact
+    )
+    return states
+
+
+def _next_deadline(ticket: Ticket) -> tuple[str, dt.datetime]:
+    """The running target that falls due first: (target, due time)."""
+    due = []
+    if ticket.first_response_at is None and ticket.first_response_due_at is not None:
+        due.append((ticket.first_response_due_at, 0, "first_response"))
+    if ticket.resolution_due_at is not None:
+        due.append((ticket.resolution_due_at, 1, "resolution"))
+    at, _order, target = min(due)
+    return target, at
+
+
+def next_due(user, *, now: dt.datetime, limit: int = NEXT_DUE) -> list[Ticket]:
+    """The user's open tickets whose clock is running, the next due first (overdue ones
+    first of all), each with ``next_target`` (its label), ``next_due`` and ``sla`` (state).
+
+    Two index ranges in due order, ``limit`` rows each: the first tickets by resolution due
+    time and by first-response due time. The first ``limit`` tickets by the earlier of their
+    two due times are among them (a ticket is in the first ``limit`` by that time only if it
+    is in the first ``limit`` by the due time that is the earlier one of its own)."""
+    running = Ticket.objects.for_user(user).filter(
+        owner=user, closed_at__isnull=True, sla_paused_at__isnull=True
+    )
+    columns = ("pipeline", "company")
+    by_resolution = (
+        running.filter(resolution_due_at__isnull=False)
+        .select_related(*columns)
+        .order_by("resolution_due_at", "id")[:limit]
+    )
+    by_first_response = (
+        running.filter(first_response_at__isnull=True, first_response_due_at__isnull=False)
+        .select_related(*columns)
+        .order_by("first_response_due_at", "id")[:limit]
+    )
+    tickets = {t.pk: t for t in [*by_resolution, *by_first_response]}
+    for ticket in tickets.values():
+        target, ticket.next_due = _next_deadline(ticket)
+        ticket.next_target = TARGET_LABELS[target]
+        ticket.sla = sla_state.ticket_state(ticket, now)
+    ordered = sorted(tickets.values(), key=lambda t: (t.next_due, t.pk))
+    return ordered[:limit]
+
+
+def my_tasks(user, *, now: dt.datetime, limit: int = TASKS_SHOWN) -> dict:
+    """The client tasks assigned to the user: how many are in progress, waiting for the
+    client's approval and accepted (the backlog), each ``{"count", "exact"}`` (one statement
+    of capped counts), and the first ``limit`` to work on: those in progress, the soonest
+    estimated completion first, then the backlog in the order it was accepted. Each listed
+    task has ``overdue`` (in progress past its estimated completion)."""
+    mine = Task.objects.filter(assignee=user)
+    counts = capped_counts(
+        {
+            "working": [mine.filter(status=Status.WORKING)],  # task_assignee
+            "pending_approval": [mine.filter(status=Status.PENDING_APPROVAL)],
+            "accepted": [mine.filter(status=Status.ACCEPTED)],
+        }
+    )
+    order = (
+        Case(
+            When(status=Status.WORKING, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+        F("estimated_completion").asc(nulls_last=True),
+        F("accepted_at").asc(nulls_last=True),
+        "id",
+    )
+    first = mine.filter(status__in=[Status.WORKING, Status.ACCEPTED]).order_by(*order)
+    # The first few by id, then with their companies: joined before the LIMIT, the company
+    # table would be read whole (a hash join); one query whatever the data.
+    tasks = list(
+        Task.objects.filter(pk__in=first.values("pk")[:limit])
+        .select_related("company")
+        .order_by(*order)
+    )
+    for task in tasks:
+        task.overdue = (  # type: ignore[attr-defined]
+            task.status == Status.WORKING
+            and task.estimated_completion is not None
+            and task.estimated_completion < now
+        )
+    return {
+        **{name: _card(n, exact) for name, (n, exact) in counts.items()},
+        "list": tasks,
+    }
+
+
+@dataclass
+class OwnerLoad:
+    owner: object  # the user
+    open: Figures  # open tickets; ["breached"]
+    tasks: Figures  # client tasks in progress (["working"]) and accepted (["accepted"])
+
+    @property
+    def sort_key(self) -> tuple:
+        return (
+            -(self.open.count + self.tasks.count),
+            -self.open["breached"],
+            self.owner.display_name.lower(),  # type: ignore[attr-defined]
+        )
+
+
+def team_workload(*, now: dt.datetime, cap: int = WORKLOAD_CAP, rows: int = WORKLOAD_ROWS) -> dict:
+    """Per active agency user: their open tickets (and how many are breached) and their
+    client tasks in progress and accepted, each counted up to ``cap``; the ``rows`` busiest
+    first, and how many owners there are. Three queries: the users, then one statement of
+    capped figures for the tickets and one for the tasks."""
+    staff = list(get_user_model().objects.agency_staff().order_by("full_name", "email"))
+    open_tickets = Ticket.objects.filter(closed_at__isnull=True)
+    breached = flag(sla_state.state_q(SlaState.BREACHED, now))
+    tickets = capped_figures(
+        {u.pk: open_tickets.filter(owner_id=u.pk) for u in staff},
+        cap=cap,
+        sums={"breached": breached},
+    )
+    doing = (Status.WORKING, Status.ACCEPTED)
+    tasks = capped_figures(
+        {u.pk: Task.objects.filter(assignee_id=u.pk, status__in=doing) for u in staff},
+        cap=cap,
+        sums={
+            "working": flag(Q(status=Status.WORKING)),
+            "accepted": flag(Q(status=Status.ACCEPTED)),
+        },
+    )
+    loads = sorted(
+        (OwnerLoad(u, tickets[u.pk][None], tasks[u.pk][None]) for u in staff),
+        key=lambda load: load.sort_key,
+    )
+    return {"rows": loads[:rows], "owners": len(loads), "cap": cap}

@@ -1,0 +1,68 @@
+"""The staff home's query budget (ARCHITECTURE.md rule 7), per role: the same number of SQL
+queries with ten times the tickets, client tasks, deals and staff, pinned. (The plans behind
+them, at 200,000 tickets on PostgreSQL: test_scale_postgres.py.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from partnerdesk.accounts.models import Role
+from tests.conftest import login, make_user
+
+from .home_data import add_deals, add_tasks, add_tickets
+
+pytestmark = pytest.mark.django_db
+
+# role -> queries per request. Both: the session and the user, the team's ticket counts (one
+# statement), the open deal stages, the trends over tickets (two each: opened / closed per
+# day, first responses / resolutions settled per week), the client tasks waiting, the user's
+# open deals. An agent: the clients, contacts and open deals per pipeline (one statement),
+# their tickets' states (one), their next due (one per target), their client tasks (counts,
+# the list). A manager: the clients and contacts (one) and the open deals'
+# counts and values (one), the staff, the capped workload of tickets and of tasks.
+PINNED = {"agent": 16, "manager": 15}
+
+
+def section(html: str, ident: str) -> str:
+    start = html.index(f'id="{ident}"')
+    return html[start : html.index("</section>", start)]
+
+
+def rows(html: str, ident: str) -> int:
+    return len(re.findall(r"<tr>", section(html, ident)))
+
+
+def test_the_home_costs_the_same_with_ten_times_the_data(agent, manager, company):
+    now = timezone.now()
+    staff = [agent, manager]
+    measured: dict[str, list[int]] = {"agent": [], "manager": []}
+    shown: dict[str, list[int]] = {"next-due": [], "workload": [], "my-tasks": []}
+    for size in (1, 10):
+        staff += [make_user(f"agent{len(staff)}-{i}@agency.test", Role.AGENT) for i in range(size)]
+        add_tickets(now, [*staff, agent], [company], 12 * size)
+        add_tasks(now, [agent, *staff], company, 12 * size, start=12 * (size - 1))
+        add_deals(manager, company, 10 * size, start=10 * (size - 1))
+        for role, user in (("agent", agent), ("manager", manager)):
+            client = login(user)
+            client.get("/app/")  # warm up (per-process caches)
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get("/app/")
+            assert response.status_code == 200
+            measured[role].append(len(ctx.captured_queries))
+            html = response.content.decode()
+            if role == "agent":
+                shown["next-due"].append(rows(html, "next-due"))
+                shown["my-tasks"].append(section(html, "my-tasks").count("<li>"))
+            else:
+                shown["workload"].append(rows(html, "workload"))
+    # more data shows more rows (or the measurement would prove nothing)
+    for name, (small, large) in shown.items():
+        assert 0 < small < large, (name, small, large)
+    for role, (small, large) in measured.items():
+        assert small == large, f"{role}: {small} queries with the small data, {large} with more"
+        assert large == PINNED[role], f"{role}: {large} queries, pinned {PINNED[role]}"
