@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import zoneinfo
 from email.utils import parseaddr
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -289,7 +290,7 @@ def send_session_email(
 ) -> str:
     """One recipient's email about one change of a session; retried with backoff on failure
     (each recipient is a task of its own, so a retry never emails the others again)."""
-    job = {
+    job: dict[str, Any] = {
         "session_id": session_id,
         "user_id": user_id,
         "action": action,
