@@ -182,6 +182,8 @@ def test_keyboard_moves_are_announced(page: Page, agent, admin, deal):
         pipeline.stages.get(name=n) for n in ("New", "Qualified", "Proposal Sent")
     )
     other = crm_services.deal_create(by=admin, name="Beta", pipeline=pipeline, stage=proposal)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error))
     sign_in(page, agent.email)
     page.goto(f"/app/deals/board/{pipeline.pk}/")
     title = page.locator(f"#deal-{deal.pk}-name")
@@ -232,6 +234,7 @@ def test_keyboard_moves_are_announced(page: Page, agent, admin, deal):
     page.keyboard.press("ArrowRight")
     expect(page.locator(f"#deal-{other.pk}-name")).to_be_focused()
     assert Deal.objects.get(pk=deal.pk).stage_id == qualified.pk
+    assert not errors, errors  # boards.js ran without an error
 
 
 def test_the_boards_fit_a_360_px_phone_and_snap_by_column(new_page, agent, deal, company):
