@@ -133,7 +133,28 @@ def site(transactional_db, live_server):
 
     if not Pipeline.objects.filter(object_type="deal", name="Email Subscription").exists():
         install_defaults()
+    _warm_up()
     return live_server
+
+
+_warmed = threading.Event()
+
+
+def _warm_up() -> None:
+    """Pay the process's one-off costs before the first browser navigation: importing every
+    view through the URLconf, compiling the base templates, loading the translation catalogues
+    and the static files' finders. They are per process, so a request from the test thread
+    warms the live server's threads too. On a loaded machine the first page otherwise took
+    over the navigation timeout, failing whichever browser test happened to run first."""
+    if _warmed.is_set():
+        return
+    from django.test import Client
+
+    client = Client()
+    for language in ("en", "it", "ar"):
+        client.get("/accounts/login/", headers={"accept-language": language})
+    client.get("/static/partnerdesk/app.css")
+    _warmed.set()
 
 
 @pytest.fixture
