@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 from django.db import transaction
 from django.utils import timezone
@@ -178,5 +179,41 @@ def load() -> bool:
             steps += ["adding-website-tools", "website-delivered"]
         move(ticket, "website-creation", *steps, at=now - dt.timedelta(hours=4))
 
+    _history(now, pipelines["email-related-requests"], stage, companies, [agent, mahinaz])
     services.sla_sweep(now=now)
     return True
+
+
+def _history(now, pipeline, stage, companies, owners) -> None:
+    """Eight weeks of email requests, most done within their 48-hour target and a few late,
+    so the home's trends and the reports show weeks of work, not one day; two are still open
+    today, one due soon (40 h old) and one breached (50 h old)."""
+    rng = random.Random(7)  # noqa: S311 (demo data, reproducible)
+    entries = ["add-email-licence", "email-plan-upgrade", "cancel-emails", "reactivate-emails"]
+    done = stage("email-related-requests", "done")
+    moments = [now - dt.timedelta(days=day, hours=rng.randint(8, 17)) for day in range(3, 57)]
+    opened = [(m, None) for m in moments if rng.random() < 0.6]
+    opened += [(now - dt.timedelta(hours=40), "open"), (now - dt.timedelta(hours=50), "open")]
+    for index, (created, state) in enumerate(opened):
+        company = companies[index % len(companies)]
+        ticket = services.ticket_create(
+            by=owners[0],
+            pipeline=pipeline,
+            stage=stage("email-related-requests", entries[index % len(entries)]),
+            owner=owners[index % len(owners)],
+            company=company,
+            properties={
+                "domain_name": company.domain,
+                "number_of_licences": 1 + index % 5,
+                "product": "Business Email 10 GB",
+            },
+            now=created,
+        )
+        if state is None:  # one in eight late
+            hours = rng.randint(50, 80) if index % 8 == 0 else rng.randint(2, 40)
+            services.ticket_move(
+                ticket=ticket,
+                stage=done,
+                by=ticket.owner,
+                now=created + dt.timedelta(hours=hours),
+            )
