@@ -238,13 +238,17 @@ def test_won_onboarding_deal_runs_the_workflow_built_in_the_ui(
     history = admin_page.locator("#runs")
     expect(history.get_by_role("link", name=f"#{run.pk}", exact=True)).to_be_visible()
     expect(history).to_contain_text("Succeeded")
-    expect(history).to_contain_text("deal.stage_changed")
+    expect(history).to_contain_text("Deal Acme HubSpot onboarding won")
+    expect(history.get_by_role("link", name="Acme HubSpot onboarding")).to_have_attribute(
+        "href", f"/app/deals/{with_onboarding.pk}/"
+    )
     history.get_by_role("link", name=f"#{run.pk}", exact=True).click()
     expect(admin_page.locator("#run-status")).to_have_text("Succeeded")
-    expect(admin_page.get_by_text(f"ticket #{ticket.pk}")).to_be_visible()
-    expect(
-        admin_page.get_by_text("posted: Onboarding sold: Acme HubSpot onboarding")
-    ).to_be_visible()
+    log = admin_page.locator("#run-log")
+    expect(log).to_contain_text(f"Create a ticket — Created ticket #{ticket.pk} {ticket.name}")
+    expect(log).to_contain_text(
+        "Post to Slack — Posted to Slack: “Onboarding sold: Acme HubSpot onboarding”"
+    )
     admin_page.goto("/app/settings/automations/runs/?status=succeeded")
     row = admin_page.locator(
         "tr", has=admin_page.get_by_role("link", name=f"#{run.pk}", exact=True)
@@ -263,7 +267,8 @@ def test_won_onboarding_deal_runs_the_workflow_built_in_the_ui(
     assert len(slack.received()) == 1
     assert list(WorkflowRun.objects.filter(workflow=workflow)) == [run]
     admin_page.goto(f"/app/settings/automations/{workflow.pk}/")
-    expect(admin_page.locator("#runs").get_by_role("link")).to_have_count(1)
+    # One run, which links to its record too.
+    expect(admin_page.locator("#runs a[href*='/automations/runs/']")).to_have_count(1)
 
 
 def test_action_form_fields_are_reachable_by_their_labels(page: Page, admin):
