@@ -1,4 +1,7 @@
-"""Admin pages: pipelines and stages, properties, products."""
+"""Admin pages: pipelines and stages, properties, products.
+
+The names of pipelines, stages and products are edited as their base names, each with a
+"Name in <language>" field per other language (``core.translated``)."""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from partnerdesk.accounts.models import Team
 from partnerdesk.core.access import admin_required, staff_required
-from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
+from partnerdesk.core.translated import TranslatedNameFormMixin, base_name
 
 from . import services
 from .forms import DomainErrorFormMixin
@@ -29,7 +32,7 @@ from .models import (
 )
 
 
-class PipelineForm(DomainErrorFormMixin, forms.Form):
+class PipelineForm(TranslatedNameFormMixin, DomainErrorFormMixin, forms.Form):
     object_type = forms.ChoiceField(
         choices=[("deal", gettext_lazy("Deal")), ("ticket", gettext_lazy("Ticket"))],
         label=gettext_lazy("Object"),
@@ -54,7 +57,23 @@ class PipelineForm(DomainErrorFormMixin, forms.Form):
         return stages
 
 
-class StageForm(DomainErrorFormMixin, forms.Form):
+class PipelineEditForm(TranslatedNameFormMixin, DomainErrorFormMixin, forms.Form):
+    name = forms.CharField(max_length=100, label=gettext_lazy("Name"))
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(),
+        required=False,
+        empty_label="—",
+        label=gettext_lazy("Team"),
+        help_text=gettext_lazy(
+            "Notified about this pipeline's SLAs; the ticket list can filter by it."
+        ),
+    )
+    archived = forms.BooleanField(
+        required=False, label=gettext_lazy("Archived (hidden when creating records)")
+    )
+
+
+class StageForm(TranslatedNameFormMixin, DomainErrorFormMixin, forms.Form):
     name = forms.CharField(max_length=100, label=gettext_lazy("Name"))
     kind = forms.ChoiceField(choices=StageKind.choices, label=gettext_lazy("Kind"))
 
@@ -109,6 +128,7 @@ def pipeline_list(request):
                 object_type=form.cleaned_data["object_type"],
                 name=form.cleaned_data["name"],
                 stages=form.stage_list(),
+                translations=form.cleaned_translations(),
             )
             messages.success(request, _("Pipeline created."))
             return redirect("crm:pipeline_detail", pk=pipeline.pk)
@@ -127,18 +147,28 @@ def pipeline_list(request):
 @require_http_methods(["GET", "POST"])
 def pipeline_detail(request, pk):
     pipeline = get_object_or_404(Pipeline, pk=pk)
-    stage_form = StageForm(request.POST if request.POST.get("action") == "add_stage" else None)
+    action = request.POST.get("action")
+    stage_form = StageForm(request.POST if action == "add_stage" else None)
+    pipeline_form = PipelineEditForm(
+        request.POST if action == "rename" else None,
+        prefix="pipeline",
+        initial={
+            "name": base_name(pipeline),
+            "team": pipeline.team_id,
+            "archived": pipeline.archived,
+        },
+        translations=pipeline.name_translations,
+    )
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
-            if action == "rename":
-                team = Team.objects.filter(pk=parse_id(request.POST.get("team"))).first()
+            if action == "rename" and pipeline_form.is_valid():
                 services.pipeline_update(
                     pipeline=pipeline,
                     by=request.user,
-                    name=request.POST.get("name", ""),
-                    archived=request.POST.get("archived") == "on",
-                    team=team,
+                    name=pipeline_form.cleaned_data["name"],
+                    archived=pipeline_form.cleaned_data["archived"],
+                    team=pipeline_form.cleaned_data["team"],
+                    translations=pipeline_form.cleaned_translations(),
                 )
                 messages.success(request, _("Pipeline saved."))
                 return redirect("crm:pipeline_detail", pk=pk)
@@ -148,6 +178,7 @@ def pipeline_detail(request, pk):
                     by=request.user,
                     name=stage_form.cleaned_data["name"],
                     kind=stage_form.cleaned_data["kind"],
+                    translations=stage_form.cleaned_translations(),
                 )
                 messages.success(request, _("Stage added."))
                 return redirect("crm:pipeline_detail", pk=pk)
@@ -159,6 +190,8 @@ def pipeline_detail(request, pk):
         except DomainError as exc:
             if action == "add_stage":
                 stage_form.add_domain_error(exc)
+            elif action == "rename":
+                pipeline_form.add_domain_error(exc)
             else:
                 messages.error(request, str(exc))
     stages = pipeline.stages.order_by("order", "id").prefetch_related("required_properties")
@@ -167,11 +200,11 @@ def pipeline_detail(request, pk):
         "crm/config/pipeline_detail.html",
         {
             "pipeline": pipeline,
-            "teams": Team.objects.all(),
+            "pipeline_form": pipeline_form,
             "stages": stages,
             "stage_form": stage_form,
         },
-        status=400 if stage_form.errors else 200,
+        status=400 if stage_form.errors or pipeline_form.errors else 200,
     )
 
 
@@ -182,8 +215,9 @@ def stage_edit(request, pk):
     form_class = TicketStageForm if stage.pipeline.object_type == ObjectType.TICKET else StageForm
     form = form_class(
         request.POST or None,
+        translations=stage.name_translations,
         initial={
-            "name": stage.name,
+            "name": base_name(stage),
             "kind": stage.kind,
             "is_entry": stage.is_entry,
             "request_name": stage.request_name,
@@ -217,6 +251,7 @@ def stage_edit(request, pk):
                     waiting_on_customer=data.get("waiting_on_customer"),
                     customer_label=data.get("customer_label"),
                     required_properties=req_form.cleaned_data["required_properties"],
+                    translations=form.cleaned_translations(),
                 )
                 messages.success(request, _("Stage saved."))
                 return redirect("crm:pipeline_detail", pk=stage.pipeline_id)
@@ -333,7 +368,7 @@ def property_form(request, pk=None):
     )
 
 
-class ProductForm(DomainErrorFormMixin, forms.ModelForm):
+class ProductForm(TranslatedNameFormMixin, DomainErrorFormMixin, forms.ModelForm):
     class Meta:
         model = Product
         fields = [
@@ -369,13 +404,18 @@ def product_list(request):
 @require_http_methods(["GET", "POST"])
 def product_form(request, pk=None):
     product = get_object_or_404(Product, pk=pk) if pk else None
-    form = ProductForm(request.POST or None, instance=product)
+    form = ProductForm(
+        request.POST or None,
+        instance=product,
+        translations=product.name_translations if product else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.product_save(
                 by=request.user,
                 product=product,
                 **{k: form.cleaned_data[k] for k in ProductForm.Meta.fields},
+                translations=form.cleaned_translations(),
             )
             messages.success(request, _("Product saved."))
             return redirect("crm:product_list")

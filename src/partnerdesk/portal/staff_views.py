@@ -23,6 +23,7 @@ from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
 from partnerdesk.core.forms import DomainErrorFormMixin
 from partnerdesk.core.pagination import CappedPaginator
+from partnerdesk.core.translated import TranslatedNameFormMixin, base_name
 from partnerdesk.crm.models import Company
 
 from . import selectors, services
@@ -93,7 +94,7 @@ class PlanForm(DomainErrorFormMixin, forms.Form):
     is_active = forms.BooleanField(label=gettext_lazy("Offered"), required=False, initial=True)
 
 
-class CategoryForm(DomainErrorFormMixin, forms.Form):
+class CategoryForm(TranslatedNameFormMixin, DomainErrorFormMixin, forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     is_consultation = forms.BooleanField(
         label=gettext_lazy("Books a consultation session"), required=False
@@ -408,7 +409,23 @@ def settings_page(request):
     portal_settings = PortalSettings.load()
     which = request.POST.get("form")
     plan_form = PlanForm(request.POST if which == "plan" else None, prefix="plan")
-    category_form = CategoryForm(request.POST if which == "category" else None, prefix="cat")
+    # The category being changed (?category=<id>, then the form's category_id); else a new one.
+    category_id = parse_id(
+        request.POST.get("category_id") if which else request.GET.get("category")
+    )
+    editing = get_object_or_404(TaskCategory, pk=category_id) if category_id else None
+    category_form = CategoryForm(
+        request.POST if which == "category" else None,
+        prefix="cat",
+        initial={
+            "name": base_name(editing),
+            "is_consultation": editing.is_consultation,
+            "is_active": editing.is_active,
+        }
+        if editing
+        else None,
+        translations=editing.name_translations if editing else None,
+    )
     queue_form = QueueSettingsForm(
         request.POST if which == "queue" else None,
         prefix="queue",
@@ -431,7 +448,15 @@ def settings_page(request):
                 messages.success(request, _("Plan saved."))
                 return redirect("taskdesk:settings")
             if which == "category" and category_form.is_valid():
-                services.category_save(by=request.user, **category_form.cleaned_data)
+                data = category_form.cleaned_data
+                services.category_save(
+                    by=request.user,
+                    category=editing,
+                    name=data["name"],
+                    is_consultation=data["is_consultation"],
+                    is_active=data["is_active"],
+                    translations=category_form.cleaned_translations(),
+                )
                 messages.success(request, _("Category saved."))
                 return redirect("taskdesk:settings")
             if which == "queue" and queue_form.is_valid():
@@ -453,6 +478,7 @@ def settings_page(request):
         "categories": TaskCategory.objects.all(),
         "plan_form": plan_form,
         "category_form": category_form,
+        "editing_category": editing,
         "queue_form": queue_form,
     }
     bound = {"plan": plan_form, "category": category_form, "queue": queue_form}.get(which)

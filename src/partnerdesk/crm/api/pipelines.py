@@ -23,16 +23,19 @@ from partnerdesk.core.api import (
     require_staff,
 )
 from partnerdesk.core.errors import DomainError
+from partnerdesk.core.translated import base_name
 
 from .. import services
 from ..models import Pipeline, PropertyDefinition, Stage, StageKind
+from ..schemas import BASE_NAME, BaseNameOut, NameTranslations, NameTranslations100In
 
 router = Router()
 
 
-class StageOut(Schema):
+class StageOut(BaseNameOut):
     id: int
-    name: str
+    name: str = Field(description=BASE_NAME)
+    name_translations: NameTranslations
     kind: str
     order: int
     is_entry: bool
@@ -44,10 +47,11 @@ class StageOut(Schema):
     required_properties: list[str]
 
 
-class PipelineOut(Schema):
+class PipelineOut(BaseNameOut):
     id: int
     object_type: str
-    name: str
+    name: str = Field(description=BASE_NAME)
+    name_translations: NameTranslations
     order: int
     archived: bool
     team_id: int | None
@@ -57,7 +61,8 @@ class PipelineOut(Schema):
 def stage_out(stage: Stage) -> dict:
     return {
         "id": stage.pk,
-        "name": stage.name,
+        "name": base_name(stage),
+        "name_translations": stage.name_translations,
         "kind": stage.kind,
         "order": stage.order,
         "is_entry": stage.is_entry,
@@ -72,7 +77,8 @@ def pipeline_out(pipeline: Pipeline, user=None) -> dict:
     return {
         "id": pipeline.pk,
         "object_type": pipeline.object_type,
-        "name": pipeline.name,
+        "name": base_name(pipeline),
+        "name_translations": pipeline.name_translations,
         "order": pipeline.order,
         "archived": pipeline.archived,
         "team_id": pipeline.team_id,
@@ -95,6 +101,7 @@ class PipelinePage(Page):
 
 class StageIn(Strict):
     name: str = Field(..., min_length=1, max_length=100)
+    name_translations: NameTranslations100In = {}
     kind: Annotated[str, OneOf(StageKind)] = "open"
     is_entry: bool = False
     request_name: str = Field("", max_length=100)
@@ -104,17 +111,20 @@ class StageIn(Strict):
 class PipelineIn(Strict):
     object_type: Literal["deal", "ticket"]
     name: str = Field(..., min_length=1, max_length=100)
+    name_translations: NameTranslations100In = {}
     stages: list[StageIn] = Field(..., min_length=1, max_length=50)
 
 
 class PipelinePatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=100)
+    name_translations: NameTranslations100In | None = None
     archived: bool | None = None
     team_id: int | None = OptionalId
 
 
 class StagePatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=100)
+    name_translations: NameTranslations100In | None = None
     kind: Annotated[str, OneOf(StageKind)] | None = None
     required_properties: list[str] | None = Field(None, max_length=200)
     is_entry: bool | None = None
@@ -155,6 +165,7 @@ def create_pipeline(request, payload: PipelineIn):
         by=request.auth,
         object_type=payload.object_type,
         name=payload.name,
+        translations=payload.name_translations,
         stages=[
             services.StageSpec(
                 name=s.name,
@@ -162,6 +173,7 @@ def create_pipeline(request, payload: PipelineIn):
                 is_entry=s.is_entry,
                 request_name=s.request_name,
                 waiting_on_customer=s.waiting_on_customer,
+                translations=s.name_translations,
             )
             for s in payload.stages
         ],
@@ -197,7 +209,12 @@ def update_pipeline(request, payload: PipelinePatch, pipeline_id: int = Id):
         else services.UNSET
     )
     services.pipeline_update(
-        pipeline=pipeline, by=request.auth, name=payload.name, archived=payload.archived, team=team
+        pipeline=pipeline,
+        by=request.auth,
+        name=payload.name,
+        archived=payload.archived,
+        team=team,
+        translations=payload.name_translations,
     )
     return pipeline_out(_pipelines().get(pk=pipeline.pk))
 
@@ -220,6 +237,7 @@ def add_stage(request, payload: StageIn, pipeline_id: int = Id):
         is_entry=payload.is_entry,
         request_name=payload.request_name,
         waiting_on_customer=payload.waiting_on_customer,
+        translations=payload.name_translations,
     )
     return Status(201, stage_out(stage))
 
@@ -269,5 +287,6 @@ def update_stage(request, payload: StagePatch, stage_id: int = Id):
         waiting_on_customer=payload.waiting_on_customer,
         customer_label=payload.customer_label,
         required_properties=required,
+        translations=payload.name_translations,
     )
     return stage_out(stage)

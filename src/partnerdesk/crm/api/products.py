@@ -23,13 +23,15 @@ from partnerdesk.core.api import (
 
 from .. import services
 from ..models import Billing, Product, ProductCategory
+from ..schemas import BASE_NAME, BaseNameOut, NameTranslations, NameTranslations150In
 
 router = Router()
 
 
-class ProductOut(Schema):
+class ProductOut(BaseNameOut):
     id: int
-    name: str
+    name: str = Field(description=BASE_NAME)
+    name_translations: NameTranslations
     sku: str
     category: str
     unit_price: Decimal
@@ -45,6 +47,7 @@ class ProductPage(Page):
 
 class ProductIn(Strict):
     name: str = Field(..., min_length=1, max_length=150)
+    name_translations: NameTranslations150In = {}
     sku: str = Field(..., min_length=1, max_length=64, pattern=r"^[-a-zA-Z0-9_]+$")
     category: Annotated[str, OneOf(ProductCategory)]
     unit_price: Decimal = Field(..., ge=0, lt=Decimal("1e10"), max_digits=12, decimal_places=2)
@@ -56,6 +59,7 @@ class ProductIn(Strict):
 
 class ProductPatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=150)
+    name_translations: NameTranslations150In | None = None
     unit_price: Decimal | None = Field(
         None, ge=0, lt=Decimal("1e10"), max_digits=12, decimal_places=2
     )
@@ -107,6 +111,7 @@ def create_product(request, payload: ProductIn):
         billing=payload.billing,
         mailbox_gb=payload.mailbox_gb,
         active=payload.active,
+        translations=payload.name_translations,
     )
     return Status(201, product)
 
@@ -133,8 +138,7 @@ def get_product(request, product_id: int = Id):
 def update_product(request, payload: ProductPatch, product_id: int = Id):
     require_staff(request)
     product = get_object_or_404(Product, pk=product_id)
-    return services.product_save(
-        by=request.auth,
-        product=product,
-        **payload.model_dump(exclude_unset=True, exclude_none=True),
-    )
+    fields = payload.model_dump(exclude_unset=True, exclude_none=True)
+    if "name_translations" in fields:
+        fields["translations"] = fields.pop("name_translations")
+    return services.product_save(by=request.auth, product=product, **fields)
