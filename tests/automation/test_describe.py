@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import unescape
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.html import strip_tags
@@ -15,6 +15,7 @@ from partnerdesk.accounts.models import Role, Team
 from partnerdesk.automation import describe, services
 from partnerdesk.automation.models import Action, ActionType, Trigger, Workflow
 from partnerdesk.automation.steplog import StepMessage, log_messages, step_message
+from partnerdesk.core.events import describe as describe_event
 from partnerdesk.core.events import record_event
 from partnerdesk.crm.models import Pipeline, Stage
 from partnerdesk.portal.models import Status as TaskStatus
@@ -335,4 +336,38 @@ def test_run_errors_name_the_step_in_the_readers_language():
     assert describe.run_error("") == ""
     assert describe.run_error("The record this event is about no longer exists.") == (
         "The record this event is about no longer exists."
+    )
+
+
+def test_a_records_timeline_reads_the_runs_steps_in_words_without_reading_records(admin, company):
+    deal = email_deal(admin, company)
+    with transaction.atomic():
+        ran = record_event(
+            kind="workflow.ran",
+            subject=deal,
+            data={
+                "workflow": "Delivered",
+                "steps": [
+                    "ticket #12 Website For acme.com",
+                    "owner lead@agency.test",
+                    f"linked deal #{deal.pk}; website_domain set on 2 deal(s)",
+                    "something we never wrote",
+                ],
+            },
+        )
+        failed = record_event(
+            kind="workflow.failed",
+            subject=deal,
+            data={"workflow": "Delivered", "error": "Step 2 (Post to Slack): Slack answered 500"},
+        )
+    with CaptureQueriesContext(connection) as queries:
+        text = describe_event(ran)
+    assert len(queries) == 0
+    assert text == (
+        "Workflow “Delivered” ran: Created ticket #12 Website For acme.com; Assigned to "
+        f"lead@agency.test; Linked deal #{deal.pk}; Set website_domain on 2 deals; "
+        "something we never wrote"
+    )
+    assert describe_event(failed) == (
+        "Workflow “Delivered” failed: Step 2 (Post to Slack): Slack answered 500"
     )

@@ -22,13 +22,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from html import unescape
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, translation
 from django.utils.dateparse import parse_datetime
-from django.utils.html import conditional_escape, format_html
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
@@ -58,10 +61,12 @@ class Names:
     """The records sentences mention, by id. While ``collecting``, every look-up notes the id
     and answers None; :meth:`load` then reads each model once."""
 
-    def __init__(self) -> None:
-        self.collecting = True
-        self._wanted: dict[type, set[int]] = defaultdict(set)
-        self._rows: dict[type, dict[int, Any]] = {}
+    def __init__(self, *, offline: bool = False) -> None:
+        # offline: nothing is read; sentences use what the stored data says (a timeline).
+        self.offline = offline
+        self.collecting = not offline
+        self._wanted: dict[type[Model], set[int]] = defaultdict(set)
+        self._rows: dict[type[Model], dict[int, Any]] = {}
         self._paths: set[str] = set()
         self._specs: dict[str, FieldSpec] = {}
         self._labels: dict[str, str] = {}
@@ -71,7 +76,7 @@ class Names:
         for row in rows:
             self._rows.setdefault(type(row), {})[row.pk] = row
 
-    def get(self, model: type, pk) -> Any:
+    def get(self, model: type[Model], pk) -> Any:
         pk = parse_id(pk)
         if pk is None:
             return None
@@ -95,7 +100,7 @@ class Names:
     def product(self, pk) -> Product | None:
         return self.get(Product, pk)
 
-    def record(self, content_type_id: int, pk) -> tuple[type | None, Any]:
+    def record(self, content_type_id: int, pk) -> tuple[type[Model] | None, Any]:
         """The model of an event's subject (ContentType's cache) and the record, if it exists."""
         model = ContentType.objects.get_for_id(content_type_id).model_class()
         return model, (self.get(model, pk) if model is not None else None)
@@ -146,10 +151,10 @@ def described[T](build: Callable[[Names], T], *, known: Iterable[Any] = ()) -> T
 # ---------------------------------------------------------------- sentence parts
 
 
-def say(template: str, **parts: Any) -> SafeString:
+def say(template: str | Promise, **parts: Any) -> SafeString:
     """``template`` (translated text, escaped) with ``parts`` (escaped unless already safe)."""
     return mark_safe(  # noqa: S308 - both the template and every part are escaped here
-        conditional_escape(template) % {k: conditional_escape(v) for k, v in parts.items()}
+        conditional_escape(str(template)) % {k: conditional_escape(v) for k, v in parts.items()}
     )
 
 
@@ -172,7 +177,7 @@ def gone(what: str) -> SafeString:
 
 def listed(parts: Sequence[Any]) -> SafeString:
     """ "a, b and c" in the reader's language."""
-    escaped = [conditional_escape(p) for p in parts]
+    escaped: list[str] = [conditional_escape(p) for p in parts]
     return mark_safe(get_text_list(escaped, conditional_escape(_("and"))))  # noqa: S308
 
 
@@ -626,6 +631,9 @@ def message(msg: Mapping[str, Any], names: Names) -> SafeString:
     if key == StepMessage.DEAL_LINKED:
         pk = params.get("deal_id")
         deal = names.get(Deal, pk)
+        if deal is None and names.offline and parse_id(pk):  # not read: by its number
+            url = reverse("crm:deal_detail", kwargs={"pk": pk})
+            return say(_("Linked deal %(deal)s"), deal=format_html('<a href="{}">#{}</a>', url, pk))
         return say(_("Linked deal %(deal)s"), deal=record_link(Deal, deal, pk))
     if key == StepMessage.NO_DEAL_TO_LINK:
         return say(_("No open deal to link"))
@@ -639,6 +647,16 @@ def message(msg: Mapping[str, Any], names: Names) -> SafeString:
     if key == StepMessage.ISSUE_OPENED:
         return say(_("Opened GitHub issue #%(number)s"), number=params.get("number", ""))
     return plain(key or "")
+
+
+def step_summary(summary: str) -> str:
+    """A step's stored summary as plain text in the reader's language, reading nothing (the
+    record timeline's "Workflow … ran" entry); a summary we cannot read stays as written."""
+    messages = log_messages({"result": summary})
+    if not messages:
+        return summary
+    names = Names(offline=True)
+    return "; ".join(unescape(strip_tags(message(m, names))) for m in messages)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -90,10 +91,10 @@ def operator_label(op: str, input: Input = Input.TEXT) -> str:
 @dataclass(frozen=True)
 class FieldSpec:
     path: str
-    label: str
+    label: str | Promise
     input: Input
     object_type: str = ""  # the pipelines and stages a picker offers: deal or ticket
-    choices: tuple[tuple[str, str], ...] = ()
+    choices: tuple[tuple[str, str | Promise], ...] = ()
     offered: bool = True  # False: an older field, still evaluated and named
 
     @property
@@ -108,7 +109,7 @@ class FieldSpec:
         return str(dict(self.choices).get(str(value), value))
 
 
-def _choices(enum) -> tuple[tuple[str, str], ...]:
+def _choices(enum) -> tuple[tuple[str, str | Promise], ...]:
     return tuple((value, label) for value, label in enum.choices)
 
 

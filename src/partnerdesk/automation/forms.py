@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +21,13 @@ from partnerdesk.portal.models import Status as TaskStatus
 from . import fields, triggers
 from .fields import FieldSpec, Input
 from .models import ActionType
+
+
+def choose(form: forms.Form, name: str, choices) -> None:
+    """Set the choices of the form's choice field ``name`` (its list is read per request)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
 
 
 class Pickers:
@@ -118,12 +126,9 @@ class WorkflowForm(DomainErrorFormMixin, forms.Form):
 
     def __init__(self, *args, pickers: Pickers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["pipeline_id"].choices = _pipeline_choices(pickers)
-        self.fields["stage_id"].choices = _stage_choices(pickers)
-        self.fields["product_id"].choices = [
-            ("", "—"),
-            *[(p.pk, p.name) for p in pickers.products],
-        ]
+        choose(self, "pipeline_id", _pipeline_choices(pickers))
+        choose(self, "stage_id", _stage_choices(pickers))
+        choose(self, "product_id", [("", "—"), *[(p.pk, p.name) for p in pickers.products]])
 
     def trigger_config(self) -> dict:
         return {k: self.cleaned_data.get(k) for k in triggers.ALL_CONFIG_FIELDS}
@@ -248,19 +253,22 @@ class ConditionForm(DomainErrorFormMixin, forms.Form):
             groups.setdefault(str(fields.RECORD_LABELS[spec.record]), []).append(
                 (spec.path, str(spec.label))
             )
-        self.fields["field"].choices = list(groups.items())
+        choose(self, "field", list(groups.items()))
         chosen = self.data.get("field") if self.is_bound else self.initial.get("field")
         self.spec = self.specs.get(str(chosen or "")) or specs[0]
-        self.fields["op"].choices = [
-            (op, fields.operator_label(op, self.spec.input)) for op in self.spec.operators
-        ]
+        choose(
+            self,
+            "op",
+            [(op, fields.operator_label(op, self.spec.input)) for op in self.spec.operators],
+        )
         self.fields["value"] = value_field(self.spec, pickers)
         self.fields["shown"].initial = self.spec.input.value
         self.posted_shown = ""
         if self.is_bound:  # re-shown, the page has this field's input, whatever it had before
             self.posted_shown = str(self.data.get("shown") or "")
-            self.data = self.data.copy()
-            self.data["shown"] = self.spec.input.value
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            data["shown"] = self.spec.input.value
+            self.data = data
         if refresh_url:  # the field picker fetches the form for the field picked (htmx)
             self.fields["field"].widget.attrs.update(
                 {
@@ -373,15 +381,13 @@ class ActionForm(DomainErrorFormMixin, forms.Form):
 
     def __init__(self, *args, pickers: Pickers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["pipeline_id"].choices = [
-            ("", "—"),
-            *[(p.pk, p.name) for p in pickers.pipelines if p.object_type == "ticket"],
-        ]
-        self.fields["stage_id"].choices = _stage_choices(pickers)
+        tickets = [(p.pk, p.name) for p in pickers.pipelines if p.object_type == "ticket"]
+        choose(self, "pipeline_id", [("", "—"), *tickets])
+        choose(self, "stage_id", _stage_choices(pickers))
         users = [(u.pk, str(u)) for u in pickers.staff]
-        self.fields["user_id"].choices = [("", "—"), *users]
-        self.fields["user_ids"].choices = users
-        self.fields["team_id"].choices = [("", "—"), *[(t.pk, t.name) for t in pickers.teams]]
+        choose(self, "user_id", [("", "—"), *users])
+        choose(self, "user_ids", users)
+        choose(self, "team_id", [("", "—"), *[(t.pk, t.name) for t in pickers.teams]])
 
     def config(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k not in ("type", "webhook_url")}

@@ -1,14 +1,16 @@
-"""Sentences for the automation app's timeline entries (one per AutomationEvent)."""
+"""Sentences for the automation app's timeline entries (one per AutomationEvent); a run's steps
+and error read in the reader's language (``describe``)."""
 
 from django.utils.translation import gettext as _
 
 from partnerdesk.core.events import register_describer
 
+from .describe import run_error, step_summary
 from .events import AutomationEvent
 
 
 def _ran(event) -> str:
-    steps = [s for s in event.data.get("steps", []) if s]
+    steps = [step_summary(s) for s in event.data.get("steps", []) if s]
     text = _("Workflow “%(w)s” ran") % {"w": event.data.get("workflow", "")}
     return f"{text}: {'; '.join(steps)}" if steps else text
 
@@ -36,7 +38,7 @@ register_describer(
     AutomationEvent.WORKFLOW_FAILED,
     lambda e: (
         _("Workflow “%(w)s” failed: %(error)s")
-        % {"w": e.data.get("workflow", ""), "error": e.data.get("error", "")}
+        % {"w": e.data.get("workflow", ""), "error": run_error(e.data.get("error", ""))}
     ),
 )
 register_describer(
