@@ -371,3 +371,34 @@ def test_a_records_timeline_reads_the_runs_steps_in_words_without_reading_record
     assert describe_event(failed) == (
         "Workflow “Delivered” failed: Step 2 (Post to Slack): Slack answered 500"
     )
+
+
+def test_the_owner_notified_is_the_deals_or_the_tickets(admin):
+    creation = ticket_pipeline("Email Creation")
+    owner = {"include_owner": True}
+
+    def steps(trigger, *specs) -> list[str]:
+        wf = services.workflow_create(
+            by=admin,
+            name=f"Owner {trigger} {len(specs)}",
+            trigger=trigger,
+            actions=[services.ActionSpec(t, c) for t, c in specs],
+        )
+        text = describe.workflows_described(
+            [Workflow.objects.prefetch_related("actions").get(pk=wf.pk)]
+        )
+        return [plain(s) for _a, s in text[0][1].actions]
+
+    assert steps(Trigger.TICKET_CREATED, ("notify", owner)) == ["Notify the ticket's owner"]
+    assert steps(Trigger.DEAL_STAGE_ENTERED, ("notify", owner)) == ["Notify the deal's owner"]
+    # After a step that creates a ticket, the steps work on that ticket.
+    assert steps(
+        Trigger.DEAL_STAGE_ENTERED,
+        ("notify", owner),
+        ("create_ticket", {"pipeline_id": creation.pk}),
+        ("notify", owner),
+    ) == [
+        "Notify the deal's owner",
+        "Create a ticket in Email Creation",
+        "Notify the ticket's owner",
+    ]

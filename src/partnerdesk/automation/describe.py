@@ -458,21 +458,29 @@ def _set_property(config: Mapping[str, Any], names: Names) -> SafeString:
     return say(_("Set %(property)s to %(value)s"), property=prop, value=value)
 
 
-def _notify(config: Mapping[str, Any], names: Names) -> SafeString:
+# Whose owner "the owner" is, by the record the step works on (``record_of``).
+_OWNERS = {
+    "deal": gettext_lazy("the deal's owner"),
+    "ticket": gettext_lazy("the ticket's owner"),
+}
+
+
+def _notify(config: Mapping[str, Any], names: Names, record: str) -> SafeString:
     who: list[Any] = []
     if config.get("team_id"):
         who.append(say(_("everyone in %(team)s"), team=team_name(names.team(config["team_id"]))))
     who += [user_name(names.user(pk)) for pk in config.get("user_ids") or []]
     if config.get("include_owner"):
-        who.append(_("the record's owner"))
+        who.append(_OWNERS.get(record) or _("the record's owner"))
     text = say(_("Notify %(people)s"), people=listed(who)) if who else say(_("Notify nobody"))
     if config.get("title"):
         text = say(_("%(action)s: %(title)s"), action=text, title=quoted(config["title"]))
     return text
 
 
-def action(step: Action, names: Names) -> SafeString:
-    """What a step does, as a sentence: "Assign to the lead of *Support Team*"."""
+def action(step: Action, names: Names, record: str = "") -> SafeString:
+    """What a step does, as a sentence: "Assign to the lead of *Support Team*". ``record``:
+    what the step works on (deal, ticket, …) when known (``record_of``)."""
     config = step.config or {}
     if step.type == ActionType.CREATE_TICKET:
         return _create_ticket(config, names)
@@ -485,7 +493,7 @@ def action(step: Action, names: Names) -> SafeString:
     if step.type == ActionType.SET_PROPERTY:
         return _set_property(config, names)
     if step.type == ActionType.NOTIFY:
-        return _notify(config, names)
+        return _notify(config, names, record)
     if step.type == ActionType.SLACK:
         if config.get("text"):
             return say(_("Post to Slack: %(text)s"), text=quoted(config["text"]))
@@ -723,13 +731,28 @@ class WorkflowText:
     actions: list[tuple[Action, SafeString]] = field(default_factory=list)
 
 
+def record_of(trigger_name: str) -> str:
+    """The kind of record a trigger's events are about: "deal", "ticket", "task" or ""."""
+    if trigger_name == Trigger.DEAL_STAGE_ENTERED:
+        return "deal"
+    if trigger_name == Trigger.TASK_STATE_CHANGED:
+        return "task"
+    return "ticket" if trigger_name in triggers.CONFIG_FIELDS else ""
+
+
 def workflow_text(workflow: Workflow, steps: Iterable[Action], names: Names) -> WorkflowText:
     match, children = conditions.top_group(workflow.conditions)
+    record = record_of(workflow.trigger)
+    actions = []
+    for step in steps:
+        actions.append((step, action(step, names, record)))
+        if step.type == ActionType.CREATE_TICKET:  # the later steps work on that ticket
+            record = "ticket"
     return WorkflowText(
         trigger=trigger(workflow, names),
         match=match,
         conditions=[condition(child, names) for child in children],
-        actions=[(step, action(step, names)) for step in steps],
+        actions=actions,
     )
 
 
