@@ -8,12 +8,14 @@ import json
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
 from partnerdesk.core.models import Event
-from partnerdesk.crm import services
-from partnerdesk.crm.models import Pipeline, Product, Stage
+from partnerdesk.crm import importing, services
+from partnerdesk.crm.models import Deal, ImportStatus, Pipeline, Product, Stage
+from partnerdesk.crm.tasks import run_import
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -333,3 +335,42 @@ def test_bad_translations_are_a_422_problem(api, qualified, product, path, body,
 def test_a_product_translation_as_long_as_its_name_is_taken(api, product):
     status, data = api("patch", f"/products/{product.pk}", {"name_translations": {"it": "x" * 150}})
     assert status == 200, data
+
+
+# ---------------------------------------------------------------- HubSpot imports
+
+
+@pytest.fixture
+def run_imports(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "stage"), [("Website Creation", "New"), ("Creazione sito", "Nuovo")]
+)
+def test_an_import_matches_names_in_any_language(
+    agent, run_imports, django_capture_on_commit_callbacks, pipeline, stage
+):
+    """A HubSpot export names pipelines and stages as they are stored; an import started by an
+    Italian-speaking agent (it runs in their language) still finds them, and the Italian
+    names too."""
+    website = Pipeline.objects.get(object_type="deal", key="website-creation")
+    website.name_translations = {"it": "Creazione sito"}
+    website.save()
+    agent.language = "it"
+    agent.save()
+    content = f"Record ID,Deal Name,Pipeline,Deal Stage\n8001,Site,{pipeline},{stage}\n"
+    with translation.override("it"):
+        job = importing.import_create(
+            by=agent,
+            uploaded_file=SimpleUploadedFile("deals.csv", content.encode(), "text/csv"),
+            object_type="",
+        )
+    assert job.status == ImportStatus.READY, job.errors
+    with django_capture_on_commit_callbacks(execute=True):
+        importing.import_confirm(job=job, by=agent, enqueue=run_import.enqueue)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE, job.errors
+    deal = Deal.objects.get(hubspot_record_id="8001")
+    assert (deal.pipeline, deal.stage.key) == (website, "new")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.accounts.models import User
 from partnerdesk.core.records import field_labels
+from partnerdesk.core.translated import all_names
 
 from .. import properties as props
 from ..models import Company, Contact, Deal, LineItem, ObjectType, Pipeline, Stage
@@ -24,6 +25,12 @@ RELATED = {
     Contact: ("owner", "company"),
     Deal: ("owner", "company", "stage", "pipeline"),
 }
+
+
+def _named(record: Pipeline | Stage, key: str) -> bool:
+    """A file names a pipeline or stage by its stored name (a HubSpot export's) or by its name
+    in any language (the import runs in its creator's)."""
+    return any(norm_name(name) == key for name in all_names(record))
 
 
 class Context:
@@ -156,7 +163,7 @@ class Context:
     def find_pipeline(self, raw: str) -> Pipeline:
         key = norm_name(raw)
         for pipeline in self.pipelines:
-            if norm_name(pipeline.name) == key:
+            if _named(pipeline, key):
                 if pipeline.archived:
                     raise CellError(_("The pipeline “%(value)s” is archived.") % {"value": raw})
                 return pipeline
@@ -170,7 +177,7 @@ class Context:
         key = norm_name(raw)
         if pipeline is not None:
             for stage in self.stages_by_pipeline.get(pipeline.pk, []):
-                if norm_name(stage.name) == key:
+                if _named(stage, key):
                     return stage
             names = ", ".join(s.name for s in self.stages_by_pipeline.get(pipeline.pk, []))
             raise CellError(
@@ -182,7 +189,7 @@ class Context:
             for p in self.pipelines
             if not p.archived
             for s in self.stages_by_pipeline.get(p.pk, [])
-            if norm_name(s.name) == key
+            if _named(s, key)
         ]
         if len(matches) == 1:
             return matches[0]
