@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape
@@ -122,5 +124,5 @@ def use_picker(field: forms.ModelChoiceField, url: str, *, depends_on: str = "")
     widget = RecordPicker(url, multiple=multiple, depends_on=depends_on)
     widget.is_required = field.required
     widget.attrs.update(field.widget.attrs)
-    widget.choices = field.choices
+    widget.choices = cast(Any, field.choices)  # the field's ModelChoiceIterator, as Django does
     field.widget = widget

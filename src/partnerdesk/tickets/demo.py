@@ -192,7 +192,9 @@ def _history(now, pipeline, stage, companies, owners) -> None:
     entries = ["add-email-licence", "email-plan-upgrade", "cancel-emails", "reactivate-emails"]
     done = stage("email-related-requests", "done")
     moments = [now - dt.timedelta(days=day, hours=rng.randint(8, 17)) for day in range(3, 57)]
-    opened = [(m, None) for m in moments if rng.random() < 0.6]
+    opened: list[tuple[dt.datetime, str | None]] = [
+        (m, None) for m in moments if rng.random() < 0.6
+    ]
     opened += [(now - dt.timedelta(hours=40), "open"), (now - dt.timedelta(hours=50), "open")]
     for index, (created, state) in enumerate(opened):
         company = companies[index % len(companies)]
