@@ -412,7 +412,8 @@ def test_the_edit_page_shows_the_run_history(admin, company, support_lead, commi
     assert run.status == RunStatus.SUCCEEDED
     page = login(admin).get(f"/app/settings/automations/{wf.pk}/").content.decode()
     assert f"/app/settings/automations/runs/{run.pk}/" in page
-    assert "deal.stage_changed" in page
+    # What happened, naming the deal with a link to it.
+    assert f'Deal <a href="/app/deals/{deal.pk}/"><strong>{deal.name}</strong></a> won' in page
     listing = login(admin).get("/app/settings/automations/").content.decode()
     assert "0 failed runs" in listing and wf.name in listing
 
