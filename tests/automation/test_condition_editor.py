@@ -76,6 +76,8 @@ def test_each_input_stores_what_the_engine_compares(admin, agent, workflow):
         {"field": "deal.amount", "op": "gte", "value": "99.50", "shown": "number"},
         {"field": "ticket.priority", "op": "equals", "value": "urgent", "shown": "choice"},
         {"field": "deal.properties.domain_name", "op": "is_set", "value": "", "shown": "text"},
+        # "is not set" needs no value: what the number input held is not read.
+        {"field": "deal.amount", "op": "is_not_set", "value": "lots", "shown": "number"},
     ):
         assert add(admin, workflow, **posted).status_code == 302, posted
     assert stored(workflow) == [
@@ -85,6 +87,7 @@ def test_each_input_stores_what_the_engine_compares(admin, agent, workflow):
         {"field": "deal.amount", "op": "gte", "value": "99.50"},
         {"field": "ticket.priority", "op": "equals", "value": "urgent"},
         {"field": "deal.properties.domain_name", "op": "is_set"},
+        {"field": "deal.amount", "op": "is_not_set"},
     ]
     body = login(admin).get(page(workflow)).content.decode()
     for sentence in (
@@ -94,6 +97,7 @@ def test_each_input_stores_what_the_engine_compares(admin, agent, workflow):
         "Deal amount is at least <strong>99.50</strong>",
         "Ticket priority is <strong>Urgent</strong>",
         "Deal: Domain name is set",
+        "Deal amount is not set",
     ):
         assert sentence in body, sentence
 

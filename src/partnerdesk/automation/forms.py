@@ -287,7 +287,10 @@ class ConditionForm(DomainErrorFormMixin, forms.Form):
     def clean(self):
         data = super().clean()
         op = data.get("op")
-        if op in ("is_set", "is_not_set") or not op or "field" not in data:
+        if op in ("is_set", "is_not_set"):  # no value: whatever the input held is not read
+            self.errors.pop("value", None)
+            return data
+        if not op or "field" not in data:
             return data
         if self.posted_shown and self.posted_shown != self.spec.input:
             self.errors.pop("value", None)
