@@ -195,7 +195,7 @@ def clean_translations(
     :func:`translation_languages`, stripped, blank ones left out. A DomainError on
     ``name_translations.<code>`` (one entry per bad language) for another language code, a
     value that is not text or one longer than the field allows."""
-    max_length = model._meta.get_field(field).max_length or 0
+    max_length = getattr(model._meta.get_field(field), "max_length", None) or 0
     if not isinstance(value, Mapping):
         raise DomainError(
             code="invalid_translations",
@@ -286,13 +286,15 @@ class TranslatedNameFormMixin:
     what was typed with :meth:`cleaned_translations`."""
 
     name_field = "name"
+    fields: dict[str, forms.Field]  # (the form's)
+    cleaned_data: dict[str, Any]
 
     def __init__(self, *args, translations: Mapping[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         translations = translations or {}
-        base = self.fields[self.name_field]  # type: ignore[attr-defined]
+        base = self.fields[self.name_field]
         fields: dict[str, forms.Field] = {}
-        for name, field in self.fields.items():  # type: ignore[attr-defined]
+        for name, field in self.fields.items():
             fields[name] = field
             if name != self.name_field:
                 continue
@@ -300,20 +302,20 @@ class TranslatedNameFormMixin:
                 info = get_language_info(code)
                 fields[self.translation_field(code)] = forms.CharField(
                     label=translation_label(code),
-                    max_length=base.max_length,
+                    max_length=getattr(base, "max_length", None),
                     required=False,
                     initial=translations.get(code, ""),
                     widget=forms.TextInput(
                         attrs={"lang": code, "dir": "rtl" if info["bidi"] else "ltr"}
                     ),
                 )
-        self.fields = fields  # type: ignore[attr-defined]
+        self.fields = fields
 
     def translation_field(self, code: str) -> str:
         return f"{self.name_field}_{code}"
 
     def cleaned_translations(self) -> dict[str, str]:
-        data = self.cleaned_data  # type: ignore[attr-defined]
+        data = self.cleaned_data
         return {
             code: data[self.translation_field(code)].strip()
             for code in translation_languages()
