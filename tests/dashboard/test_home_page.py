@@ -1,7 +1,7 @@
 """The staff home per role: an agent's page leads with their own tickets and client tasks, a
-manager's and an admin's with the team's SLA state and workload; every role gets the trends,
-each chart with the table of its figures (screen readers, no JavaScript), right to left in
-Arabic."""
+manager's and an admin's with the team's SLA state and workload; every role gets the trends
+(loaded once the page has shown, or in place without JavaScript), each chart with the table
+of its figures (screen readers, no JavaScript), right to left in Arabic."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from .home_data import add_deals, add_tasks
 pytestmark = pytest.mark.django_db
 
 CHARTS = ("home-tickets-per-day", "home-sla-met")
+TRENDS = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "trends"}  # what htmx sends
 
 
 def has_chart(html: str, ident: str) -> bool:
@@ -58,8 +59,7 @@ def test_an_agent_leads_with_their_tickets_and_tasks(agent, work):
     assert 'class="badge sla-breached"' in html and 'class="badge sla-on_track"' in html
     assert "Task 001" in html and "/app/tasks/?status=working&amp;assignee=" in html
     assert 'id="workload"' not in html and "home-pipeline-value" not in html
-    assert all(has_chart(html, chart) for chart in CHARTS)
-    assert html.count("chartjs/chart.umd.min.js") == 1
+    assert html.count("chartjs/chart.umd.min.js") == 1  # for the trends to come
 
 
 @pytest.mark.parametrize("role", ["manager", "admin"])
@@ -77,16 +77,36 @@ def test_a_manager_leads_with_the_teams_sla_and_workload(request, role, agent, w
     assert f"owner={agent.pk}&amp;sla=breached" in workload  # the late ticket
     assert "/app/reports/team-workload/" in workload
     assert "/app/tickets/?status=open&amp;owner=none" in html
-    assert all(has_chart(html, chart) for chart in (*CHARTS, "home-pipeline-value"))
+    assert has_chart(html, "home-pipeline-value")
     assert html.count("chartjs/chart.umd.min.js") == 1
+
+
+def test_the_trends_follow_the_page(agent, work):
+    client = login(agent)
+    html = client.get("/app/").content.decode()
+    trends = html[html.index('<section aria-labelledby="trends-title"') :]
+    trends = trends[: trends.index("</section>")]
+    assert 'hx-get="/app/?trends=1" hx-trigger="load" hx-swap="outerHTML"' in trends
+    assert 'href="/app/?trends=1#trends"' in trends  # without JavaScript
+    assert "pd-chart" not in trends
+    # htmx gets the section alone, with its charts
+    part = client.get("/app/?trends=1", **TRENDS).content.decode()
+    assert part.lstrip().startswith("<section") and "<html" not in part and "hx-get" not in part
+    assert all(has_chart(part, chart) for chart in CHARTS)
+    # without JavaScript, the whole page with the trends in place
+    page = client.get("/app/?trends=1").content.decode()
+    assert "<html" in page and 'id="my-work"' in page and '?trends=1" hx-trigger' not in page
+    assert all(has_chart(page, chart) for chart in CHARTS)
 
 
 def test_the_charts_read_right_to_left_in_arabic(agent, work):
     agent.language = "ar"
     agent.save()
-    html = login(agent).get("/app/").content.decode()
+    client = login(agent)
+    html = client.get("/app/").content.decode()
     assert 'dir="rtl"' in html and 'lang="ar"' in html
-    assert all(has_chart(html, chart) for chart in CHARTS)
+    part = client.get("/app/?trends=1", **TRENDS).content.decode()
+    assert all(has_chart(part, chart) for chart in CHARTS)
 
 
 def test_the_pipelines_read_in_the_readers_language(manager, work):

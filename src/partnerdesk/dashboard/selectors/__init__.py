@@ -14,7 +14,7 @@ from .clients import (
     usd_mrr_on,
     usd_rates,
 )
-from .home import open_deals_by_pipeline, record_counts, staff_home
+from .home import home_trends, open_deals_by_pipeline, record_counts, staff_home
 from .program_alerts import ProgramAlert, program_alerts
 from .renewals import (
     RenewalFilters,
@@ -41,6 +41,7 @@ __all__ = [
     "filter_clients",
     "filter_renewals",
     "fingerprint",
+    "home_trends",
     "median_usage",
     "month_ends",
     "mrr_of",

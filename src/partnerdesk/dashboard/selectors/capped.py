@@ -1,6 +1,8 @@
 """Figures of many small capped samples in one statement: for each part, its first cap + 1
 rows (a ``LIMIT``, so an index range scan that stops early) with their number and sums over
-them (flags such as "breached" or amounts), optionally per value of a column.
+them (flags such as "breached" or amounts), optionally per value of a column; and the same
+as columns of an outer query, one capped sample per outer row (``CappedCount``,
+``CappedSum``: planned once, however many rows).
 
 What ``tickets.selectors.capped_counts`` does for plain counts, for pages that need more than
 a count of the same rows: the SLA states of an owner's open tickets, the open tickets and the
@@ -18,12 +20,43 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Case, Expression, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Expression,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 
 def flag(condition: Q) -> Case:
     """1 for a row meeting ``condition``, else 0: summed, the number of such rows."""
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+class CappedCount(Subquery):
+    """A column of the outer query: the rows of ``queryset`` (correlated through an
+    ``OuterRef``) counted up to cap + 1, so each outer row reads at most that many."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) capped)"
+    output_field = IntegerField()
+
+    def __init__(self, queryset: QuerySet, *, cap: int):
+        super().__init__(queryset.order_by().values("pk")[: cap + 1])
+
+
+class CappedSum(Subquery):
+    """... and how many of those first cap + 1 rows meet ``condition``."""
+
+    template = "(SELECT COALESCE(SUM(capped.met), 0) FROM (%(subquery)s) capped)"
+    output_field = IntegerField()
+
+    def __init__(self, queryset: QuerySet, condition: Q, *, cap: int):
+        super().__init__(queryset.order_by().annotate(met=flag(condition)).values("met")[: cap + 1])
 
 
 @dataclass

@@ -103,11 +103,12 @@ def open_deals_by_pipeline() -> list[dict]:
     return record_counts()["pipelines"]
 
 
-def staff_home(user, *, now: dt.datetime) -> dict:
+def staff_home(user, *, now: dt.datetime, trends: bool = False) -> dict:
     """The home of ``user``: ``lead`` says which part comes first ("mine" for an agent:
     ``my_tickets``, ``next_due``, ``my_tasks``; "team" for a manager or an admin:
-    ``workload``), then the counts every role sees and the ``charts``."""
-    today = timezone.localdate(now)
+    ``workload``), then the counts every role sees; with ``trends``, the ``charts`` of
+    ``home_trends`` (else the page loads them after it has shown: they read weeks of
+    tickets, the rest of the page bounded samples)."""
     # The ticket counts first: one statement (tests/tickets/test_scale_postgres.py finds it
     # as the page's first SQL with a CASE over tickets).
     context: dict = {"tickets": attention_counts(user, now=now)}
@@ -121,16 +122,22 @@ def staff_home(user, *, now: dt.datetime) -> dict:
             "my_tasks": home_work.my_tasks(user, now=now),
         }
     records = record_counts(values=user.is_manager_or_admin)
-    charts = [
-        home_charts.tickets_per_day(today=today),
-        home_charts.sla_met_per_week(today=today),
-    ]
     if user.is_manager_or_admin:
         context["pipeline_chart"] = home_charts.pipeline_values(records["pipelines"])
     return {
         **context,
         **records,
-        "charts": charts,
+        "charts": home_trends(now=now) if trends else None,
         "my_deals": deals_for(user).filter(owner=user, stage__kind=StageKind.OPEN)[:10],
         "tasks": triage_counts(now=now),
     }
+
+
+def home_trends(*, now: dt.datetime) -> list:
+    """The home's trends (the same for every role): tickets opened and closed per day, the
+    share of SLA targets met per week. Four queries, each over the index range of its weeks."""
+    today = timezone.localdate(now)
+    return [
+        home_charts.tickets_per_day(today=today),
+        home_charts.sla_met_per_week(today=today),
+    ]

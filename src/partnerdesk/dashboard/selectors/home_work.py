@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Expression, F, IntegerField, Q, Value, When
+from django.db.models import Case, Expression, F, IntegerField, OuterRef, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.pagination import COUNT_CAP
@@ -23,7 +23,7 @@ from partnerdesk.tickets import sla_state
 from partnerdesk.tickets.models import SlaState, Ticket
 from partnerdesk.tickets.selectors import capped_counts
 
-from .capped import Figures, capped_figures, flag
+from .capped import CappedCount, CappedSum, Figures, capped_figures, flag
 
 NEXT_DUE = 8  # the agent's tickets listed, the next due first
 TASKS_SHOWN = 8
@@ -150,14 +150,16 @@ def my_tasks(user, *, now: dt.datetime, limit: int = TASKS_SHOWN) -> dict:
 @dataclass
 class OwnerLoad:
     owner: object  # the user
-    open: Figures  # open tickets; ["breached"]
-    tasks: Figures  # client tasks in progress (["working"]) and accepted (["accepted"])
+    open: dict  # open tickets, {"count", "exact"}
+    breached: dict  # ... of them breached (among the first ``cap`` when ``open`` is not exact)
+    working: dict  # client tasks in progress
+    accepted: dict  # ... and accepted, not started
 
     @property
     def sort_key(self) -> tuple:
         return (
-            -(self.open.count + self.tasks.count),
-            -self.open["breached"],
+            -(self.open["count"] + self.working["count"] + self.accepted["count"]),
+            -self.breached["count"],
             self.owner.display_name.lower(),  # type: ignore[attr-defined]
         )
 
@@ -165,27 +167,37 @@ class OwnerLoad:
 def team_workload(*, now: dt.datetime, cap: int = WORKLOAD_CAP, rows: int = WORKLOAD_ROWS) -> dict:
     """Per active agency user: their open tickets (and how many are breached) and their
     client tasks in progress and accepted, each counted up to ``cap``; the ``rows`` busiest
-    first, and how many owners there are. Three queries: the users, then one statement of
-    capped figures for the tickets and one for the tasks."""
-    staff = list(get_user_model().objects.agency_staff().order_by("full_name", "email"))
-    open_tickets = Ticket.objects.filter(closed_at__isnull=True)
-    breached = flag(sla_state.state_q(SlaState.BREACHED, now))
-    tickets = capped_figures(
-        {u.pk: open_tickets.filter(owner_id=u.pk) for u in staff},
-        cap=cap,
-        sums={"breached": breached},
+    first, and how many owners there are. One query: the users, each with capped counts of
+    their open work as columns (each reads at most ``cap`` + 1 rows of an index)."""
+    mine = Q(owner=OuterRef("pk"), closed_at__isnull=True)
+    tickets = Ticket.objects.filter(mine)
+    tasks = Task.objects.filter(assignee=OuterRef("pk"))
+    staff = (
+        get_user_model()
+        .objects.agency_staff()
+        .annotate(
+            open_n=CappedCount(tickets, cap=cap),
+            breached_n=CappedSum(tickets, sla_state.state_q(SlaState.BREACHED, now), cap=cap),
+            working_n=CappedCount(tasks.filter(status=Status.WORKING), cap=cap),
+            accepted_n=CappedCount(tasks.filter(status=Status.ACCEPTED), cap=cap),
+        )
+        .order_by("full_name", "email")
     )
-    doing = (Status.WORKING, Status.ACCEPTED)
-    tasks = capped_figures(
-        {u.pk: Task.objects.filter(assignee_id=u.pk, status__in=doing) for u in staff},
-        cap=cap,
-        sums={
-            "working": flag(Q(status=Status.WORKING)),
-            "accepted": flag(Q(status=Status.ACCEPTED)),
-        },
-    )
+
+    def card(n: int, exact: bool = True) -> dict:
+        return _card(min(n, cap), exact and n <= cap)
+
     loads = sorted(
-        (OwnerLoad(u, tickets[u.pk][None], tasks[u.pk][None]) for u in staff),
+        (
+            OwnerLoad(
+                owner=u,
+                open=card(u.open_n),
+                breached=card(u.breached_n, u.open_n <= cap),
+                working=card(u.working_n),
+                accepted=card(u.accepted_n),
+            )
+            for u in staff
+        ),
         key=lambda load: load.sort_key,
     )
     return {"rows": loads[:rows], "owners": len(loads), "cap": cap}
