@@ -149,11 +149,13 @@ def _warm_up() -> None:
     if _warmed.is_set():
         return
     from django.test import Client
+    from django.utils import translation
 
     client = Client()
     for language in ("en", "it", "ar"):
         client.get("/accounts/login/", headers={"accept-language": language})
     client.get("/static/partnerdesk/app.css")
+    translation.deactivate()  # the requests left the last language active in this thread
     _warmed.set()
 
 
