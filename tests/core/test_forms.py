@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import fields
 from django.utils import translation
+from django.utils.html import escape
 
 from partnerdesk.accounts.models import User
 from partnerdesk.core.forms import BLANK_CHOICE_LABEL
@@ -24,7 +25,7 @@ def test_a_select_of_records_or_of_choices_starts_with_it_in_the_pages_language(
     assert records.empty_label is BLANK_CHOICE_LABEL
     with translation.override("it"):
         html = records.widget.render("owner", None)
-        assert (
-            f'<option value="" selected>{translation.gettext("Select an option")}</option>' in html
-        )
+        label = escape(translation.gettext("Select an option"))
+        assert label != "Select an option"  # Italian (the catalogue has it)
+        assert f'<option value="" selected>{label}</option>' in html
         assert status.get_choices()[0] == ("", translation.gettext("Select an option"))

@@ -92,7 +92,7 @@ def test_the_panel_lists_the_latest_with_the_unread_marked(agent, admin):
     response = login(agent).get("/notifications/panel/")
     assert response.status_code == 200
     html = response.content.decode()
-    titles = re.findall(r"<button class=\"link\">(Notice \d+)", html)
+    titles = re.findall(r"<button class=\"link\"><span dir=\"auto\">(Notice \d+)", html)
     assert titles == [f"Notice {i}" for i in range(PANEL_SIZE + 2, 2, -1)]  # newest first
     assert "Not yours" not in html
     assert html.count('<li class="unread">') == PANEL_SIZE - 1
