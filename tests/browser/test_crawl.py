@@ -118,11 +118,12 @@ HREFS_JS = """() => Array.from(document.querySelectorAll("a[href]"))
   .filter((a) => !a.hasAttribute("download") && !a.closest("[hx-post], form[method=post]"))
   .map((a) => a.href)"""
 
-# The page's own words: navigation, labels, buttons, headings, table headers, the empty choice
+# The page's own words: navigation, labels, buttons, headings, column headers, the empty choice
 # of a select, and the words of placeholders and accessible names. User data inside them is
-# marked (dir="auto", <bdi>, translate="no") and left out.
+# marked (dir="auto", <bdi>, translate="no"; see core/templatetags/bidi.py) and left out, as are
+# row headers (a table's records) and the choices of a select or of a list of checkboxes.
 CHROME = (
-    "nav a, label, button, summary, legend, th, h1, h2, h3, caption, a.button, "
+    "nav a, label, button, summary, legend, th:not([scope=row]), h1, h2, h3, caption, a.button, "
     'option[value=""], .pagehead a'
 )
 CHROME_JS = """(selector) => {
@@ -131,6 +132,10 @@ CHROME_JS = """(selector) => {
   const words = [];
   for (const el of document.querySelectorAll(selector)) {
     if (el.closest("[translate=no], [dir=auto], bdi")) continue;
+    // The choices of a radio or checkbox list (Django numbers them: id_<field>_<n>) are records'
+    // names as often as not, like a select's.
+    const choice = el.matches("label") && el.querySelector("input[type=checkbox], input[type=radio]");
+    if (choice && /_\\d+$/.test(choice.id)) continue;
     const copy = el.cloneNode(true);
     copy.querySelectorAll(userData).forEach((n) => n.remove());
     const text = copy.textContent.replace(/\\s+/g, " ").trim();
