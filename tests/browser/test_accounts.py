@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from partnerdesk.accounts.models import ApiToken, ClientRole, Role, User
+from tests.conftest import PASSWORD
 
 from .conftest import sign_in
 
@@ -55,6 +56,23 @@ def test_login_page_language_switcher_sets_italian(page: Page):
     expect(html).to_have_attribute("dir", "ltr")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     expect(page.locator("input[name=username]")).to_be_visible()
+
+
+def test_a_language_chosen_on_the_sign_in_page_stays_after_signing_in(page: Page, agent):
+    page.goto("/accounts/login/")
+    switcher = page.locator("form.langswitch")
+    switcher.get_by_label("Language").select_option("ar")
+    switcher.get_by_role("button").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.locator("input[name=username]").fill(agent.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    html = page.locator("html")
+    expect(html).to_have_attribute("lang", "ar")
+    expect(html).to_have_attribute("dir", "rtl")
+    agent.refresh_from_db()
+    assert agent.language == "ar"
 
 
 def test_api_token_is_shown_once_works_and_stops_working_when_revoked(page: Page, agent, api):
