@@ -17,8 +17,7 @@ from .conftest import sign_in
 def test_a_ticket_is_created_with_a_company_and_contact_found_by_search(page: Page, agent):
     sign_in(page, agent.email)
     companies = Company.objects.bulk_create(
-        [Company(name=f"Alpha Client {i:02d}") for i in range(30)]
-        + [Company(name="Zephyr Dental")]
+        [Company(name=f"Alpha Client {i:02d}") for i in range(30)] + [Company(name="Zephyr Dental")]
     )
     zephyr = companies[-1]
     Contact.objects.create(first_name="Zoe", last_name="Zephyr", company=zephyr)
