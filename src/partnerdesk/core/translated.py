@@ -75,7 +75,9 @@ def base_names() -> Iterator[None]:
         _reading_base.reset(token)
 
 
-def pick_name(base: str, translations: Mapping[str, str] | None, language: str | None = None):
+def pick_name(
+    base: str, translations: Mapping[str, str] | None, language: str | None = None
+) -> str:
     """``base`` in ``language`` (the active one when None): its translation when one is set,
     else ``base``. For names read with ``values()``."""
     language = get_language() if language is None else language
@@ -122,7 +124,7 @@ class TranslatedName(DeferredAttribute):
         language = get_language()
         if not language or _primary(language) == _primary(settings.LANGUAGE_CODE):
             return base  # (the translations are not even read: no query when deferred)
-        translations = getattr(instance, self.field.translations_field)
+        translations = getattr(instance, TRANSLATIONS_FIELD)
         name = pick_name(base, translations if isinstance(translations, dict) else None, language)
         return base if name == base else TranslatedStr(name, base)
 
@@ -137,10 +139,6 @@ class TranslatedNameField(models.CharField):
 
     descriptor_class = TranslatedName
 
-    def __init__(self, *args, translations_field: str = TRANSLATIONS_FIELD, **kwargs):
-        self.translations_field = translations_field
-        super().__init__(*args, **kwargs)
-
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.CharField", args, kwargs
@@ -154,14 +152,14 @@ class TranslatedNameField(models.CharField):
     def check(self, **kwargs):
         errors = super().check(**kwargs)
         try:
-            other = self.model._meta.get_field(self.translations_field)
+            other = self.model._meta.get_field(TRANSLATIONS_FIELD)
         except FieldDoesNotExist:
             other = None
         if not isinstance(other, models.JSONField):
             errors.append(
                 checks.Error(
                     f"{self.model.__name__}.{self.name} needs a JSONField named "
-                    f"'{self.translations_field}' for its translations.",
+                    f"'{TRANSLATIONS_FIELD}' for its translations.",
                     obj=self,
                     id="partnerdesk.E101",
                 )
