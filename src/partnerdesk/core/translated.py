@@ -47,6 +47,7 @@ from django.utils import translation
 from django.utils.translation import get_language, get_language_info, gettext
 
 from .errors import DomainError, FieldError
+from .records import field_labels, set_fields
 
 TRANSLATIONS_FIELD = "name_translations"
 
@@ -263,6 +264,19 @@ def set_translations(record: models.Model, translations: Mapping[str, str]) -> l
     return changes
 
 
+def set_named_fields(
+    record: models.Model, fields: dict[str, Any], translations: Mapping[str, str] | None
+) -> list[dict]:
+    """``core.records.set_fields`` for a record with a translated name, then (unless None)
+    its ``translations``, cleaned, in place of the ones set; the change entries. Old names
+    are compared as stored (base names), whatever the reader's language."""
+    with base_names():
+        changes = set_fields(record, fields, field_labels(type(record)))
+    if translations is not None:
+        changes += set_translations(record, clean_translations(translations, type(record)))
+    return changes
+
+
 def catalogue_translations(msgid: str) -> dict[str, str]:
     """A default's English name in each other language, as the message catalogue has it
     (only the languages where it has a translation). The default names are marked with
@@ -353,6 +367,7 @@ __all__ = [
     "catalogue_translations",
     "clean_translations",
     "pick_name",
+    "set_named_fields",
     "set_translations",
     "translation_languages",
 ]

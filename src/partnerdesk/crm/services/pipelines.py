@@ -12,8 +12,7 @@ from partnerdesk.accounts.models import Team
 from partnerdesk.core.errors import DomainError, conflict
 from partnerdesk.core.events import record_event
 from partnerdesk.core.permissions import Actor, require_admin
-from partnerdesk.core.records import field_labels, set_fields
-from partnerdesk.core.translated import base_name, base_names, clean_translations, set_translations
+from partnerdesk.core.translated import base_name, clean_translations, set_named_fields
 
 from ..events import CrmEvent
 from ..models import ObjectType, Pipeline, PropertyDefinition, Stage, StageKind
@@ -51,16 +50,6 @@ def _clean_stage_name(name: str | None) -> str:
     if not name:
         raise DomainError(code="required", message=_("A stage needs a name."), field="name")
     return name
-
-
-def _save_changes(record: Pipeline | Stage, fields: dict[str, Any], translations) -> list[dict]:
-    """Assign ``fields`` and (when given) the name's ``translations``; the change entries.
-    Old names are compared as stored (base names), whatever the reader's language."""
-    with base_names():
-        changes = set_fields(record, fields, field_labels(type(record)))
-    if translations is not None:
-        changes += set_translations(record, clean_translations(translations, type(record)))
-    return changes
 
 
 def _check_unique_stage_name(pipeline: Pipeline, name: str, *, stage: Stage | None = None) -> None:
@@ -193,7 +182,7 @@ def pipeline_update(
         fields["name"] = name
     if archived is not None:
         fields["archived"] = archived
-    changes = _save_changes(pipeline, fields, translations)
+    changes = set_named_fields(pipeline, fields, translations)
     if changes:
         pipeline.save()
         record_event(
@@ -284,7 +273,7 @@ def stage_update(
     if kind is not None:
         _check_stage_kind(stage.pipeline, kind)
         fields["kind"] = kind
-    changes = _save_changes(stage, fields, translations)
+    changes = set_named_fields(stage, fields, translations)
     if changes:
         stage.save()
         record_event(

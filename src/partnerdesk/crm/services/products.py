@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from partnerdesk.core.errors import conflict
 from partnerdesk.core.events import record_event
 from partnerdesk.core.permissions import Actor, require_admin
-from partnerdesk.core.records import field_labels, full_clean, set_fields
-from partnerdesk.core.translated import base_name, base_names, clean_translations, set_translations
+from partnerdesk.core.records import full_clean
+from partnerdesk.core.translated import base_name, set_named_fields
 
 from ..events import CrmEvent
 from ..models import Product
@@ -54,10 +54,7 @@ def product_save(
         fields["sku"] = slugify(fields["sku"] or "")
     if "currency" in fields:
         fields["currency"] = (fields["currency"] or "").upper()
-    with base_names():  # old names compared as stored, whatever the reader's language
-        changes = set_fields(product, fields, field_labels(Product))
-    if translations is not UNSET:
-        changes += set_translations(product, clean_translations(translations, Product))
+    changes = set_named_fields(product, fields, None if translations is UNSET else translations)
     full_clean(product)
     if Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
         raise conflict(
