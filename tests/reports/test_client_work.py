@@ -128,7 +128,7 @@ def test_figures_per_client(world):
     _check(rows["Other Co"], OTHER)
     assert rows["Acme Dental"]["company_url"].startswith("/app/companies/")
     # Without a client chosen, the chart compares submitted and completed tasks per week.
-    assert result.chart.data["labels"] == ["03/02/2026", "03/09/2026"]
+    assert result.chart.data["labels"] == ["2 Mar 2026", "9 Mar 2026"]
     # Submitted: T2 T9 T3 T7, then T4 T5; completed: T1, then T2.
     assert [s["values"] for s in result.chart.data["series"]] == [[4.0, 2.0], [1.0, 1.0]]
 

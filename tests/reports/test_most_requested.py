@@ -100,7 +100,7 @@ def test_per_request_type_with_their_articles(world, manager):
 def test_over_time(world, manager):
     result = run(manager)
     chart = result.chart.data
-    assert chart["labels"] == ["02/02/2026", "02/09/2026"]
+    assert chart["labels"] == ["2 Feb 2026", "9 Feb 2026"]
     assert chart["stacked"] is True
     assert [(s["label"], s["values"]) for s in chart["series"]] == [
         ("Add Email Licence (Email Related Requests)", [2.0, 1.0]),
@@ -165,11 +165,11 @@ def test_page_csv_and_api_show_the_same_figures(world, manager, api_client_for):
     assert lines[1:] == [[str(v) for v in csv_values(result.columns, r)] for r in result.rows]
     assert lines[1] == ["Ticket", "Email Related Requests", "Add Email Licence", "3", "33.3", "2"]
     periods = login(manager).get(f"/app/reports/most-requested/export.csv?{query}&table=periods")
-    assert "02/09/2026,3,2,5,60.0" in b"".join(periods.streaming_content).decode()
+    assert "9 Feb 2026,3,2,5,60.0" in b"".join(periods.streaming_content).decode()
     api = api_client_for(manager).get(f"/api/reports/most-requested?{query}")
     assert api.status_code == 200, api.content
     assert api.json()["rows"][0]["requests"] == 3
-    assert api.json()["chart"]["labels"] == ["02/02/2026", "02/09/2026"]
+    assert api.json()["chart"]["labels"] == ["2 Feb 2026", "9 Feb 2026"]
 
 
 def test_nothing_in_range(world, manager):
