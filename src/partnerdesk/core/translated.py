@@ -205,11 +205,11 @@ def clean_translations(
     errors: list[FieldError] = []
     cleaned: dict[str, str] = {}
     for code, name in value.items():
-        field = f"{TRANSLATIONS_FIELD}.{code}"
+        where = f"{TRANSLATIONS_FIELD}.{code}"
         if code not in known:
             errors.append(
                 FieldError(
-                    field,
+                    where,
                     "unknown_language",
                     gettext("“%(code)s” is not a language of this site (use one of: %(known)s).")
                     % {"code": code, "known": ", ".join(known)},
@@ -217,12 +217,12 @@ def clean_translations(
             )
         elif not isinstance(name, str):
             errors.append(
-                FieldError(field, "invalid", gettext("A name in another language is a text."))
+                FieldError(where, "invalid", gettext("A name in another language is a text."))
             )
         elif len(name.strip()) > max_length:
             errors.append(
                 FieldError(
-                    field,
+                    where,
                     "too_long",
                     gettext("The name in %(language)s is longer than %(n)s characters.")
                     % {"language": language_name(code), "n": max_length},
