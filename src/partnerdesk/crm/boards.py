@@ -19,7 +19,8 @@ and a move goes back to the board.
 from __future__ import annotations
 
 from django import forms
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from partnerdesk.core.errors import DomainError
@@ -87,3 +88,14 @@ def dialog_stage(form: forms.Form, stages, fallback):
     """The stage the dialog is about: the one chosen in the form, else ``fallback``."""
     chosen = form["stage"].value()
     return next((s for s in stages if str(s.pk) == str(chosen)), fallback)
+
+
+def refusal(request, exc: DomainError, record_url: str, record_link: str) -> HttpResponse:
+    """A drop the dialog cannot fix (409): the refusal above the board, with a link to the
+    record (both boards answer it alike)."""
+    return render(
+        request,
+        "includes/_board_refusal.html",
+        {"message": exc.message, "record_url": record_url, "record_link": record_link},
+        status=409,
+    )

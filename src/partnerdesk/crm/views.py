@@ -430,15 +430,8 @@ def _deal_board_move(request, deal, stage):
             )
         except DomainError as exc:
             if request.htmx and not from_dialog:
-                return render(
-                    request,
-                    "includes/_board_refusal.html",
-                    {
-                        "message": exc.message,
-                        "record_url": reverse("crm:deal_detail", args=[deal.pk]),
-                        "record_link": _("Open the deal"),
-                    },
-                    status=409,
+                return boards.refusal(
+                    request, exc, reverse("crm:deal_detail", args=[deal.pk]), _("Open the deal")
                 )
             boards.add_move_errors(form, exc)
         else:

@@ -362,15 +362,8 @@ def _ticket_board_move(request, ticket, stage):
             )
         except DomainError as exc:
             if request.htmx and not from_dialog:
-                return render(
-                    request,
-                    "includes/_board_refusal.html",
-                    {
-                        "message": exc.message,
-                        "record_url": reverse("tickets:detail", args=[ticket.pk]),
-                        "record_link": _("Open the ticket"),
-                    },
-                    status=409,
+                return boards.refusal(
+                    request, exc, reverse("tickets:detail", args=[ticket.pk]), _("Open the ticket")
                 )
             boards.add_move_errors(form, exc)
         else:
