@@ -76,9 +76,7 @@ def scale(django_db_setup, django_db_blocker) -> Scale:
                 crm_services.company_create(by=admin, name=f"Scale Co {i}", domain=f"s{i}.example")
                 for i in range(20)
             ]
-            rows = ReportRows(
-                timezone.now(), agents, companies, in_time_order=(SMALL, LARGE)
-            )
+            rows = ReportRows(timezone.now(), agents, companies, in_time_order=(SMALL, LARGE))
             website = Pipeline.objects.get(object_type="ticket", name="Website Creation")
             boss, agent = login(manager), login(agents[0])
             pages = {
