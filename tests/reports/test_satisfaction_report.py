@@ -18,10 +18,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from partnerdesk.accounts.models import Role, Team
 from partnerdesk.crm.models import Pipeline
-from partnerdesk.portal.models import Status
+from partnerdesk.portal.models import Status, TaskCategory
 from partnerdesk.reports import selectors  # noqa: F401  (registers the reports)
 from partnerdesk.reports.filters import ReportFilters, Scope
 from partnerdesk.reports.registry import REPORTS
@@ -222,3 +223,17 @@ def test_bad_filters(world, admin, api_client_for):
     api = api_client_for(admin).get("/api/reports/satisfaction?owner=999999")
     assert api.status_code == 422
     assert api.json()["code"] == "invalid_filters"
+
+
+def test_pipelines_and_categories_read_in_the_readers_language(world):
+    Pipeline.objects.filter(name="Email Creation").update(
+        name_translations={"it": "Creazione email"}
+    )
+    TaskCategory.objects.filter(name="Website").update(name_translations={"it": "Sito web"})
+    with translation.override("it"):
+        result = _build()
+    assert {r["name"] for r in _table(result, "pipelines").rows} == {
+        "Analisi dei bug",  # the default pipelines come with their Italian names
+        "Creazione email",
+    }
+    assert "Sito web" in {r["name"] for r in _table(result, "categories").rows}

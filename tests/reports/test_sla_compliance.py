@@ -10,8 +10,10 @@ import io
 
 import pytest
 from django.http import QueryDict
+from django.utils import translation
 
 from partnerdesk.core import clock
+from partnerdesk.crm.models import Pipeline
 from partnerdesk.reports import selectors  # noqa: F401  (registers the reports)
 from partnerdesk.reports.filters import FilterForm, Scope
 from partnerdesk.reports.format import csv_values
@@ -217,3 +219,12 @@ def test_bad_filters(world, manager, api_client_for):
     api = api_client_for(manager).get("/api/reports/team-workload?group=owner")
     assert api.status_code == 422
     assert api.json()["code"] == "unknown_filter"
+
+
+def test_pipelines_read_in_the_readers_language(world, manager):
+    Pipeline.objects.filter(name="Website Creation").update(
+        name_translations={"it": "Creazione sito web"}
+    )
+    with translation.override("it"):
+        names = [r["name"] for r in run(manager).rows]
+    assert names[-1] == "Creazione sito web" and "Website Creation" not in names

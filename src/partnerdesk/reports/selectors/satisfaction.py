@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.charts import Chart, Series
+from partnerdesk.core.translated import pick_name
 from partnerdesk.satisfaction.models import SCORES, Survey, SurveySettings
 
 from ..filters import ReportFilters, Scope
@@ -184,8 +185,14 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
             rows=_grouped(
                 qs.filter(ticket__isnull=False),
                 filters,
-                ("ticket__pipeline_id", "ticket__pipeline__name"),
-                lambda f: f["ticket__pipeline__name"],
+                (
+                    "ticket__pipeline_id",
+                    "ticket__pipeline__name",
+                    "ticket__pipeline__name_translations",
+                ),
+                lambda f: pick_name(
+                    f["ticket__pipeline__name"], f["ticket__pipeline__name_translations"]
+                ),
                 "",
             ),
         ),
@@ -196,8 +203,10 @@ def build(filters: ReportFilters, scope: Scope) -> Result:
             rows=_grouped(
                 qs.filter(task__isnull=False),
                 filters,
-                ("task__category_id", "task__category__name"),
-                lambda f: f["task__category__name"],
+                ("task__category_id", "task__category__name", "task__category__name_translations"),
+                lambda f: pick_name(
+                    f["task__category__name"], f["task__category__name_translations"]
+                ),
                 "",
             ),
         ),

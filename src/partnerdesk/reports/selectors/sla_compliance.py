@@ -159,7 +159,10 @@ def _names(grouping: Grouping, values: set) -> dict:
     """The labels of the group values (one query)."""
     ids = {v for v in values if v is not None}
     if grouping.key == "pipeline":
-        return dict(Pipeline.objects.filter(pk__in=ids).values_list("pk", "name"))
+        return {
+            p.pk: p.name
+            for p in Pipeline.objects.filter(pk__in=ids).only("name", "name_translations")
+        }
     if grouping.key == "request_type":
         stages = Stage.objects.filter(pk__in=ids).select_related("pipeline")
         return {s.pk: f"{s.pipeline.name} · {s.request_name or s.name}" for s in stages}
