@@ -5,9 +5,12 @@ ago or how soon, with the exact instant on hover."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.template import Context, Template
 from django.utils import formats, timezone, translation
 
@@ -73,3 +76,17 @@ def test_reltime_of_nothing_is_empty_and_of_a_date_is_the_date():
     with translation.override("en"):
         html = template.render(Context({"none": None, "day": dt.date(2026, 12, 1)}))
     assert html == "[][1 Dec 2026]"
+
+
+def test_templates_format_dates_with_the_languages_named_formats():
+    """A literal format ("D j M Y, H:i") would read one way whatever the reader's language;
+    only the named formats of partnerdesk/formats/ and the day's name ("l", "D") may appear."""
+    allowed = {"DATE_FORMAT", "DATETIME_FORMAT", "SHORT_DATE_FORMAT", "SHORT_DATETIME_FORMAT",
+               "MONTH_DAY_FORMAT", "YEAR_MONTH_FORMAT", "TIME_FORMAT", "l", "D"}  # fmt: skip
+    templates = Path(settings.BASE_DIR, "templates")
+    used = {
+        (path.relative_to(templates).as_posix(), fmt)
+        for path in templates.rglob("*.html")
+        for fmt in re.findall(r'\|(?:date|time):"([^"]*)"', path.read_text(encoding="utf-8"))
+    }
+    assert used and not {(path, fmt) for path, fmt in used if fmt not in allowed}
