@@ -33,12 +33,12 @@ BUDGETS: dict[str, int] = {
     "client-work": 14,
     # the tickets and the tasks (a count per period each), the types with their articles
     "most-requested": 13,
-    "satisfaction": 14,
-    "self-serve": 10,
+    "satisfaction": 16,
+    "self-serve": 12,
     # per target: a grouped count of settled and one of open breached targets and a
     # percentile query; the labels; the causes of delay (2); the grouping's choices
     "sla-compliance": 17,
-    "team-workload": 12,
+    "team-workload": 15,
     # the pipeline, its stages, the stays' count and percentiles, the open tickets
     "time-in-stage": 13,
 }

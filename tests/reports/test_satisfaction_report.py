@@ -22,12 +22,21 @@ from django.utils import translation
 
 from partnerdesk.accounts.models import Role, Team
 from partnerdesk.crm.models import Pipeline
-from partnerdesk.portal.models import Status, TaskCategory
+from partnerdesk.portal.models import Plan, Status, TaskCategory
 from partnerdesk.reports import selectors  # noqa: F401  (registers the reports)
 from partnerdesk.reports.filters import ReportFilters, Scope
 from partnerdesk.reports.registry import REPORTS
 from tests.conftest import login, make_user
-from tests.reports.rows import at, category, entry_stage, query, survey, task, ticket
+from tests.reports.rows import (
+    at,
+    category,
+    entry_stage,
+    query,
+    subscribe,
+    survey,
+    task,
+    ticket,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -217,7 +226,7 @@ def test_a_client_reads_only_their_own_companys_answers(
 def test_bad_filters(world, admin, api_client_for):
     bad = login(admin).get("/app/reports/satisfaction/?preset=custom&start=2026-03-10")
     assert bad.status_code == 400
-    api = api_client_for(admin).get("/api/reports/satisfaction?plan=1")
+    api = api_client_for(admin).get("/api/reports/satisfaction?group=owner")  # no groupings
     assert api.status_code == 422
     assert api.json()["code"] == "unknown_filter"
     api = api_client_for(admin).get("/api/reports/satisfaction?owner=999999")
@@ -237,3 +246,12 @@ def test_pipelines_and_categories_read_in_the_readers_language(world):
         "Creazione email",
     }
     assert "Sito web" in {r["name"] for r in _table(result, "categories").rows}
+
+
+def test_request_type_and_plan_filters(world, company):
+    bug = entry_stage("Bug Investigation")
+    # S4 (not answered) and S5 are Bug Investigation tickets; S5 is the answer of the range.
+    assert {r["name"]: r["answers"] for r in _build(request_type=bug.pk).rows} == {"Acme Dental": 1}
+    subscribe(company, "Duo", at(1, 1))
+    duo = Plan.objects.get(name="Duo")
+    assert {r["name"] for r in _build(plan=duo.pk).rows} == {"Acme Dental"}

@@ -21,12 +21,22 @@ import datetime as dt
 import pytest
 
 from partnerdesk.crm.models import ObjectType, Pipeline, Stage
-from partnerdesk.portal.models import TaskCategory
+from partnerdesk.portal.models import Plan, TaskCategory
 from partnerdesk.reports import selectors  # noqa: F401  (registers the reports)
 from partnerdesk.reports.filters import ReportFilters, Scope
 from partnerdesk.reports.registry import REPORTS
 from tests.conftest import login
-from tests.reports.rows import article, at, category, deflection, entry_stage, query, task, ticket
+from tests.reports.rows import (
+    article,
+    at,
+    category,
+    deflection,
+    entry_stage,
+    query,
+    subscribe,
+    task,
+    ticket,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -158,10 +168,21 @@ def test_the_page_the_csv_and_the_api_agree(world, admin, agent, client_user, ap
 
 def test_bad_filters(world, admin, api_client_for):
     assert login(admin).get("/app/reports/self-serve/?request_type=abc").status_code == 400
-    api = api_client_for(admin).get("/api/reports/self-serve?company=1")
+    api = api_client_for(admin).get("/api/reports/self-serve?owner=1")  # nobody owns a deflection
     assert api.status_code == 422
     assert api.json()["code"] == "unknown_filter"
     deal_stage = Stage.objects.filter(pipeline__object_type=ObjectType.DEAL).first()
     api = api_client_for(admin).get(f"/api/reports/self-serve?request_type={deal_stage.pk}")
     assert api.status_code == 422
     assert api.json()["code"] == "invalid_filters"
+
+
+def test_company_and_plan_filters(world, company, other_company):
+    rows = _figures(_build(company=other_company.pk).rows)
+    # Other Co: Bug Investigation tickets 0, 2, 4; Email Creation 0, 2; licence 0; one
+    # Website task; one deflection (A3, for HubSpot Administration).
+    assert rows[("Bug Investigation", "Bug Investigation")][0] == 3
+    assert rows[("Client portal", "Website")][0] == 1
+    assert rows[("Client portal", "HubSpot Administration")] == (0, 1, 1, 1.0)
+    subscribe(other_company, "Duo", at(1, 1))
+    assert _figures(_build(plan=Plan.objects.get(name="Duo").pk).rows) == rows

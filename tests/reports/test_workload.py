@@ -14,14 +14,14 @@ import datetime as dt
 import pytest
 
 from partnerdesk.accounts.models import Role, Team
-from partnerdesk.portal.models import Status
+from partnerdesk.portal.models import Plan, Status
 from partnerdesk.reports import selectors  # noqa: F401  (registers the reports)
 from partnerdesk.reports.filters import ReportFilters, Scope
 from partnerdesk.reports.registry import REPORTS
 from partnerdesk.sla.models import SlaPolicy
 from partnerdesk.tickets.models import Ticket
 from tests.conftest import login, make_user
-from tests.reports.rows import at, entry_stage, task, ticket
+from tests.reports.rows import at, category, entry_stage, subscribe, task, ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +129,16 @@ def test_the_page_the_team_csv_and_the_api_agree(world, admin, api_client_for):
     (teams,) = api["tables"]
     assert teams["key"] == "teams"
     assert _figures(teams["rows"], "team") == _figures(_build().tables[0].rows, "team")
+
+
+def test_a_ticket_filter_shows_tickets_only_and_a_category_tasks_only(world, company):
+    bug = entry_stage("Bug Investigation")
+    tickets = _figures(_build(request_type=bug.pk).rows, "owner")
+    assert tickets == {"Agent": (3, 1, 0, 0), "Bea": (1, 0, 0, 0), "Di": (2, 0, 0, 0)}
+    tasks = _figures(_build(category=category().pk).rows, "owner")
+    assert tasks == {"Bea": (0, 0, 2, 1), "Cy": (0, 0, 1, 0), "Di": (0, 0, 0, 1)}
+    assert _build(plan=Plan.objects.get(name="Duo").pk).rows == []
+    subscribe(company, "Duo", at(1, 1))
+    assert _figures(_build(plan=Plan.objects.get(name="Duo").pk).rows, "owner") == (
+        _figures(_build().rows, "owner")
+    )

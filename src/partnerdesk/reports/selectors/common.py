@@ -12,7 +12,7 @@ from partnerdesk.tickets.models import Ticket
 from ..filters import ReportFilters, Scope
 
 
-def _on_plan(plan_id: int, company_field: str) -> Exists:
+def on_plan(plan_id: int, company_field: str) -> Exists:
     """The company is on that plan now (its current subscription)."""
     return Exists(
         Subscription.objects.filter(
@@ -32,7 +32,7 @@ def tickets(filters: ReportFilters, scope: Scope, *, owner_field: str = "owner")
     if filters.company is not None:
         qs = qs.filter(company_id=filters.company)
     if filters.plan is not None:
-        qs = qs.filter(_on_plan(filters.plan, "company_id"))
+        qs = qs.filter(on_plan(filters.plan, "company_id"))
     if filters.owner is not None:
         qs = qs.filter(**{f"{owner_field}_id": filters.owner})
     if filters.team is not None:
@@ -48,12 +48,32 @@ def tasks(filters: ReportFilters, scope: Scope, *, owner_field: str = "assignee"
     if filters.company is not None:
         qs = qs.filter(company_id=filters.company)
     if filters.plan is not None:
-        qs = qs.filter(_on_plan(filters.plan, "company_id"))
+        qs = qs.filter(on_plan(filters.plan, "company_id"))
     if filters.owner is not None:
         qs = qs.filter(**{f"{owner_field}_id": filters.owner})
     if filters.team is not None:
         qs = qs.filter(**{f"{owner_field}__teams": filters.team})
     return _scoped(qs, scope, owner_field)
+
+
+def companies(qs: QuerySet, filters: ReportFilters, field: str = "company_id") -> QuerySet:
+    """``qs`` narrowed by the company and plan filters (rows of other kinds: surveys,
+    deflections)."""
+    if filters.company is not None:
+        qs = qs.filter(**{field: filters.company})
+    if filters.plan is not None:
+        qs = qs.filter(on_plan(filters.plan, field))
+    return qs
+
+
+def wants_tickets(filters: ReportFilters) -> bool:
+    """A task category asks for client tasks only."""
+    return filters.category is None
+
+
+def wants_tasks(filters: ReportFilters) -> bool:
+    """A pipeline or a request type asks for tickets only."""
+    return filters.pipeline is None and filters.request_type is None
 
 
 def _scoped(qs: QuerySet, scope: Scope, owner_field: str) -> QuerySet:

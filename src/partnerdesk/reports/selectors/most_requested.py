@@ -64,9 +64,7 @@ def _published(**links) -> Coalesce:
 
 
 def build(filters: ReportFilters, scope: Scope) -> Result:
-    # A pipeline or a request type asks for tickets only; a task category for tasks only.
-    want_tickets = filters.category is None
-    want_tasks = filters.pipeline is None and filters.request_type is None
+    want_tickets, want_tasks = common.wants_tickets(filters), common.wants_tasks(filters)
     ticket_counts = (
         _per_period(common.tickets(filters, scope), "entry_stage_id", filters)
         if want_tickets

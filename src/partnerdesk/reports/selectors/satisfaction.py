@@ -30,6 +30,7 @@ from partnerdesk.satisfaction.models import SCORES, Survey, SurveySettings
 from ..filters import ReportFilters, Scope
 from ..periods import labels, per_period
 from ..registry import Column, Report, Result, Table, register
+from . import common
 
 LOW_SCORES = 100  # the most recent low scores listed
 SATISFIED = 4  # CSAT counts the answers at or above it
@@ -38,15 +39,18 @@ SATISFIED = 4  # CSAT counts the answers at or above it
 def surveys(filters: ReportFilters, scope: Scope) -> QuerySet:
     """The surveys the filters and the scope let through (no date condition)."""
     qs = Survey.objects.all()
-    about = Q()
+    about, ticket = Q(), Q()
     if filters.pipeline is not None:
-        about |= Q(ticket__pipeline_id=filters.pipeline)
+        ticket &= Q(ticket__pipeline_id=filters.pipeline)
+    if filters.request_type is not None:
+        ticket &= Q(ticket__entry_stage_id=filters.request_type)
+    if ticket:
+        about |= ticket
     if filters.category is not None:
         about |= Q(task__category_id=filters.category)
     if about:
         qs = qs.filter(about)
-    if filters.company is not None:
-        qs = qs.filter(company_id=filters.company)
+    qs = common.companies(qs, filters)
     if filters.owner is not None:
         qs = qs.filter(agent_id=filters.owner)
     if filters.team is not None:
@@ -280,7 +284,7 @@ register(
             "average score, CSAT, response rate, and the low scores with their comments."
         ),
         build=build,
-        filters=("pipeline", "category", "company", "owner", "team"),
+        filters=("pipeline", "request_type", "category", "company", "plan", "owner", "team"),
         order=60,
         for_clients=True,
     )

@@ -44,7 +44,10 @@ def _count(queryset: QuerySet) -> Coalesce:
 
 
 def _deflections(filters: ReportFilters) -> QuerySet:
-    return Deflection.objects.filter(created_at__gte=filters.since, created_at__lt=filters.until)
+    return common.companies(
+        Deflection.objects.filter(created_at__gte=filters.since, created_at__lt=filters.until),
+        filters,
+    )
 
 
 def _stages(filters: ReportFilters) -> QuerySet:
@@ -114,8 +117,7 @@ def _overall(filters: ReportFilters) -> dict[str, int]:
 
 def build(filters: ReportFilters, scope: Scope) -> Result:
     everybody = Scope()  # the agency's figures (see the module's docstring)
-    tickets_wanted = filters.category is None
-    tasks_wanted = filters.pipeline is None and filters.request_type is None
+    tickets_wanted, tasks_wanted = common.wants_tickets(filters), common.wants_tasks(filters)
     types: list[dict] = []
     if tickets_wanted:
         requests = _requests(common.tickets(filters, everybody), "entry_stage_id", filters)
@@ -226,7 +228,7 @@ register(
             "they deflected: how close each type is to self serve."
         ),
         build=build,
-        filters=("pipeline", "request_type", "category"),
+        filters=("pipeline", "request_type", "category", "company", "plan"),
         order=70,
     )
 )

@@ -1,6 +1,7 @@
 """Team workload: what each owner and each team has open right now — open tickets (and how many
 of them have a breached target) and client tasks in progress — so a manager sees who is
-overloaded. Two grouped counts per table (tickets, tasks), merged by owner or by team."""
+overloaded. Two grouped counts per table (tickets, tasks), merged by owner or by team. A
+pipeline or a request type narrows it to tickets, a task category to client tasks."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from . import common
 
 
 def _open_tickets(filters: ReportFilters, scope: Scope, now, by: str):
+    if not common.wants_tickets(filters):
+        return []
     return (
         common.tickets(filters, scope)
         .filter(closed_at__isnull=True, owner__isnull=False)
@@ -34,6 +37,8 @@ def _open_tickets(filters: ReportFilters, scope: Scope, now, by: str):
 
 
 def _open_tasks(filters: ReportFilters, scope: Scope, by: str):
+    if not common.wants_tasks(filters):
+        return []
     return (
         common.tasks(filters, scope)
         .filter(status__in=[*SLOT_STATUSES, Status.ACCEPTED], assignee__isnull=False)
@@ -144,7 +149,7 @@ register(
         title=_("Team workload"),
         description=_("Open tickets and client tasks in progress per owner, now."),
         build=build,
-        filters=("pipeline", "company", "owner", "team"),
+        filters=("pipeline", "request_type", "category", "company", "plan", "owner", "team"),
         order=50,
     )
 )
