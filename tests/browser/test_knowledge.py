@@ -94,6 +94,17 @@ def test_a_client_finds_the_answer_instead_of_submitting_a_request(
     expect(staff.locator("#deflections .num")).to_have_text("1")
     expect(staff.locator("#recent-deflections")).to_contain_text("Mailbox full, cannot receive")
 
+    # ... and the manager sees it counted in the self-serve report, for that request type.
+    report = new_page()
+    sign_in(report, manager.email)
+    report.goto("/app/reports/self-serve/?preset=7d")
+    row = report.locator("table.report-table tbody tr", has_text="Email & Domains")
+    cells = row.locator("td")
+    # Kind, pipeline, request type, requests, published articles, deflected, ...
+    expect(cells.nth(3)).to_have_text("0")
+    expect(cells.nth(4)).to_have_text("1")
+    expect(cells.nth(5)).to_have_text("1")
+
 
 def test_enter_in_the_title_submits_the_request_not_a_suggestion(
     new_page, client_user, agent, manager
