@@ -343,6 +343,17 @@ class TestContacts:
         assert status == 422
         assert_problem(data, "required")
 
+    def test_the_language_of_emails(self, admin, api_for):
+        api = api_for(admin)
+        status, data = api.post("/contacts", {"email": "mona@acme.com", "language": "it"})
+        assert status == 201 and data["language"] == "it"
+        status, data = api.patch(f"/contacts/{data['id']}", {"language": "ar"})
+        assert status == 200 and data["language"] == "ar"
+        status, problem = api.patch(f"/contacts/{data['id']}", {"language": "xx"})
+        assert status == 422
+        assert_problem(problem, "invalid", "language")
+        assert Contact.objects.get(pk=data["id"]).language == "ar"
+
 
 # ---------------------------------------------------------------- deals
 

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from partnerdesk.crm import services
-from partnerdesk.crm.models import Company, Deal, Pipeline
+from partnerdesk.crm.models import Company, Contact, Deal, Pipeline
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +125,17 @@ class TestContactAndDealForms:
         response = login(agent).post("/app/contacts/new/", {"phone": "123"})
         assert response.status_code == 400
         assert 'id="err-first_name"' in response.content.decode()
+
+    def test_contact_language_of_emails(self, agent):
+        response = login(agent).post(
+            "/app/contacts/new/", {"first_name": "Mona", "language": "ar"}, follow=True
+        )
+        assert response.status_code == 200
+        assert Contact.objects.get(first_name="Mona").language == "ar"
+        assert "<dd>Arabic</dd>" in response.content.decode()  # the contact page names it
+        response = login(agent).post("/app/contacts/new/", {"first_name": "Luca", "language": "xx"})
+        assert response.status_code == 400
+        assert 'id="err-language"' in response.content.decode()
 
     def test_deal_create_bad_currency(self, agent, email_pipeline):
         before = Deal.objects.count()

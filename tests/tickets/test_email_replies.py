@@ -18,6 +18,7 @@ from partnerdesk.accounts.models import Role
 from partnerdesk.core import clock
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import describe, timeline
+from partnerdesk.crm import services as crm_services
 from partnerdesk.notifications.inbound import read_token
 from partnerdesk.tickets import inbound, mail, services
 from partnerdesk.tickets.models import (
@@ -152,6 +153,20 @@ def test_the_reply_is_in_the_language_of_the_contacts_client_user(
 
 def test_a_contact_without_a_client_user_gets_the_agency_default(contact, settings):
     assert mail.contact_language(contact) == settings.LANGUAGE_CODE
+
+
+def test_the_language_set_on_the_contact_comes_first(
+    mailbox, agent, ticket, contact, company, private_root
+):
+    """A customer who only writes by email gets Italian when the agency says so; it also
+    outranks the language of their portal account."""
+    make_user(contact.email, Role.CLIENT, company=company, client_role="member", language="ar")
+    crm_services.contact_update(contact=contact, by=agent, language="it")
+    contact.refresh_from_db()
+    reply_publicly(agent, ticket)
+    (sent,) = mailbox.to(contact.email)
+    assert 'lang="it"' in sent.html
+    assert mail.contact_language(contact) == "it"
 
 
 def test_later_emails_thread_on_the_conversation(replied, agent, ticket, contact, mailbox):

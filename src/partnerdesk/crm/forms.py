@@ -114,7 +114,16 @@ class ContactForm(PropertyFormMixin, forms.ModelForm):
 
     class Meta:
         model = Contact
-        fields = ["first_name", "last_name", "email", "phone", "job_title", "company", "owner"]
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "job_title",
+            "language",
+            "company",
+            "owner",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -89,6 +89,15 @@ class Contact(PropertyRecord):
     email = models.EmailField(_("email"), blank=True, db_index=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    # The language emails to the contact are written in; blank: that of the contact's portal
+    # account, else the agency's (tickets.mail.contact_language).
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Emails to this contact are written in it."),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),

@@ -53,8 +53,10 @@ def reply_address(ticket_id: int, contact_id: int) -> str:
 
 
 def contact_language(contact: Contact) -> str:
-    """A contact's language: that of the active user with the same email (a client who signs
-    in to the portal), else the agency's default."""
+    """A contact's language: the one set on the contact, else that of the active user with the
+    same email (a client who signs in to the portal), else the agency's default."""
+    if contact.language:
+        return contact.language
     if contact.email:
         user = (
             User.objects.filter(email__iexact=contact.email, is_active=True)

@@ -37,6 +37,10 @@ class ContactOut(Schema):
     email: str
     phone: str
     job_title: str
+    language: str = Field(
+        description="Emails to the contact are written in it; empty: that "
+        "of their portal account, else the agency's."
+    )
     company: CompanyRef | None
     owner: UserRef | None
     hubspot_record_id: str | None
@@ -58,6 +62,7 @@ def contact_out(contact: Contact, user) -> dict:
                 "email",
                 "phone",
                 "job_title",
+                "language",
                 "company",
                 "owner",
                 "hubspot_record_id",
@@ -79,6 +84,7 @@ class ContactIn(Strict):
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=40)
     job_title: str = Field("", max_length=120)
+    language: str = Field("", max_length=8)
     company_id: int | None = OptionalId
     owner_id: int | None = OptionalId
     hubspot_record_id: str | None = Field(None, max_length=32)
@@ -91,6 +97,7 @@ class ContactPatch(Strict):
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=40)
     job_title: str | None = Field(None, max_length=120)
+    language: str | None = Field(None, max_length=8)
     company_id: int | None = OptionalId
     owner_id: int | None = OptionalId
     properties: dict[str, Any] | None = None
@@ -133,6 +140,7 @@ def create_contact(request, payload: ContactIn):
         email=payload.email,
         phone=payload.phone,
         job_title=payload.job_title,
+        language=payload.language,
         company=lookup(Company, payload.company_id, "company"),
         owner=staff_user(payload.owner_id),
         hubspot_record_id=payload.hubspot_record_id,
@@ -162,7 +170,9 @@ def update_contact(request, payload: ContactPatch, contact_id: int = Id):
     contact = selectors.contact_detail(request.auth, contact_id)
     forbid_clients(request)
     fields = fields_from(
-        payload, ("first_name", "last_name", "email", "phone", "job_title"), partial=True
+        payload,
+        ("first_name", "last_name", "email", "phone", "job_title", "language"),
+        partial=True,
     )
     if "company_id" in payload.model_fields_set:
         fields["company"] = lookup(Company, payload.company_id, "company")
