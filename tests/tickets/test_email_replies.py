@@ -93,7 +93,7 @@ def test_a_public_reply_reaches_the_contact_in_full_threaded_with_a_reply_addres
     assert (
         logged.message_id == str(sent.message["Message-ID"]).strip() and logged.sent_at is not None
     )
-    assert sent.message["Auto-Submitted"] == "auto-generated"
+    assert sent.message["Auto-Submitted"] is None  # a person wrote it (RFC 3834)
     # The first public reply is the first response, as before.
     assert reload(ticket).first_response_at is not None
 
@@ -118,6 +118,20 @@ def test_copied_contacts_get_their_own_email_and_reply_address(
     token = read_token(str(to_colleague.message["Reply-To"]).split("@")[0][len("reply+") :])
     assert token.person_id == colleague.pk
     assert to_contact.message["Message-ID"] != to_colleague.message["Message-ID"]
+
+
+def test_a_copied_contact_who_left_the_company_is_not_posted(
+    mailbox, agent, ticket, contact, colleague, other_company, private_root
+):
+    reply_publicly(agent, ticket, cc=[colleague])
+    (to_colleague,) = mailbox.to(colleague.email)
+    crm_services.contact_update(contact=colleague, by=agent, company=other_company)
+    mailbox.messages.clear()
+    raw = answer(to_colleague, dash_signature, "Still here.", sender=colleague.email)
+    assert feed(raw) == "bounced left"
+    assert not customer_notes().exists()
+    (bounce,) = mailbox.to(colleague.email)
+    assert "no longer a contact of the company" in bounce.text
 
 
 def test_only_contacts_of_the_company_can_be_copied(agent, ticket, outsider, private_root):

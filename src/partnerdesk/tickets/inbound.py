@@ -54,6 +54,10 @@ REASONS = {
     ),
     "unknown": _("The request or the person this reply address was made for no longer exists."),
     "sender": _("Replies to this address are accepted only from the person it was sent to."),
+    "left": _(
+        "You are no longer a contact of the company this request belongs to, so your reply "
+        "was not added to it."
+    ),
     "thread_sender": _(
         "Your email answers one of our conversations, but it came from an address we did not "
         "write to. Please reply from the address our email was sent to."
@@ -153,6 +157,9 @@ def handle_reply(inbound: Inbound, token: Token) -> Result:
         return _bounce(inbound, "expired", contact=contact, ticket=ticket)
     if inbound.sender != (contact.email or "").strip().lower():
         return _bounce(inbound, "sender", contact=contact, ticket=ticket)
+    if contact.pk != ticket.contact_id and contact.company_id != ticket.company_id:
+        # Copied when they were of the ticket's company, and moved to another one since.
+        return _bounce(inbound, "left", contact=contact, ticket=ticket)
     return _post(inbound, ticket, contact)
 
 

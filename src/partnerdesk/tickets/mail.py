@@ -113,10 +113,12 @@ def send_ticket_email(
     address); None when it was already sent (claimed by an earlier attempt). A failed send
     raises, leaving no claim behind."""
     address = contact.email.strip().lower()
-    headers = {
-        **thread_headers(ticket.pk),
-        "Auto-Submitted": "auto-generated",
-    }
+    headers = thread_headers(ticket.pk)
+    if kind != EmailKind.REPLY:
+        # Acknowledgements and status emails are machine-made (RFC 3834): a customer's own
+        # auto-responder stays quiet. A reply is a person's answer and is not marked, so a
+        # customer's help desk or filters never set it aside as automatic mail.
+        headers["Auto-Submitted"] = "auto-generated"
     try:
         with transaction.atomic():
             sent = TicketEmail.objects.create(
