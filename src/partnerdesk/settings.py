@@ -303,6 +303,9 @@ PARTNERDESK_REPLY_MAX_AGE_DAYS = int(os.environ.get("PARTNERDESK_REPLY_MAX_AGE_D
 # through the support mailboxes (more is dropped: mail loops).
 PARTNERDESK_TICKET_REOPEN_DAYS = int(os.environ.get("PARTNERDESK_TICKET_REOPEN_DAYS", "7"))
 PARTNERDESK_MAILBOX_RATE_LIMIT = int(os.environ.get("PARTNERDESK_MAILBOX_RATE_LIMIT", "10"))
+# Bounces one address gets in an hour (for tickets and tasks alike); later mail that would
+# bounce is dropped unanswered, so a sender whose mail keeps bouncing cannot start a loop.
+PARTNERDESK_BOUNCE_RATE_LIMIT = int(os.environ.get("PARTNERDESK_BOUNCE_RATE_LIMIT", "5"))
 
 # Hand every committed domain event to the workers (automations, notifications).
 PARTNERDESK_DISPATCH_EVENTS = env_bool("PARTNERDESK_DISPATCH_EVENTS", True)

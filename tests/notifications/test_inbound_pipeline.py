@@ -11,7 +11,9 @@ import io
 import pytest
 from django.core.management import call_command
 
+from partnerdesk.core import clock
 from partnerdesk.notifications.inbound import BadToken, read_token, routing, tokens
+from partnerdesk.notifications.models import BounceSent
 from partnerdesk.portal import mail as task_mail
 from partnerdesk.portal import services as task_services
 from partnerdesk.portal.models import Message, Via
@@ -163,3 +165,26 @@ def test_the_reply_address_wins_over_the_thread_headers(conversations, contact, 
     )
     assert feed(raw) == "bounced forged"
     assert not TicketNote.objects.filter(from_customer=True).exists()
+
+
+def test_a_sender_gets_a_few_bounces_an_hour_then_silence(db, mailbox, settings, monkeypatch):
+    """A responder that sends none of the automatic-mail headers, writing to an address that is
+    not ours, would get a bounce for each message, and answer each one: a loop."""
+    settings.PARTNERDESK_BOUNCE_RATE_LIMIT = 3
+    now = [NOW]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+
+    def write(n: int) -> str:
+        raw = plain("Thanks for your message.", sender="bot@loop.example",
+                    to="nobody@reply.localhost", subject="Re: Hello",
+                    message_id=f"<loop-{n}@x>")  # fmt: skip
+        return feed(raw)
+
+    assert [write(n) for n in range(5)] == ["bounced no_token"] * 3 + ["ignored bounce_limit"] * 2
+    assert len(mailbox.to("bot@loop.example")) == 3
+    now[0] = NOW + dt.timedelta(hours=1, minutes=1)  # an hour later the sender is told again
+    assert write(5) == "bounced no_token"
+    assert BounceSent.objects.filter(address="bot@loop.example").count() == 4
+    now[0] = NOW + dt.timedelta(days=2)  # a day's rows are forgotten as new ones are written
+    assert write(6) == "bounced no_token"
+    assert BounceSent.objects.filter(address="bot@loop.example").count() == 1

@@ -66,3 +66,23 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.kind}"
+
+
+class BounceSent(models.Model):
+    """A bounce we sent: the rate limit per address reads the last hour of them, so a sender
+    whose mail keeps bouncing (an auto-responder without the automatic-mail headers, a loop)
+    gets a few bounces and then silence (``notifications.inbound.message.send_bounce``).
+    Rows older than a day are removed as new ones are written."""
+
+    address = models.EmailField()
+    reason = models.CharField(max_length=32)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address", "sent_at"], name="bounce_sent_address"),
+            models.Index(fields=["sent_at"], name="bounce_sent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.reason})"

@@ -4,6 +4,7 @@ it when it cannot be posted."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from partnerdesk.accounts.models import User
+from partnerdesk.core import clock
 
 from .. import inbound_mail
+from ..models import BounceSent
 
 log = logging.getLogger(__name__)
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -135,8 +138,25 @@ class Inbound:
         address, else the default), that nothing was posted and why (``text``); returns the
         bounced result. A bounce is itself marked automatic (Auto-Submitted), so a
         well-behaved auto-responder does not answer it."""
+        if not claim_bounce(self.sender, reason):
+            log.info("inbound: no bounce to %s (over the hourly limit): %s", self.sender, reason)
+            return Result("ignored", "bounce_limit", details={"bounce": reason})
         send_bounce(self, text, language=language, template=template, context=context or {})
         return Result("bounced", reason, bounce_to=self.sender)
+
+
+def claim_bounce(address: str, reason: str) -> bool:
+    """Record a bounce to ``address`` unless it had ``PARTNERDESK_BOUNCE_RATE_LIMIT`` of them
+    in the last hour (then False: more would feed a loop)."""
+    if not address:
+        return True
+    now = clock.now()
+    sent = BounceSent.objects.filter(address=address, sent_at__gte=now - dt.timedelta(hours=1))
+    if sent.count() >= settings.PARTNERDESK_BOUNCE_RATE_LIMIT:
+        return False
+    BounceSent.objects.filter(sent_at__lt=now - dt.timedelta(days=1)).delete()
+    BounceSent.objects.create(address=address, reason=reason[:32], sent_at=now)
+    return True
 
 
 def language_of(address: str) -> str:
