@@ -16,8 +16,11 @@ from partnerdesk.notifications.inbound import read_token
 from partnerdesk.notifications.inbound.routing import parse
 from partnerdesk.tickets import conversation
 from partnerdesk.tickets.models import (
+    CustomerNotice,
+    EmailKind,
     HeldEmail,
     HeldStatus,
+    NoticeEvent,
     Source,
     Ticket,
     TicketEmail,
@@ -59,6 +62,30 @@ def test_mail_to_a_support_mailbox_opens_a_ticket_with_the_sla_applied(
     assert note.from_customer and note.author_contact == contact
     assert note.body == "The invoice page shows a 500 error since this morning."
     assert note.email_message_id == "<new-1@mail.acme-dental.com>"
+
+
+def test_the_pipelines_opened_notice_acknowledges_in_its_own_words(
+    mail_setup, contact, mailbox, support, dispatch
+):
+    """With the pipeline's "opened" notice on, a ticket opened by email gets that notice (the
+    agency's own text) instead of the built-in acknowledgement: one email, still threaded on
+    the customer's and carrying the reply address."""
+    CustomerNotice.objects.update_or_create(
+        pipeline=support.pipeline,
+        event=NoticeEvent.OPENED,
+        defaults={
+            "enabled": True,
+            "texts": {"en": {"subject": "We have it: #{{ ticket_number }}", "body": "On it."}},
+        },
+    )
+    feed(write_to_support(), "support@agency.test")
+    ticket = Ticket.objects.get()
+    (ack,) = mailbox.to(contact.email)
+    assert ack.subject == f"We have it: #{ticket.pk}" and "On it." in ack.text
+    assert ack.message["In-Reply-To"] == "<new-1@mail.acme-dental.com>"
+    token = read_token(str(ack.message["Reply-To"]).split("@")[0][len("reply+") :])
+    assert (token.object_id, token.person_id) == (ticket.pk, contact.pk)
+    assert list(TicketEmail.objects.values_list("kind", flat=True)) == [EmailKind.NOTICE]
 
 
 def test_the_sender_is_told_the_number_with_a_threaded_reply_address(mail_setup, contact, mailbox):

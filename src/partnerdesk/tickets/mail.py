@@ -35,7 +35,15 @@ from partnerdesk.crm.models import Contact
 from partnerdesk.notifications.delivery import backoff
 from partnerdesk.notifications.inbound import tokens
 
-from .models import EmailKind, Ticket, TicketAttachment, TicketEmail, TicketNote
+from .models import (
+    CustomerNotice,
+    EmailKind,
+    NoticeEvent,
+    Ticket,
+    TicketAttachment,
+    TicketEmail,
+    TicketNote,
+)
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -259,6 +267,10 @@ def send_received_email(note_pk: int, attempt: int = 0) -> int:
     if note is None or note.author_contact is None or not note.author_contact.email:
         return 0
     ticket, contact = note.ticket, note.author_contact
+    if CustomerNotice.objects.filter(
+        pipeline_id=ticket.pipeline_id, event=NoticeEvent.OPENED, enabled=True
+    ).exists():
+        return 0  # the pipeline's own "opened" notice acknowledges it (notice_mail)
     with translation.override(contact_language(contact)):
         context = {
             "ticket": ticket,

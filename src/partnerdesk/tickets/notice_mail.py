@@ -4,9 +4,10 @@ The handler (registered in ``handlers``) reacts to ``ticket.created`` and
 ``ticket.stage_changed``; when the ticket's pipeline has the matching notice switched on and
 the ticket's contact has an email, a task sends it:
 
-- **opened**: a ticket opened with a contact, with its number. Not for tickets opened by email
-  (``Source.EMAIL``): the support mailbox's acknowledgement (``mail.send_received_email``)
-  already gave them the number and the reply address;
+- **opened**: a ticket opened with a contact, with its number. A ticket opened by email
+  (``Source.EMAIL``) is always acknowledged, threaded on the customer's email and with the
+  reply address: by this notice when the pipeline has it on (its own editable text), else by
+  the support mailbox's built-in acknowledgement (``mail.send_received_email``);
 - **waiting on the customer**: the ticket enters a stage waiting on the customer (from one that
   was not);
 - **resolved**: the ticket enters a closed stage (from an open one).
@@ -38,7 +39,6 @@ from .models import (
     CustomerNoticeSent,
     EmailKind,
     NoticeEvent,
-    Source,
     Ticket,
 )
 
@@ -49,8 +49,6 @@ MAX_ATTEMPTS = 5
 def notice_event(event: Event, ticket: Ticket) -> tuple[str, Stage | None] | None:
     """Which notice ``event`` calls for on ``ticket`` (and the stage it is about), if any."""
     if event.kind == TicketEvent.CREATED:
-        if ticket.source == Source.EMAIL:
-            return None  # acknowledged by the support mailbox already
         return NoticeEvent.OPENED, ticket.entry_stage
     if event.kind != TicketEvent.STAGE_CHANGED:
         return None
