@@ -154,6 +154,17 @@ def test_a_drop_moves_and_answers_with_the_card_and_the_column_heads(agent, deal
     assert not list(get_messages(response.wsgi_request))  # said on the board, not next page
 
 
+def test_the_deal_pages_own_move_form_asks_the_same_way(agent, deal, email_pipeline):
+    """Picking a stage on the deal page (htmx GET) asks for its properties with the same
+    inputs as the board's dialog: one-line text, required for assistive technology."""
+    won = stage(email_pipeline, "Closed Won")
+    response = login(agent).get(move_url(deal), {"stage": won.pk}, **HTMX)
+    html = text(response)
+    assert 'id="move-form"' in html
+    assert re.search(r'<input type="text" name="prop__domain_name"[^>]*aria-required="true"', html)
+    assert "<textarea" not in html
+
+
 def test_the_heads_count_with_the_boards_filters(agent, deals, email_pipeline):
     qualified = stage(email_pipeline, "Qualified")
     response = login(agent).post(

@@ -26,8 +26,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.forms import PROP_PREFIX
 
-from .models import PropertyType
-
 # Query parameters of the board page that open the move dialog (not filters of the board).
 DIALOG_PARAMS = ("move", "to")
 
@@ -52,21 +50,6 @@ def safe_next(request, board_path: str) -> str | None:
     ):
         return target
     return None
-
-
-def prepare_move_form(form: forms.Form) -> forms.Form:
-    """The record's move form as the dialog shows it: each property the stage asks for is
-    required (said to assistive technology; the service checks it), and a text one is one
-    line (an issue-tracker number, a domain), not a text area."""
-    for definition in getattr(form, "property_definitions", []):
-        field = form.fields.get(f"{PROP_PREFIX}{definition.name}")
-        if field is None:
-            continue
-        if definition.type == PropertyType.TEXT:
-            field.widget = forms.TextInput()
-        if not isinstance(field.widget, forms.CheckboxSelectMultiple):
-            field.widget.attrs["aria-required"] = "true"
-    return form
 
 
 def add_move_errors(form: forms.Form, exc: DomainError) -> None:

@@ -27,6 +27,20 @@ class PropertyFormMixin(DomainErrorFormMixin):
                 initial = record.properties.get(defn.name)
             self.fields[f"{PROP_PREFIX}{defn.name}"] = property_field(defn, initial)
 
+    def ask_for_stage(self, record, missing) -> None:
+        """The fields of a move form: each property the stage asks for, required (said to
+        assistive technology; the service checks it), a text one on one line (an
+        issue-tracker number, a domain), not a text area; the built-in ones it asks for are
+        listed apart (``missing_builtin``: they are filled on the record's own page)."""
+        self.add_property_fields(record, definitions=[d for d in missing if not d.is_builtin])
+        self.missing_builtin = [d for d in missing if d.is_builtin]
+        for definition in self.property_definitions:
+            field = self.fields[f"{PROP_PREFIX}{definition.name}"]
+            if definition.type == PropertyType.TEXT:
+                field.widget = forms.TextInput()
+            if not isinstance(field.widget, forms.CheckboxSelectMultiple):
+                field.widget.attrs["aria-required"] = "true"
+
     def property_values(self) -> dict:
         values = {}
         for defn in self.property_definitions:
@@ -187,9 +201,7 @@ class DealMoveForm(PropertyFormMixin, forms.Form):
     def __init__(self, *args, deal: Deal, missing=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.deal = deal
-        definitions = [d for d in missing if not d.is_builtin]
-        self.add_property_fields(deal, definitions=definitions)
-        self.missing_builtin = [d for d in missing if d.is_builtin]
+        self.ask_for_stage(deal, missing)
 
 
 class LineItemForm(DomainErrorFormMixin, forms.Form):

@@ -373,7 +373,7 @@ def _deal_move_dialog(request, deal, form, stages=None) -> dict:
     query = boards.board_query(request.GET)
     return {
         "record": deal,
-        "form": boards.prepare_move_form(form),
+        "form": form,
         "stages": stages,
         "stage": boards.dialog_stage(form, stages, deal.stage),
         "move_url": boards.with_query(reverse("crm:deal_move", args=[deal.pk]), query),
@@ -421,7 +421,7 @@ def _deal_board_move(request, deal, stage):
         form = DealMoveForm(deal=deal, missing=missing, initial={"stage": stage.pk})
         dialog = _deal_move_dialog(request, deal, form)
         return render(request, "includes/_board_move_form.html", {"dialog": dialog}, status=422)
-    form = boards.prepare_move_form(DealMoveForm(request.POST, deal=deal, missing=missing))
+    form = DealMoveForm(request.POST, deal=deal, missing=missing)
     if form.is_valid():
         values = {k: v for k, v in form.property_values().items() if v not in (None, "", [])}
         try:

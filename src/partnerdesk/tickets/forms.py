@@ -58,8 +58,7 @@ class TicketMoveForm(PropertyFormMixin, forms.Form):
     def __init__(self, *args, ticket: Ticket, missing=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["stage"].queryset = ticket.pipeline.stages.order_by("order", "id")
-        self.add_property_fields(ticket, definitions=[d for d in missing if not d.is_builtin])
-        self.missing_builtin = [d for d in missing if d.is_builtin]
+        self.ask_for_stage(ticket, missing)
 
 
 class ContactChoices(forms.ModelMultipleChoiceField):

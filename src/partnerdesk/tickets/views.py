@@ -118,7 +118,7 @@ def _ticket_move_dialog(request, ticket, form) -> dict:
     query = boards.board_query(request.GET)
     return {
         "record": ticket,
-        "form": boards.prepare_move_form(form),
+        "form": form,
         "stages": stages,
         "stage": boards.dialog_stage(form, stages, ticket.stage),
         "move_url": boards.with_query(reverse("tickets:move", args=[ticket.pk]), query),
@@ -353,7 +353,7 @@ def _ticket_board_move(request, ticket, stage):
         form = TicketMoveForm(ticket=ticket, missing=missing, initial={"stage": stage.pk})
         dialog = _ticket_move_dialog(request, ticket, form)
         return render(request, "includes/_board_move_form.html", {"dialog": dialog}, status=422)
-    form = boards.prepare_move_form(TicketMoveForm(request.POST, ticket=ticket, missing=missing))
+    form = TicketMoveForm(request.POST, ticket=ticket, missing=missing)
     if form.is_valid():
         values = {k: v for k, v in form.property_values().items() if v not in (None, "", [])}
         try:
