@@ -61,6 +61,10 @@ ROUTES: dict[str, Route] = {
         ticket_id=Ref("ticket"),
         owned="ticket_id",
     ),
+    # Without a file the body is invalid (422) for the clients; staff are refused first.
+    "POST /api/tickets/{ticket_id}/attachments": op(
+        E(401, 422, 422, 403, 403), ticket_id=Ref("ticket")
+    ),
     # ------------------------------------------------------------ Settings → Customer emails
     "ticket_notices:list": Route(checks=(get(ADMIN_ONLY),)),
     # Every field may be empty (the built-in texts): saved, back to the list.

@@ -6,6 +6,7 @@ write with the notes API; bad input is a JSON problem."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from partnerdesk.tickets import services
@@ -154,3 +155,26 @@ def test_the_staff_ticket_api_stays_hidden_from_clients(api_client_for, client_u
     api = api_client_for(client_user)
     assert api.get("/api/tickets").status_code == 404
     assert api.get(f"/api/tickets/{ticket.pk}/notes").status_code == 404
+
+
+def test_a_client_attaches_a_file(api_client_for, client_user, other_client, ticket, private_root):
+    api = api_client_for(client_user)
+    screenshot = SimpleUploadedFile("error.png", b"\x89PNG fake", "image/png")
+    response = api.post(f"/api/tickets/{ticket.pk}/attachments", {"file": screenshot})
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["body"] == "error.png" and [a["name"] for a in data["attachments"]] == ["error.png"]
+    listed = api.get(f"/api/tickets/{ticket.pk}/messages").json()
+    assert listed[-1]["attachments"][0]["name"] == "error.png"
+    # A type we do not take is refused with its reason, and nothing is posted.
+    program = SimpleUploadedFile("setup.exe", b"MZ", "application/octet-stream")
+    refused = api.post(f"/api/tickets/{ticket.pk}/attachments", {"file": program})
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "file_type_not_allowed" and refused.json()["field"] == "file"
+    assert TicketNote.objects.filter(from_customer=True).count() == 1
+    # Another company's ticket is a missing one.
+    other = api_client_for(other_client).post(
+        f"/api/tickets/{ticket.pk}/attachments",
+        {"file": SimpleUploadedFile("a.png", b"x", "image/png")},
+    )
+    assert other.status_code == 404

@@ -16,11 +16,12 @@ import datetime as dt
 from typing import Literal
 
 from django.conf import settings
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from partnerdesk.accounts.api_auth import CLIENT
 from partnerdesk.core import clock
 from partnerdesk.core.api import Id, Page, PageParams, Problem, Strict, page_counts
+from partnerdesk.core.files import validate_upload
 
 from . import conversation, customer_view
 from .models import Ticket, TicketNote, Via
@@ -161,5 +162,21 @@ def post_ticket_message(request, payload: TicketMessageIn, ticket_id: int = Id):
     ticket = customer_view.customer_ticket(request.auth, ticket_id)
     note = conversation.ticket_customer_message(
         ticket=ticket, body=payload.body, user=request.auth, via=Via.API
+    )
+    return Status(201, message_out(customer_view.public_conversation(note.ticket).get(pk=note.pk)))
+
+
+@router.post(
+    "/tickets/{ticket_id}/attachments",
+    auth=CLIENT,
+    response={201: TicketMessageOut, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
+    summary="Attach a file to a ticket as the client (posted as a message naming the file)",
+)
+def post_ticket_attachment(request, file: File[UploadedFile], ticket_id: int = Id):
+    ticket = customer_view.customer_ticket(request.auth, ticket_id)
+    # Refused with its reason here; an emailed file outside the limits is named in the text.
+    validate_upload(file, field="file")
+    note = conversation.ticket_customer_message(
+        ticket=ticket, body=file.name, user=request.auth, files=[file], via=Via.API
     )
     return Status(201, message_out(customer_view.public_conversation(note.ticket).get(pk=note.pk)))
