@@ -218,6 +218,16 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["company", "status", "queue_position"], name="task_queue"),
             models.Index(fields=["status", "-created_at", "-id"], name="task_status_newest"),
+            # The task desk's and the API's list of every status (status=all), newest first.
+            models.Index(fields=["-created_at", "-id"], name="task_newest"),
+            # A company's tasks newest first (any status): the client's API list, desk by company.
+            models.Index(fields=["company", "-created_at", "-id"], name="task_company_newest"),
+            # The client's task list: its closed tasks, last closed first, a page at a time.
+            models.Index(
+                fields=["company", "-closed_at", "-id"],
+                name="task_closed_newest",
+                condition=Q(status__in=CLOSED_STATUSES),
+            ),
             # The staff triage list: open tasks newest first, all or waiting on one side.
             models.Index(
                 fields=["-created_at", "-id"],

@@ -215,10 +215,12 @@ def triage_list(
 
 
 def status_counts(company_id: int) -> dict[str, int]:
+    # COUNT(*), not COUNT(id): the index task_queue (company, status, …) answers it alone, where
+    # counting ids read every one of the company's tasks from the table.
     rows = (
         Task.objects.filter(company_id=company_id)
         .values("status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     return {row["status"]: row["n"] for row in rows}

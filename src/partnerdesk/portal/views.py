@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,11 +16,12 @@ from partnerdesk.core.access import client_required
 from partnerdesk.core.converters import parse_id
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.forms import DomainErrorFormMixin
+from partnerdesk.core.pagination import CappedPaginator
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 from partnerdesk.crm import selectors as crm_selectors
 
 from . import selectors, services
-from .models import CLOSED_STATUSES, SLOT_STATUSES, Attachment, Status, TaskCategory
+from .models import CLOSED_STATUSES, OPEN_STATUSES, SLOT_STATUSES, Attachment, Status, TaskCategory
 
 
 class TaskForm(DomainErrorFormMixin, forms.Form):
@@ -77,8 +77,10 @@ def home(request):
 def task_list(request):
     user = request.user
     tasks = selectors.tasks_for(user)
-    open_tasks = list(tasks.exclude(status__in=CLOSED_STATUSES).order_by("created_at", "id"))
-    closed = Paginator(
+    # Open and closed by ``status IN``: the index of the company's tasks by status (and the
+    # partial index task_closed_newest) reads these rows alone, never the closed history.
+    open_tasks = list(tasks.filter(status__in=OPEN_STATUSES).order_by("created_at", "id"))
+    closed = CappedPaginator(
         tasks.filter(status__in=CLOSED_STATUSES).order_by("-closed_at", "-id"), 20
     ).get_page(request.GET.get("page"))
     taken, limit = selectors.slot_usage(user.company_id)
