@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +18,9 @@ class PropertyFormMixin(DomainErrorFormMixin):
     """Adds one field per custom property of ``object_type``."""
 
     object_type: str
+    # Given by the form class it is mixed into.
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
 
     def add_property_fields(self, record=None, definitions=None):
         self.property_definitions = list(

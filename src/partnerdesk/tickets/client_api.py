@@ -177,6 +177,6 @@ def post_ticket_attachment(request, file: File[UploadedFile], ticket_id: int = I
     # Refused with its reason here; an emailed file outside the limits is named in the text.
     validate_upload(file, field="file")
     note = conversation.ticket_customer_message(
-        ticket=ticket, body=file.name, user=request.auth, files=[file], via=Via.API
+        ticket=ticket, body=file.name or "—", user=request.auth, files=[file], via=Via.API
     )
     return Status(201, message_out(customer_view.public_conversation(note.ticket).get(pk=note.pk)))

@@ -38,7 +38,7 @@ SATISFIED = 4  # CSAT counts the answers at or above it
 
 def surveys(filters: ReportFilters, scope: Scope) -> QuerySet:
     """The surveys the filters and the scope let through (no date condition)."""
-    qs = Survey.objects.all()
+    qs: QuerySet = Survey.objects.all()
     about, ticket = Q(), Q()
     if filters.pipeline is not None:
         ticket &= Q(ticket__pipeline_id=filters.pipeline)
