@@ -46,6 +46,17 @@ def field_value(html: str, name: str) -> str | None:
     return tag[tag.index(marker) + len(marker) : tag.index('"', tag.index(marker) + len(marker))]
 
 
+def test_an_event_stores_base_names_whoever_made_the_change(admin, deal, qualified):
+    """An Italian user's move is recorded with the stage's base name, so the record reads the
+    same for everybody (it stored "Qualificato (it)" when the reader's name was written)."""
+    with translation.override("it"):
+        assert qualified.name == "Qualificato (it)"
+        services.deal_move(deal=deal, stage=qualified, by=admin)
+    moved = Event.objects.filter(kind="deal.stage_changed", subject_id=deal.pk).latest("pk")
+    assert moved.data["to_stage"] == "Qualified"
+    assert "Qualificato" not in json.dumps(moved.data)
+
+
 # ---------------------------------------------------------------- stage settings page
 
 

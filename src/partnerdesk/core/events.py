@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import Event
+from .translated import base_values
 
 REDACTED = "••••••"
 
@@ -26,7 +27,7 @@ def record_event(*, kind: str, subject, actor=None, data: dict | None = None, co
         subject_id=subject.pk,
         company_id=company_id,
         actor=actor,
-        data=data or {},
+        data=base_values(data or {}),
     )
     for dispatch in _DISPATCHERS:
         transaction.on_commit(lambda pk=event.pk, fn=dispatch: fn(pk))

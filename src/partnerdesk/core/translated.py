@@ -109,6 +109,19 @@ def _unwrap(value: Any) -> Any:
     return value.base if isinstance(value, TranslatedStr) else value
 
 
+def base_values(value: Any) -> Any:
+    """``value`` (a dict or list of them, as stored in an event's data) with every name read
+    in the reader's language put back to its base name: what is stored reads the same for
+    everybody, whoever made the change (each reader's name is chosen when it is shown)."""
+    if isinstance(value, TranslatedStr):
+        return value.base
+    if isinstance(value, dict):
+        return {k: base_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [base_values(v) for v in value]
+    return value
+
+
 class TranslatedName(DeferredAttribute):
     """The descriptor of a :class:`TranslatedNameField`: reads in the active language, writes
     the base name. Like Django's own, it loads a deferred name on first read; the base name
@@ -364,6 +377,7 @@ __all__ = [
     "all_names",
     "base_name",
     "base_names",
+    "base_values",
     "catalogue_translations",
     "clean_translations",
     "pick_name",
