@@ -23,7 +23,7 @@ import pytest
 # from that thread unless told that this is fine (it is: the loop never runs Django code).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from tests.conftest import PASSWORD
 
@@ -32,6 +32,32 @@ ARTIFACTS = HERE.parent.parent / "test-artifacts"
 TIMEOUT_MS = 10_000
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 390, "height": 844}
+# The screens a flow runs on: a test marked ``on_desktop_and_phone`` runs once on each, and
+# every page its ``page`` and ``new_page()`` open (without a viewport of their own) has that
+# screen's size; other tests run on the desktop only.
+SCREENS = {
+    "desktop": {"viewport": DESKTOP},
+    "phone": {"viewport": MOBILE, "is_mobile": True, "has_touch": True},
+}
+on_desktop_and_phone = pytest.mark.parametrize("screen", list(SCREENS), indirect=True)
+# On the phone screen every page of the flow reports whether it scrolls sideways, once loaded
+# and after each htmx swap (a refused form, a dialog, a filtered list); the flow fails if one
+# did (pytest_runtest_call). Playwright scrolls to whatever it clicks, so without this a page
+# wider than the phone would pass unnoticed.
+SIDEWAYS_CHECK = """
+(() => {
+  const check = (when) => {
+    // Not innerWidth: a phone zooms out to show a page wider than its screen, and innerWidth
+    // grows with it; the layout's width stays the screen's.
+    const width = document.documentElement.scrollWidth;
+    if (width > document.documentElement.clientWidth) {
+      window.__scrollsSideways(`${location.pathname}${location.search} ${when}: ${width} px`);
+    }
+  };
+  window.addEventListener("load", () => check("once loaded"));
+  document.addEventListener("htmx:afterSettle", () => check("after an htmx swap"));
+})();
+"""
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -58,6 +84,19 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    wide = getattr(item, "wider_than_the_screen", None)
+    if wide:
+        pages = "\n  ".join(dict.fromkeys(wide))
+        pytest.fail(
+            f"a page scrolls sideways on the phone ({MOBILE['width']} px):\n  {pages}",
+            pytrace=False,
+        )
+    return result
 
 
 def find_chromium() -> str | None:
@@ -160,22 +199,39 @@ def _warm_up() -> None:
 
 
 @pytest.fixture
-def new_page(browser, site, request):
+def screen(request) -> str:
+    """The screen the test's pages open on: "desktop", or each of SCREENS for a test marked
+    ``on_desktop_and_phone``."""
+    return getattr(request, "param", "desktop")
+
+
+@pytest.fixture
+def new_page(browser, site, request, screen):
     """new_page(viewport=..., **context_options) -> a Page in a fresh browser context.
 
-    Every context is closed after the test; on failure each page is screenshotted into
+    Without a viewport the page has the test's screen (its size, and touch on a phone). Every
+    context is closed after the test; on failure each page is screenshotted into
     test-artifacts/.
     """
     contexts = []
+    request.node.wider_than_the_screen = []
     shot_name = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("::", 1)[-1])
     for stale in ARTIFACTS.glob(f"{shot_name}-*.png"):
         stale.unlink()
 
     def make(viewport=None, **options) -> Page:
+        if viewport is None:  # the test's screen
+            options = {**SCREENS[screen], **options}
+        else:
+            options["viewport"] = viewport
         options.setdefault("locale", "en-US")
-        context = browser.new_context(base_url=site.url, viewport=viewport or DESKTOP, **options)
+        context = browser.new_context(base_url=site.url, **options)
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(TIMEOUT_MS)
+        if viewport is None and screen == "phone":
+            wide = request.node.wider_than_the_screen
+            context.expose_function("__scrollsSideways", lambda what: wide.append(what))
+            context.add_init_script(SIDEWAYS_CHECK)
         # Chromium fetches /favicon.ico in the background after each page load. On SQLite the
         # live server shares the test thread's in-memory connection, so a stray request racing
         # the test's own ORM calls could flake: answer it in the browser instead.
@@ -201,6 +257,18 @@ def new_page(browser, site, request):
 @pytest.fixture
 def page(new_page) -> Page:
     return new_page()
+
+
+def open_nav(page: Page) -> Locator:
+    """The main navigation, unfolded first where it is folded behind the menu toggle (a phone),
+    so that its links, menus and bell can be used as a person would."""
+    page.wait_for_load_state()  # the page and its style sheet, which folds the menu or not
+    nav = page.get_by_role("navigation", name="Main")
+    toggle = page.locator("label[for=nav-toggle]")
+    if toggle.is_visible() and not nav.is_visible():
+        toggle.click()
+        expect(nav).to_be_visible()
+    return nav
 
 
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
