@@ -15,7 +15,9 @@ from partnerdesk.portal import services
 from partnerdesk.portal.models import Plan, Status, Task, TaskCategory
 from tests.core.test_icons import EMOJI
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, open_nav, sign_in
+
+pytestmark = on_desktop_and_phone
 
 
 def _notify(user, n: int) -> None:
@@ -39,7 +41,7 @@ def test_the_bell_opens_in_place_and_mark_all_read_empties_the_count(page: Page,
     _notify(agent, 3)
     sign_in(page, agent.email)
     page.goto("/app/companies/")
-    bell = page.locator("details.bell")
+    bell = open_nav(page).locator("details.bell")
     count = bell.locator("#unread-count")
     expect(count).to_have_text("3")  # with the page, before any request of its own
     panel = bell.locator("#bell-panel")
@@ -113,6 +115,7 @@ def test_start_work_is_disabled_with_the_reason_at_the_plans_limit(
 
 def _no_emoji(page: Page, path: str) -> None:
     page.goto(path)
+    open_nav(page)  # the bell is in the navigation, folded on a phone
     text = page.locator("body").inner_text()
     found = sorted(set(EMOJI.findall(text)))
     assert not found, f"{path} shows emoji {found}"
