@@ -9,7 +9,9 @@ from playwright.sync_api import Page, expect
 from partnerdesk.accounts.models import ApiToken, ClientRole, Role, User
 from tests.conftest import PASSWORD
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, open_nav, sign_in
+
+pytestmark = on_desktop_and_phone
 
 NEW_PASSWORD = "Quiet-Harbour-Lantern-8431"
 LINK = re.compile(r"https?://[^\s\"'<>]+")
@@ -27,7 +29,7 @@ def test_profile_language_arabic_switches_the_page_to_rtl(page: Page, agent):
     expect(html).to_have_attribute("lang", "en")
     expect(html).to_have_attribute("dir", "ltr")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name=agent.display_name).click()
+    open_nav(page).get_by_role("link", name=agent.display_name).click()
     expect(page).to_have_url(re.compile(r"/accounts/profile/$"))
     language_form = page.locator("form").filter(
         has=page.locator("input[name=action][value=language]")
@@ -125,7 +127,7 @@ def test_admin_invites_a_client_user_who_joins_the_portal(
     settings.SITE_URL = site.url  # the address invitation links are built from
     page = new_page()
     sign_in(page, admin.email)
-    nav = page.get_by_role("navigation", name="Main")
+    nav = open_nav(page)
     nav.get_by_text("Settings").click()
     nav.get_by_role("link", name="Users").click()
     page.get_by_role("link", name="Invite a user").click()
@@ -160,7 +162,7 @@ def test_admin_invites_a_client_user_who_joins_the_portal(
     expect(guest).to_have_url(re.compile(r"/portal/$"))
     expect(guest.get_by_text("Welcome! Your account is ready.")).to_be_visible()
     expect(guest.get_by_role("heading", level=1)).to_have_text("Acme Dental")
-    expect(guest.get_by_role("navigation", name="Main")).to_contain_text("Nadia Member")
+    expect(open_nav(guest)).to_contain_text("Nadia Member")
 
     user = User.objects.get(email="new.member@acme-dental.com")
     assert (user.role, user.company_id, user.client_role) == (
@@ -199,6 +201,6 @@ def test_password_reset_by_email_then_sign_in_with_the_new_password(page: Page, 
     page.locator("input[name=password]").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/app/$"))
-    expect(page.get_by_role("navigation", name="Main")).to_contain_text(agent.display_name)
+    expect(open_nav(page)).to_contain_text(agent.display_name)
     agent.refresh_from_db()
     assert agent.check_password(NEW_PASSWORD)

@@ -19,7 +19,9 @@ from partnerdesk.core import clock
 from partnerdesk.partner_program import services
 from partnerdesk.partner_program.models import Complaint, ComplaintStatus, MarkOnRecord
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, open_nav, sign_in
+
+pytestmark = on_desktop_and_phone
 
 TODAY = dt.date(2025, 3, 14)
 
@@ -57,7 +59,7 @@ def test_a_finding_of_fault_is_counted_on_the_accreditation(
     sign_in(page, manager.email)
 
     # The accreditation holds no mark yet.
-    page.get_by_role("link", name="Partner program").click()
+    open_nav(page).get_by_role("link", name="Partner program").click()
     page.get_by_role("link", name="Accreditations", exact=True).click()
     page.get_by_role("link", name="Onboarding (browser)").click()
     expect(page.locator("#marks-count")).to_have_text("0")

@@ -21,7 +21,9 @@ from partnerdesk.crm import services as crm_services
 from partnerdesk.crm.models import Deal, Pipeline, Product
 from partnerdesk.tickets.models import Ticket
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, sign_in
+
+pytestmark = on_desktop_and_phone
 
 WORKFLOW_NAME = "HubSpot onboarding sold → ticket and Slack"
 SLACK_TEXT = "Onboarding sold: {{ deal.name }}"

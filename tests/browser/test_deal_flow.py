@@ -9,7 +9,9 @@ from playwright.sync_api import Page, expect
 from partnerdesk.core.events import timeline
 from partnerdesk.crm.models import Company, Deal
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, open_nav, sign_in
+
+pytestmark = on_desktop_and_phone
 
 MISSING = ["Purchased mailbox names", "Domain name", "Number of licences", "Line items"]
 CUSTOM = {
@@ -28,7 +30,7 @@ def test_agent_creates_company_and_deal_then_closes_it_won(page: Page, agent):
     sign_in(page, agent.email)
 
     # Company through the form.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Companies").click()
+    open_nav(page).get_by_role("link", name="Companies").click()
     page.get_by_role("link", name="New company").click()
     page.get_by_label("Name", exact=True).fill("Nile Mail Ltd")
     page.get_by_label("Primary domain").fill("nilemail.example")
@@ -39,7 +41,7 @@ def test_agent_creates_company_and_deal_then_closes_it_won(page: Page, agent):
     assert company.domain == "nilemail.example"
 
     # Deal for it in the Email Subscription pipeline.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Deals").click()
+    open_nav(page).get_by_role("link", name="Deals").click()
     page.get_by_role("link", name="New deal").click()
     page.get_by_label("Name", exact=True).fill("Nile mailboxes")
     page.get_by_label("Pipeline").select_option(label="Email Subscription")

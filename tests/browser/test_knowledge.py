@@ -12,13 +12,15 @@ from partnerdesk.knowledge import services
 from partnerdesk.knowledge.models import Article, Deflection
 from partnerdesk.portal.models import Task, TaskCategory
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, open_nav, sign_in
+
+pytestmark = on_desktop_and_phone
 
 
 def test_staff_write_and_publish_an_article(page: Page, agent, manager):
     services.category_create(by=manager, name="Email & domains")
     sign_in(page, agent.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Knowledge base").click()
+    open_nav(page).get_by_role("link", name="Knowledge base").click()
     expect(page).to_have_url(re.compile(r"/app/knowledge/$"))
     page.get_by_role("link", name="Write an article").click()
     page.locator("[name=title]").fill("Add a mailbox for a new colleague")
@@ -61,7 +63,7 @@ def test_a_client_finds_the_answer_instead_of_submitting_a_request(
     )
     client = new_page()
     sign_in(client, client_user.email)
-    client.get_by_role("navigation", name="Main").get_by_role("link", name="New request").click()
+    open_nav(client).get_by_role("link", name="New request").click()
     client.locator("[name=category]").select_option(label="Email & Domains")
     client.locator("[name=title]").fill("Mailbox full, cannot receive")
     suggestions = client.locator("#help-suggestions")

@@ -19,7 +19,9 @@ from partnerdesk.partner_program import services
 from partnerdesk.partner_program.defaults import install_partner_program_defaults
 from partnerdesk.partner_program.models import ActivityType, EndReason, Relationship
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, open_nav, sign_in
+
+pytestmark = on_desktop_and_phone
 
 TODAY = dt.date(2025, 3, 14)
 
@@ -66,7 +68,7 @@ def test_manager_records_an_activity_then_ends_services(page: Page, manager, age
     sign_in(page, manager.email)
 
     # The staff navigation leads to the program; nothing is managed yet.
-    page.get_by_role("link", name="Partner program").click()
+    open_nav(page).get_by_role("link", name="Partner program").click()
     expect(page).to_have_url(re.compile(r"/app/partner/$"))
     expect(page.locator("#managed-points")).to_have_text("0.00")
     forecast_before = page.locator("#forecast-managed").inner_text()

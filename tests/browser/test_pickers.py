@@ -11,7 +11,9 @@ from playwright.sync_api import Page, expect
 from partnerdesk.crm.models import Company, Contact, Stage
 from partnerdesk.tickets.models import Ticket
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, sign_in
+
+pytestmark = on_desktop_and_phone
 
 
 def test_a_ticket_is_created_with_a_company_and_contact_found_by_search(page: Page, agent):

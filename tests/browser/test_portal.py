@@ -6,7 +6,9 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, open_nav, sign_in
+
+pytestmark = on_desktop_and_phone
 
 
 def test_client_user_sees_own_company_and_deal_only(
@@ -20,7 +22,7 @@ def test_client_user_sees_own_company_and_deal_only(
     expect(main).not_to_contain_text(other_deal.name)
     expect(main).not_to_contain_text(other_company.name)
     # Client users get no staff navigation.
-    nav = page.get_by_role("navigation", name="Main")
+    nav = open_nav(page)
     expect(nav.get_by_role("link", name="Companies")).to_have_count(0)
 
     main.get_by_role("link", name=deal.name).click()

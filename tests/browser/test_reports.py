@@ -17,7 +17,9 @@ from playwright.sync_api import Page, expect
 from partnerdesk.core import clock
 from tests.reports import ticket_world
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, open_nav, sign_in
+
+pytestmark = on_desktop_and_phone
 
 
 def test_a_manager_filters_the_sla_compliance_report_and_exports_it(
@@ -30,7 +32,7 @@ def test_a_manager_filters_the_sla_compliance_report_and_exports_it(
     website = world.tickets["W1"].pipeline
     sign_in(page, manager.email)
 
-    page.get_by_role("navigation").get_by_role("link", name="Reports").click()
+    open_nav(page).get_by_role("link", name="Reports").click()
     page.get_by_role("link", name="SLA compliance").click()
     expect(page.locator("h1")).to_have_text("SLA compliance")
 

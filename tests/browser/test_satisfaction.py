@@ -13,7 +13,9 @@ from partnerdesk.portal import services
 from partnerdesk.portal.models import Plan, TaskCategory
 from partnerdesk.satisfaction.models import AnsweredVia, Survey
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, sign_in
+
+pytestmark = on_desktop_and_phone
 
 ONE_CLICK = re.compile(r"https?://[^/\s]+(/csat/[^/\s]+:[^/\s]+/(\d)/)")
 

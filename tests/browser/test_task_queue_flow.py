@@ -12,7 +12,9 @@ from partnerdesk.accounts.models import Team
 from partnerdesk.portal import services
 from partnerdesk.portal.models import Plan, PortalSettings, Status, Task, TaskCategory
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, sign_in
+
+pytestmark = on_desktop_and_phone
 
 
 def _submit(page: Page, title: str, category: str = "HubSpot Administration") -> int:

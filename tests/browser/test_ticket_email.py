@@ -14,7 +14,9 @@ from partnerdesk.tickets.models import TicketEmail, TicketNote
 from tests.tickets.conftest import *  # noqa: F403 (contact, colleague, ticket, the SMTP server)
 from tests.tickets.email_messages import gmail, send_over_smtp
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, sign_in
+
+pytestmark = on_desktop_and_phone
 
 
 def test_an_agent_replies_by_email_and_the_contacts_answer_shows_on_the_ticket(

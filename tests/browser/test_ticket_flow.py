@@ -18,7 +18,9 @@ from partnerdesk.crm import services as crm_services
 from partnerdesk.crm.models import Pipeline
 from partnerdesk.tickets.models import Ticket
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, sign_in
+
+pytestmark = on_desktop_and_phone
 
 T0 = dt.datetime(2026, 11, 22, 8, 0, tzinfo=dt.UTC)  # a Sunday
 

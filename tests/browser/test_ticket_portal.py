@@ -27,7 +27,9 @@ from partnerdesk.tickets.models import (
 from tests.tickets.conftest import *  # noqa: F403 (private_root, the SMTP server and its mailbox)
 from tests.tickets.email_messages import feed, gmail, plain
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, open_nav, sign_in
+
+pytestmark = on_desktop_and_phone
 
 FIRST = "<first-request@mail.acme-dental.com>"
 
@@ -71,7 +73,7 @@ def test_a_client_writes_to_support_and_follows_the_ticket_in_the_portal(
     # It appears in the client's portal, with the stage as they read it and our promise.
     client = new_page()
     sign_in(client, client_user.email)
-    client.get_by_role("link", name="Tickets", exact=True).click()
+    open_nav(client).get_by_role("link", name="Tickets", exact=True).click()
     row = client.locator(f'tr[data-ticket="{ticket.pk}"]')
     expect(row).to_contain_text(f"#{ticket.pk}")
     expect(row).to_contain_text("Contact form broken")

@@ -13,7 +13,9 @@ from partnerdesk.tickets import services as ticket_services
 from tests.conftest import make_user
 from tests.tickets import H, open_ticket
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, sign_in
+
+pytestmark = on_desktop_and_phone
 
 ITALIAN = "In analisi dal team"
 

@@ -21,7 +21,9 @@ from partnerdesk.crm.models import Pipeline
 from partnerdesk.webhooks.models import Delivery, DeliveryStatus, Endpoint
 from tests.webhooks import conftest as webhook_fixtures
 
-from .conftest import sign_in
+from .conftest import on_desktop_and_phone, open_nav, sign_in
+
+pytestmark = on_desktop_and_phone
 
 # The real local receiver of the webhook tests (tests/webhooks/conftest.py).
 http_receiver = webhook_fixtures.http_receiver
@@ -39,7 +41,7 @@ def _verifies(secret: str, header: str, body: bytes) -> bool:
 def create_endpoint(page: Page, url: str) -> str:
     """Through the Settings menu and the form; returns the secret the page shows once."""
     page.goto("/app/")
-    page.locator("details.menu summary").click()
+    open_nav(page).locator("details.menu summary").click()
     page.get_by_role("link", name="Webhooks").click()
     expect(page).to_have_url(re.compile(r"/app/settings/webhooks/$"))
     form = page.locator("form", has=page.get_by_role("heading", name="New webhook"))
