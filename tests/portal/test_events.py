@@ -4,6 +4,8 @@ changed* listens to."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from partnerdesk.automation import triggers
@@ -13,6 +15,7 @@ from partnerdesk.core.models import Event
 from partnerdesk.portal import services
 from partnerdesk.portal.events import TRANSITIONS, PortalEvent
 from partnerdesk.portal.models import Status, Task
+from tests.conftest import login
 from tests.portal.conftest import accepted, submit
 
 STATE_CHANGED = PortalEvent.TASK_STATE_CHANGED
@@ -133,3 +136,16 @@ def test_only_transitions_record_a_state_change():
         PortalEvent.TASK_APPROVAL_REMINDED,
         PortalEvent.TASK_MESSAGE,
     }
+
+
+def test_the_staff_task_page_shows_the_timeline_like_every_record(client_user, agent):
+    """Each entry's time and who did it sit in their own span (relative time, exact instant on
+    hover), as on the other records' timelines: the date no longer runs into the text."""
+    task = accepted(client_user, agent)
+    html = login(agent).get(f"/app/tasks/{task.pk}/").content.decode()
+    timeline = html[html.index('class="timeline"') :]
+    assert re.search(
+        r'<li><span class="when"><time datetime="[^"]+" title="[^"]+">[^<]+</time> · '
+        r"<bdi>Agent</bdi></span>Status: Triage → Accepted</li>",
+        timeline,
+    ), timeline[:600]
