@@ -271,6 +271,15 @@ def open_nav(page: Page) -> Locator:
     return nav
 
 
+def assert_fits(page: Page, width: int) -> None:
+    """The page does not scroll sideways at ``width``, measured once it has its styles: a page
+    opened by a click or a form is in the DOM (and ``expect`` passes) before its stylesheet
+    applies, and a width read then is the unstyled page's."""
+    page.wait_for_load_state("load")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{page.url} scrolls sideways: {scroll_width} > {width} px"
+
+
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     """Sign in through the real login form and wait until we have left it."""
     page.goto("/accounts/login/")

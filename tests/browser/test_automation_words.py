@@ -16,7 +16,7 @@ from partnerdesk.core.events import record_event
 from partnerdesk.crm import services as crm_services
 from partnerdesk.crm.models import Pipeline, Stage
 
-from .conftest import DESKTOP, MOBILE, sign_in
+from .conftest import DESKTOP, MOBILE, assert_fits, sign_in
 
 VIEWPORTS = [pytest.param(DESKTOP, id="desktop"), pytest.param(MOBILE, id="phone")]
 NEW_CLIENT = "Email subscription won (new client) → Email Creation ticket"
@@ -30,7 +30,7 @@ def open_page(new_page, viewport) -> Page:
 
 def fits(page: Page, viewport) -> None:
     """No sideways scrolling of the page (a wide table scrolls inside its own box)."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert_fits(page, viewport["width"])
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)

@@ -19,7 +19,7 @@ from partnerdesk.crm.models import Deal, Pipeline, Stage
 from partnerdesk.tickets.models import Ticket
 from tests.tickets import H, open_ticket
 
-from .conftest import DESKTOP, MOBILE, sign_in
+from .conftest import DESKTOP, MOBILE, assert_fits, sign_in
 
 VIEWPORTS = {"desktop": DESKTOP, "phone": MOBILE}
 CUSTOM = {
@@ -53,7 +53,7 @@ def totals_of(page: Page, stage: Stage):
 
 
 def no_sideways_scroll(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    assert_fits(page, MOBILE["width"])
 
 
 def choose_stage(page: Page, card, stage: Stage, viewport: str) -> None:
@@ -249,7 +249,7 @@ def test_the_boards_fit_a_360_px_phone_and_snap_by_column(new_page, agent, deal,
     ):
         page.goto(path)
         expect(page.locator("[data-board-card]").first).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        assert_fits(page, 360)
         board = page.locator(".board")
         assert board.evaluate("b => getComputedStyle(b).scrollSnapType").startswith("x"), path
         assert board.evaluate("b => b.scrollWidth > b.clientWidth"), path  # it scrolls itself

@@ -21,7 +21,7 @@ from partnerdesk.portal import booking, services
 from partnerdesk.portal.models import PortalSettings, Task, TaskCategory
 from partnerdesk.sla.models import Calendar
 
-from .conftest import DESKTOP, MOBILE, sign_in
+from .conftest import DESKTOP, MOBILE, assert_fits, sign_in
 
 NOW = dt.datetime(2031, 1, 6, 6, 0, tzinfo=dt.UTC)
 SMALL_PHONE = {"width": 360, "height": 740}
@@ -48,7 +48,7 @@ def world(monkeypatch, client_user, agent):
 
 def no_sideways_scroll(page: Page) -> None:
     width = page.viewport_size["width"]
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert_fits(page, width)
 
 
 def request_consultation(page: Page, title: str) -> int:

@@ -17,7 +17,7 @@ from partnerdesk.portal import services as portal_services
 from partnerdesk.portal.models import Plan, TaskCategory
 from tests.tickets import open_ticket
 
-from .conftest import DESKTOP, MOBILE, sign_in
+from .conftest import DESKTOP, MOBILE, assert_fits, sign_in
 
 SECRET = "Vault-9f3!x"
 MASK = "••••••"
@@ -82,7 +82,7 @@ def test_company_at_a_glance_with_a_secret_revealed_and_copied(
     expect(contacts.get_by_role("heading")).to_have_text("Contacts 7")
     expect(contacts.locator("li")).to_have_count(5)
     # The cards fit the screen: no sideways scrolling.
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert_fits(page, viewport["width"])
 
     tickets.get_by_role("link", name="View all open tickets (2)").click()
     expect(page).to_have_url(re.compile(rf"/app/tickets/\?company={acme.pk}&status=open$"))

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import MOBILE, sign_in
+from .conftest import MOBILE, assert_fits, sign_in
 
 
 def test_mobile_nav_collapses_behind_the_toggle(new_page, agent):
@@ -27,7 +27,7 @@ def test_mobile_nav_collapses_behind_the_toggle(new_page, agent):
     for name in ("Home", "Companies", "Deals", "Board"):
         expect(nav.get_by_role("link", name=name)).to_be_visible()
     # The opened menu fits the screen: no sideways scrolling.
-    assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    assert_fits(page, MOBILE["width"])
 
     companies.click()
     expect(page).to_have_url(re.compile(r"/app/companies/$"))

@@ -20,7 +20,7 @@ from partnerdesk.core.events import timeline
 from partnerdesk.crm import services as crm_services
 from partnerdesk.partner_program import services
 
-from .conftest import DESKTOP, MOBILE, sign_in
+from .conftest import DESKTOP, MOBILE, assert_fits, sign_in
 
 TODAY = dt.date(2026, 11, 2)
 TABS = [
@@ -83,7 +83,7 @@ def _walk(page: Page, *, phone: bool) -> None:
         expect(page.locator(marker).first).to_be_visible()
         if phone:  # the tab fits the screen: no sideways scrolling of the page
             page.wait_for_load_state("load")
-            assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"] + 1
+            assert_fits(page, MOBILE["width"] + 1)
     # Each tab is its own page: back returns to the previous tab.
     page.go_back()
     expect(page).to_have_url(re.compile(TABS[-2][1]))

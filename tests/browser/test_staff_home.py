@@ -16,7 +16,7 @@ from partnerdesk.tickets.models import Ticket
 from tests.dashboard.home_data import add_deals, add_tasks
 from tests.tickets import open_ticket
 
-from .conftest import DESKTOP, MOBILE, sign_in
+from .conftest import DESKTOP, MOBILE, assert_fits, sign_in
 
 SECTIONS = {
     "agent": ("#my-work", "#next-due", "#my-tasks", "#attention", "#trends", "#agency"),
@@ -88,7 +88,7 @@ def test_the_home_of_each_role_draws_its_sections_and_charts(
     details = page.locator('figure[data-chart="home-tickets-per-day"] details')
     details.locator("summary").click()
     expect(details.locator("table")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert_fits(page, viewport["width"])
     assert errors == []
 
 
@@ -111,5 +111,5 @@ def test_in_arabic_the_charts_are_drawn_right_to_left(new_page, agent, work):
         }"""
     )
     assert reversed_axis
-    assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    assert_fits(page, MOBILE["width"])
     assert errors == []
