@@ -148,16 +148,39 @@ def one_request_at_a_time_on_sqlite():
     if connection.vendor != "sqlite":
         yield
         return
-    lock = threading.Lock()
     handle = WSGIHandler.__call__
 
     def serialised(self, environ, start_response):
-        with lock:
+        with _SERVER.lock:
+            if _SERVER.closed:  # between two tests: the database is being flushed
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                return [b"between tests"]
             return handle(self, environ, start_response)
 
     WSGIHandler.__call__ = serialised
     yield
     WSGIHandler.__call__ = handle
+
+
+class _ServerGate:
+    """Whether the live server may touch the database (SQLite only, see above). A request the
+    browser sent just before its context closed can still be running when the test ends; the
+    flush that follows then met a table in use ("database table is locked"). The end of each
+    test waits for that request and turns later ones away until the next test starts."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def open(self) -> None:
+        self.closed = False
+
+    def close(self) -> None:
+        with self.lock:  # the request in flight, if any, finishes first
+            self.closed = True
+
+
+_SERVER = _ServerGate()
 
 
 @pytest.fixture(autouse=True)
@@ -173,7 +196,9 @@ def site(transactional_db, live_server):
     if not Pipeline.objects.filter(object_type="deal", name="Email Subscription").exists():
         install_defaults()
     _warm_up()
-    return live_server
+    _SERVER.open()
+    yield live_server
+    _SERVER.close()  # (after new_page closed the browser: it depends on this fixture)
 
 
 _warmed = threading.Event()
