@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from partnerdesk.core import clock
+from partnerdesk.core.pagination import capped_counts
 from partnerdesk.core.tenancy import get_object_for_user_or_404, scope_for_user
 from partnerdesk.sla.clock import agency_calendar
 
@@ -230,13 +231,26 @@ def tasks_for_staff() -> QuerySet[Task]:
     return Task.objects.select_related("company", "category", "assignee", "requested_by")
 
 
-def triage_counts(*, now: dt.datetime | None = None) -> dict[str, int]:
+def triage_counts(*, now: dt.datetime | None = None, cap: int | None = None) -> dict[str, dict]:
     """The quick filters of the triage page: open tasks waiting on us / on the client, and
-    working tasks past their estimated completion (one query)."""
+    working tasks past their estimated completion; each ``{"count", "exact"}`` up to ``cap``
+    (COUNT_CAP), in one statement of index range scans that stop at the cap
+    (task_open_waiting, task_overdue): never the open tasks all counted, nor the closed
+    history."""
     now = now or clock.now()
-    # Only open tasks are read (the partial index task_open_waiting), never the closed history.
-    return Task.objects.filter(status__in=OPEN_STATUSES).aggregate(
-        agency=Count("id", filter=Q(waiting_on=WaitingOn.AGENCY)),
-        client=Count("id", filter=Q(waiting_on=WaitingOn.CLIENT)),
-        overdue=Count("id", filter=Q(status=Status.WORKING, estimated_completion__lt=now)),
+    waiting = Task.objects.filter(status__in=OPEN_STATUSES).order_by(
+        "waiting_on", "-created_at", "-id"
     )
+    counts = capped_counts(
+        {
+            "agency": [waiting.filter(waiting_on=WaitingOn.AGENCY)],
+            "client": [waiting.filter(waiting_on=WaitingOn.CLIENT)],
+            "overdue": [
+                Task.objects.filter(status=Status.WORKING, estimated_completion__lt=now).order_by(
+                    "status", "estimated_completion"
+                )
+            ],
+        },
+        cap,
+    )
+    return {name: {"count": n, "exact": exact} for name, (n, exact) in counts.items()}

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import connections
 from django.db.models import Prefetch, Q, QuerySet
 
 from partnerdesk.core.converters import parse_id
-from partnerdesk.core.pagination import COUNT_CAP
+from partnerdesk.core.pagination import capped_counts
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 from partnerdesk.crm.models import Pipeline, Stage
 
@@ -135,17 +134,21 @@ def board_columns(
                 .order_by("-created_at", "-id")[:per_column]
             )
         for ticket in tickets:
-            annotate_sla(ticket, now)
+            as_board_card(ticket, now)
         count, exact = counts[stage.pk]
         columns.append({"stage": stage, "tickets": tickets, "count": count, "exact": exact})
     return columns
 
 
-def annotate_sla(ticket: Ticket, now: dt.datetime) -> Ticket:
-    """Set what a board card shows of the ticket's SLA: ``sla`` (its state) and ``sla_due``."""
-    card: Any = ticket  # the card's two attributes are no model fields
+def as_board_card(ticket: Ticket, now: dt.datetime) -> Ticket:
+    """Set what a board card shows besides the ticket's fields: ``sla`` (its SLA state),
+    ``sla_due`` (see ``sla_countdown``) and ``sort`` (its place in a column, newest first:
+    the creation instant in microseconds, which the board's script compares)."""
+    card: Any = ticket  # the card's attributes are no model fields
     card.sla = sla_state.ticket_state(ticket, now)
     card.sla_due = sla_countdown(ticket, card.sla, now)
+    created = ticket.created_at
+    card.sort = f"{int(created.timestamp())}{created.microsecond:06d}"
     return ticket
 
 
@@ -171,43 +174,6 @@ def sla_countdown(ticket: Ticket, state: str, now: dt.datetime) -> dt.datetime |
 
 def saved_views_for(user):
     return SavedView.objects.filter(Q(user=user) | Q(shared=True)).select_related("user")
-
-
-def capped_counts(parts: dict, cap: int | None = None) -> dict[object, tuple[int, bool]]:
-    """For each key, the number of rows of its querysets together (parts that share no row),
-    counted up to ``cap`` (COUNT_CAP), and whether that is exact; all in one SQL statement.
-
-    Each part is read up to cap + 1 rows (``LIMIT``), so each is one index range scan that
-    stops early; ordered by its index (an explicit ``order_by`` is kept), it stays one even
-    where the planner would think the table cheaper to read (in another order every match
-    would be sorted first). If one part passes the cap, so does the sum; parts that shared
-    rows would count them twice, hence disjoint parts (``_open_in``)."""
-    cap = COUNT_CAP if cap is None else cap
-    if not parts:
-        return {}
-    alias = next(iter(next(iter(parts.values())))).db
-    # The ORM's SQL of each part, its values passed as parameters (hence the noqa).
-    columns, params = [], []
-    for i, querysets in enumerate(parts.values()):
-        counts, values = [], []
-        for j, qs in enumerate(querysets):
-            limited = (qs if qs.query.order_by else qs.order_by()).values("pk")[: cap + 1]
-            sql, part_values = limited.query.get_compiler(using=alias).as_sql()
-            counts.append(f"(SELECT COUNT(*) FROM ({sql}) part_{i}_{j})")  # noqa: S608
-            values.append(part_values)
-        total = " + ".join(counts)
-        if len(counts) == 1:
-            columns.append(total)
-            params.extend(values[0])
-            continue
-        # Past the cap with the first part, the others are not read (the database evaluates
-        # a subquery when it needs its value).
-        columns.append(f"CASE WHEN {counts[0]} > {cap:d} THEN {cap + 1:d} ELSE {total} END")
-        params.extend([*values[0], *(p for part in values for p in part)])
-    with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(columns)}", params)
-        row = cursor.fetchone()
-    return {key: (cap, False) if n > cap else (n, True) for key, n in zip(parts, row, strict=True)}
 
 
 def _open_in(state_q: Q, *parts: tuple[Q, str]) -> list[QuerySet]:

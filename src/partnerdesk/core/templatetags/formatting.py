@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -11,6 +12,14 @@ from django.utils.translation import ngettext
 from partnerdesk.core import clock
 
 register = template.Library()
+
+
+@register.filter
+def capped(figure) -> str:
+    """A count that stops at a cap, ``{"count", "exact"}``, as text: "4,834", or "10,000+"
+    past the cap (``core.pagination.capped_counts``)."""
+    text = intcomma(figure["count"])
+    return text if figure["exact"] else f"{text}+"
 
 
 @register.filter

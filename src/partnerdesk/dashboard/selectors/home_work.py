@@ -17,11 +17,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, Expression, F, IntegerField, OuterRef, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk.core.pagination import COUNT_CAP
+from partnerdesk.core.pagination import COUNT_CAP, capped_counts
 from partnerdesk.portal.models import Status, Task
 from partnerdesk.tickets import sla_state
 from partnerdesk.tickets.models import SlaState, Ticket
-from partnerdesk.tickets.selectors import capped_counts
 
 from .capped import CappedCount, CappedSum, Figures, capped_figures, flag
 
