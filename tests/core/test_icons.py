@@ -89,3 +89,17 @@ def test_pages_link_the_favicon_and_it_is_served(admin, client):
     sprite = client.get(f"/{settings.STATIC_URL.strip('/')}/{SPRITE}")
     assert sprite.status_code == 200
     assert sprite["Content-Type"].startswith("image/svg+xml")
+
+
+def test_the_markup_cache_escapes_a_label_once_and_follows_the_static_url(settings):
+    """Icons are made once per name, label and class (a board draws hundreds): a label is
+    escaped the same whether it comes plain or already safe, and a changed STATIC_URL shows."""
+    from django.utils.safestring import mark_safe
+
+    plain = render('{% icon "flag" label=label %}', label="R&D <late>")
+    assert 'aria-label="R&amp;D &lt;late&gt;"' in plain
+    assert render('{% icon "flag" label=label %}', label=mark_safe("R&amp;D")) == plain.replace(
+        " &lt;late&gt;", ""
+    )
+    settings.STATIC_URL = "/assets-elsewhere/"
+    assert 'href="/assets-elsewhere/vendor/lucide/icons.svg#flag"' in render('{% icon "flag" %}')

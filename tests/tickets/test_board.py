@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from partnerdesk.core import pagination
 from partnerdesk.tickets import selectors
 from partnerdesk.tickets.models import SlaState, Ticket
 from tests.conftest import login
@@ -97,7 +98,7 @@ def test_the_countdown_is_the_running_target_due_first(agent):
     assert selectors.sla_countdown(late, SlaState.BREACHED, now) == late.resolution_due_at
     paused = open_ticket(agent, "Website Creation", now=now - 2 * H)
     paused = reload(move(paused, "On Hold (Customer End)", by=agent, now=now - H))
-    assert selectors.annotate_sla(paused, now).sla == SlaState.PAUSED and paused.sla_due is None
+    assert selectors.as_board_card(paused, now).sla == SlaState.PAUSED and paused.sla_due is None
     closed = open_ticket(agent, "Email Creation", now=now - 3 * H)
     closed = reload(move(closed, "Emails Delivered", by=agent, now=now - 2 * H))
     assert selectors.sla_countdown(closed, SlaState.MET, now) is None
@@ -115,7 +116,7 @@ def test_column_counts_stop_at_the_cap(agent, monkeypatch):
     now = timezone.now()
     for i in range(3):
         open_ticket(agent, "Email Creation", now=now - H, name=f"Mailbox {i}")
-    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)  # the cap capped_counts reads
     pipeline = ticket_pipeline("Email Creation")
     response = login(agent).get(board_url(pipeline))
     new = pipeline.stages.get(name="New")
@@ -124,7 +125,7 @@ def test_column_counts_stop_at_the_cap(agent, monkeypatch):
     html = response.content.decode()
     assert '>2+<span class="visually-hidden"> tickets</span>' in column_head(html, new)
     assert "See more than 2" not in html  # the column shows all three of its cards ...
-    monkeypatch.setattr(selectors, "COUNT_CAP", 1)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 1)  # the cap capped_counts reads
     response = login(agent).get(board_url(pipeline), {"q": "Mailbox"})
     assert "1+" in column_head(response.content.decode(), new)
 

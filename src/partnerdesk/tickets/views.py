@@ -105,6 +105,7 @@ def _ticket_board_page(request, pipeline, pipelines, *, dialog=None, status=200)
             "q": request.GET.get("q", ""),
             "breached_without_cause": request.GET.get("breached_without_cause") == "1",
             "board_query": boards.board_query(request.GET),
+            "board_url": reverse("tickets:board_pipeline", args=[pipeline.pk]),
             "dialog": dialog,
         },
         status=status,
@@ -382,7 +383,8 @@ def _ticket_board_move(request, ticket, stage):
                 {
                     "card": "tickets/_board_card.html",
                     "kind": "ticket",
-                    "t": selectors.annotate_sla(
+                    "board_url": board,
+                    "t": selectors.as_board_card(
                         selectors.tickets_for(request.user).get(pk=ticket.pk), now
                     ),
                     "now": now,
