@@ -104,6 +104,18 @@ def filter_tickets(qs, params, *, now: dt.datetime):
     return qs, active
 
 
+# What a board card reads (``as_board_card`` and tickets/_board_card.html): the other columns
+# of a ticket, its company and its owner (descriptions, properties, …) are not loaded for the
+# hundreds of cards of a board. tests/tickets/test_board.py counts the board's queries, so a
+# card that reads another field (one query per card) fails there.
+CARD_FIELDS = (
+    *("name", "pipeline_id", "stage_id", "created_at", "priority", "closed_at"),
+    *("has_delay_cause", "sla_policy_id", "sla_paused_at", "first_response_at"),
+    *(f"{target}_{what}" for target in sla_state.TARGETS for what in ("due_at", "warn_at", "met")),
+    *("owner__full_name", "owner__email", "company__name"),
+)
+
+
 def board_columns(
     user,
     pipeline: Pipeline,
@@ -131,6 +143,7 @@ def board_columns(
             tickets = list(
                 qs.filter(stage=stage)
                 .select_related("owner", "company")
+                .only(*CARD_FIELDS)
                 .order_by("-created_at", "-id")[:per_column]
             )
         for ticket in tickets:
