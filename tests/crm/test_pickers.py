@@ -95,3 +95,30 @@ def test_the_search_of_a_multiple_picker_has_no_empty_choice(many_companies, adm
         reverse("crm:company_options"), {"field": "companies", "multiple": "1", "q": "Client 00"}
     )
     assert not response.content.decode().startswith('<option value="">')
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL query plans")
+def test_the_first_options_are_read_in_name_order_from_an_index(many_companies):
+    """A picker's first options are the first companies (contacts) by name: read from the
+    name index, not every row sorted (at 60,000 contacts the sort took 23 ms of the form)."""
+    Company.objects.bulk_create([Company(name=f"More {i:05d}") for i in range(5000)])
+    Contact.objects.bulk_create(
+        [Contact(first_name=f"P{i}", last_name=f"Name {i:05d}") for i in range(5000)]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_company; ANALYZE crm_contact")
+    with CaptureQueriesContext(connection) as queries:
+        str(TicketForm()["company"])
+        str(TicketForm()["contact"])
+    firsts = [q["sql"] for q in queries if "ORDER BY" in q["sql"] and " LIMIT " in q["sql"]]
+    assert {"crm_company", "crm_contact"} <= {
+        table
+        for sql in firsts
+        for table in ("crm_company", "crm_contact")
+        if f'FROM "{table}"' in sql
+    }
+    for sql in firsts:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Seq Scan" not in plan and "Sort" not in plan, plan

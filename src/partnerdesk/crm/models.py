@@ -65,6 +65,9 @@ class Company(PropertyRecord):
         indexes = [
             models.Index(fields=["lifecycle", "name"]),
             models.Index(fields=["owner", "name"]),
+            # The first companies by name (the record pickers' first options, the list): read
+            # in order, not every company sorted (6.5 ms at 20,000 companies).
+            models.Index(fields=["name", "id"], name="company_name"),
         ]
 
     def __str__(self) -> str:
@@ -115,7 +118,12 @@ class Contact(PropertyRecord):
         ordering = ["last_name", "first_name", "id"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        indexes = [models.Index(fields=["company", "last_name"])]
+        indexes = [
+            models.Index(fields=["company", "last_name"]),
+            # The first contacts by name (the record pickers' first options, the list): read
+            # in order, not every contact sorted (23 ms at 60,000 contacts).
+            models.Index(fields=["last_name", "first_name", "id"], name="contact_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name
