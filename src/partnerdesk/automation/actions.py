@@ -42,17 +42,21 @@ def render(text: str, context: dict) -> str:
         ) from None
 
 
-def _target(run, subject):
-    """The record an action works on: a ticket an earlier action created, else the event's record."""
+def _target(run, subject, *, to_update: bool = False):
+    """The record an action works on: a ticket an earlier action created, else the event's
+    record. ``to_update``: a ticket is read locked, with its owner, as ``ticket_update`` reads
+    it (which is then told not to read it again: ``locked=True``)."""
     ticket_id = run.context.get("ticket_id")
-    if ticket_id:
-        return Ticket.objects.get(pk=ticket_id)
-    return type(subject)._default_manager.get(pk=subject.pk)
+    model = Ticket if ticket_id else type(subject)
+    rows = model._default_manager.all()
+    if to_update and model is Ticket:
+        rows = rows.select_for_update(of=("self",)).select_related("owner")
+    return rows.get(pk=ticket_id or subject.pk)
 
 
-def _deal_or_ticket(run, subject) -> Deal | Ticket:
+def _deal_or_ticket(run, subject, *, to_update: bool = False) -> Deal | Ticket:
     """The target of a step that changes a deal or a ticket (owner, stage, property)."""
-    record = _target(run, subject)
+    record = _target(run, subject, to_update=to_update)
     if not isinstance(record, Deal | Ticket):
         raise DomainError(
             code="not_applicable",
@@ -184,7 +188,7 @@ def round_robin(team: Team) -> User:
 class AssignOwner(Handler):
     def apply(self, *, action, run, subject, context, prepared):
         config = action.config
-        record = _deal_or_ticket(run, subject)
+        record = _deal_or_ticket(run, subject, to_update=True)
         if config.get("user_id"):
             owner = User.objects.agency_staff().filter(pk=config["user_id"]).first()
             if owner is None:
@@ -196,7 +200,7 @@ class AssignOwner(Handler):
             lead = team.lead if team.lead_id and team.lead.is_active else None
             owner = lead if config.get("mode") == "lead" and lead else round_robin(team)
         if isinstance(record, Ticket):
-            tickets.ticket_update(ticket=record, by=SYSTEM, owner=owner)
+            tickets.ticket_update(ticket=record, by=SYSTEM, owner=owner, locked=True)
         else:
             crm.deal_update(deal=record, by=SYSTEM, owner=owner)
         notify(
@@ -263,10 +267,12 @@ class SetProperty(Handler):
         config = action.config
         name = config.get("name", "")
         value = render(str(config.get("value", "")), context)
-        record = _deal_or_ticket(run, subject)
+        record = _deal_or_ticket(run, subject, to_update=True)
         if not (config.get("link_deal_pipeline_id") or config.get("on") == "deals"):
             if isinstance(record, Ticket):
-                tickets.ticket_update(ticket=record, by=SYSTEM, properties={name: value})
+                tickets.ticket_update(
+                    ticket=record, by=SYSTEM, properties={name: value}, locked=True
+                )
             else:
                 crm.deal_update(deal=record, by=SYSTEM, properties={name: value})
             return {
@@ -294,7 +300,7 @@ class SetProperty(Handler):
             summary.append(f"{name} set on {len(deals)} deal(s)")
             messages.append(step_message(Say.PROPERTY_SET_ON_DEALS, name=name, count=len(deals)))
         else:
-            tickets.ticket_update(ticket=record, by=SYSTEM, properties={name: value})
+            tickets.ticket_update(ticket=record, by=SYSTEM, properties={name: value}, locked=True)
             summary.append(f"{name} set")
             messages.append(step_message(Say.PROPERTY_SET, name=name))
         return {"summary": "; ".join(summary), "messages": messages}

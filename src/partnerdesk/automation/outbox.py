@@ -31,6 +31,15 @@ other batch claims them meanwhile:
   still commit), and it is retried alone with backoff (``engine.backoff``), as often as it
   takes; each retry's error is on its hold and its task row.
 
+Inside a batch the configuration services read (ticket property definitions, entry stages,
+SLA policies and calendars, webhook endpoints: ``core.records.batch_memo``) and the pipelines,
+stages and teams actions name (``actions.config_cache``) are read once; each generation's
+records are read with one query per kind of record (``engine.subjects_of``), and read again
+at an event's turn only when an earlier event of the generation changed them (recorded an
+event about them: ``core.events.written_in_batch``). The services the steps call make no
+savepoints of their own there (``core.records.atomic_service``): the event's and the step's
+roll back whatever raises. Nothing of it outlives the batch.
+
 On SQLite (one writer at a time) the same code runs with smaller batches, so a web request
 never waits long for the write lock; ``select_for_update`` is a no-op there.
 """
@@ -45,7 +54,9 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
+from partnerdesk.core.events import written_in_batch
 from partnerdesk.core.models import Event
+from partnerdesk.core.records import batch_memo
 from partnerdesk.notifications import tasks as notification_tasks
 
 from . import actions, engine, triggers
@@ -103,7 +114,12 @@ def process_batch(limit: int) -> int:
     follow-ups (``FOLLOW_UPS`` generations), then commit. Returns how many events it took."""
     if not Event.objects.filter(processed_at__isnull=True, outbox_hold__isnull=True).exists():
         return 0  # idle: no transaction (on SQLite, no write lock) for nothing
-    with transaction.atomic(), actions.config_cache(), notification_tasks.emails_in_one_task():
+    with (
+        transaction.atomic(),
+        batch_memo(),
+        actions.config_cache(),
+        notification_tasks.emails_in_one_task(),
+    ):
         events = claim(limit)
         if not events:
             return 0
@@ -125,15 +141,25 @@ def _process(events: list[Event], workflows: engine.WorkflowCache) -> None:
     runs: dict[int, dict[int, WorkflowRun]] = {}
     for run in WorkflowRun.objects.filter(event__in=events):
         runs.setdefault(run.event_id, {})[run.workflow_id] = run
+    # The generation's records, one query per kind of record. Most events match no workflow
+    # (as their data shows): a record is read with what conditions and actions read only when
+    # one may. A record an earlier event of the generation changed is read again at its turn.
+    wanted = {event.pk: _may_match(event, workflows.for_kind(event.kind)) for event in events}
+    subjects = engine.subjects_of(events, for_workflows=wanted)
+    written = written_in_batch()
+    written.clear()
     done, alone, failed = [], [], []
     for event in events:
         listening = workflows.for_kind(event.kind)
         try:
             with transaction.atomic():
-                # Most events match no workflow (as their data shows): the record is read
-                # with what conditions and actions read only when one may.
-                wanted = any(triggers.matches(w, event, None) for w in listening)
-                subject = engine.subject_of(event, for_workflows=wanted)
+                if (
+                    event.pk in subjects
+                    and (event.subject_type_id, event.subject_id) not in written
+                ):
+                    subject = subjects[event.pk]
+                else:
+                    subject = engine.subject_of(event, for_workflows=wanted[event.pk])
                 engine.handle_event(
                     event,
                     subject,
@@ -158,3 +184,11 @@ def _process(events: list[Event], workflows: engine.WorkflowCache) -> None:
             engine.process_event_task.enqueue(event_id=pk)
     for pk, error in failed:
         engine.hold_failed(pk, error)
+
+
+def _may_match(event: Event, listening) -> bool:
+    """Whether a workflow may match the event, as its data shows (its record not read yet)."""
+    try:
+        return any(triggers.matches(w, event, None) for w in listening)
+    except Exception:
+        return True  # the event fails at its turn, in its own savepoint, and is held

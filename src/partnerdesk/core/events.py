@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import Event
+from .records import in_batch, memoized
 from .translated import base_values
 
 REDACTED = "••••••"
@@ -29,9 +30,19 @@ def record_event(*, kind: str, subject, actor=None, data: dict | None = None, co
         actor=actor,
         data=base_values(data or {}),
     )
+    if in_batch():  # a worker's batch: the record changed (``written_in_batch``)
+        written_in_batch().add((event.subject_type_id, event.subject_id))
     for dispatch in _DISPATCHERS:
         transaction.on_commit(lambda pk=event.pk, fn=dispatch: fn(pk))
     return event
+
+
+def written_in_batch() -> set[tuple[int, int]]:
+    """Inside a worker's batch (``core.records.batch_memo``): the records (content type id, pk)
+    events were recorded about, that is the records the batch changed (every service records
+    an event about what it changes). The outbox reads a generation's records up front and
+    reads one again when an earlier event of the generation changed it."""
+    return memoized(("written_subjects",), set)
 
 
 # Called with the id of every event once its transaction commits (the automation app

@@ -4,11 +4,16 @@ timeline, validate with the model's own rules as a DomainError, check an owner."
 from __future__ import annotations
 
 import enum
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Final
 
-from django.core.exceptions import ValidationError
-from django.db.models import Model
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.db.models import ForeignKey, Model
 from django.utils.translation import gettext as _
 
 from .errors import DomainError, FieldError
@@ -65,10 +70,46 @@ def set_fields(record: Model, fields: dict[str, Any], labels: dict[str, Any]) ->
     return changes
 
 
+def _loaded_relations(record: Model) -> list[str]:
+    """The foreign keys of ``record`` set to an instance read from the database (same pk): their
+    existence check (a ``SELECT 1`` each) would read again what the caller has just read."""
+    loaded = []
+    for field in record._meta.concrete_fields:
+        if not isinstance(field, ForeignKey) or field.remote_field.limit_choices_to:
+            continue
+        if not field.is_cached(record):
+            continue
+        related = field.get_cached_value(record)
+        if (
+            related is not None
+            and not related._state.adding
+            and getattr(related, field.target_field.attname) == getattr(record, field.attname)
+        ):
+            loaded.append(field.name)
+    return loaded
+
+
 def full_clean(record: Model, exclude: tuple[str, ...] | list[str] = ()) -> None:
-    """The model's field validation, raised as one DomainError with an entry per field."""
+    """The model's field validation, raised as one DomainError with an entry per field. A
+    foreign key set to an instance read from the database is not checked for existence again
+    (its other checks, null and blank, hold for an instance)."""
+    exclude = [*exclude, "properties", "secrets"]
     try:
-        record.full_clean(exclude=[*exclude, "properties", "secrets"], validate_unique=False)
+        errors = {}
+        try:
+            record.clean_fields(exclude=[*exclude, *_loaded_relations(record)])
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        try:
+            record.clean()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        try:
+            record.validate_constraints(exclude=set(exclude) | (set(errors) - {NON_FIELD_ERRORS}))
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
     except ValidationError as exc:
         errors = [
             FieldError(None if f == "__all__" else f, "invalid", str(m))
@@ -96,3 +137,52 @@ def check_owner(owner) -> None:
             message=_("The owner must be an active agency user."),
             field="owner",
         )
+
+
+# ---------------------------------------------------------------- a worker's batch
+
+# What services read of the configuration (property definitions, entry stages, SLA policies,
+# calendars, webhook endpoints), read once per batch of events inside ``batch_memo``; outside
+# one (web requests, tasks of their own) everything is read as before.
+_BATCH = threading.local()
+
+
+@contextmanager
+def batch_memo() -> Iterator[None]:
+    """Inside (a worker's batch of events, one transaction): configuration that services read
+    through :func:`memoized` is read once. Entered by ``automation.outbox.process_batch`` only;
+    left, the memo is dropped (nothing outlives the batch)."""
+    outer = getattr(_BATCH, "memo", None)
+    _BATCH.memo = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _BATCH.memo = outer
+
+
+def in_batch() -> bool:
+    return getattr(_BATCH, "memo", None) is not None
+
+
+def memoized(key: tuple, load: Callable[[], Any]) -> Any:
+    """``load()``, once per batch for ``key`` inside :func:`batch_memo`, else every time."""
+    memo = getattr(_BATCH, "memo", None)
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
+def atomic_service(func: Callable) -> Callable:
+    """``transaction.atomic`` for a service, without a savepoint of its own inside a batch: there
+    the engine's savepoints (one per event, one per workflow step) roll back whatever it did when
+    it raises, and nobody in between catches and goes on. Elsewhere (a web request, a task, an
+    import catching one row's error) it is ``transaction.atomic`` as ever."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with transaction.atomic(savepoint=not in_batch()):
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.accounts.models import User
 from partnerdesk.core import crypto
 from partnerdesk.core.errors import DomainError, FieldError
+from partnerdesk.core.records import memoized
 
 from .models import PropertyDefinition, PropertyType
 
@@ -181,6 +182,12 @@ def definitions(object_type: str, *, include_builtin: bool = False):
     return qs
 
 
+def definition_list(object_type: str) -> list[PropertyDefinition]:
+    """The custom (not built-in, not archived) definitions of ``object_type``: read once per
+    batch of a worker (``core.records.batch_memo``), else each time."""
+    return memoized(("property_definitions", object_type), lambda: list(definitions(object_type)))
+
+
 def apply_properties(
     record, changes: dict, *, definitions_by_name: dict | None = None
 ) -> list[dict]:
@@ -192,7 +199,7 @@ def apply_properties(
     if not changes:
         return []
     if definitions_by_name is None:
-        definitions_by_name = {d.name: d for d in definitions(record.object_type)}
+        definitions_by_name = {d.name: d for d in definition_list(record.object_type)}
     errors: list[FieldError] = []
     normalized = {}
     for name, raw in changes.items():
@@ -258,10 +265,15 @@ def has_value(record, defn: PropertyDefinition) -> bool:
     return not is_empty(record.properties.get(defn.name))
 
 
+def required_properties(stage) -> list[PropertyDefinition]:
+    """What ``stage`` requires (read once per batch of a worker, else each time)."""
+    return memoized(
+        ("required_properties", stage.pk), lambda: list(stage.required_properties.all())
+    )
+
+
 def missing_for_stage(record, stage) -> list[PropertyDefinition]:
-    return [
-        d for d in stage.required_properties.all() if not d.archived and not has_value(record, d)
-    ]
+    return [d for d in required_properties(stage) if not d.archived and not has_value(record, d)]
 
 
 def ensure_can_enter(record, stage) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from partnerdesk.core.records import memoized
+
 from .calendar import WorkingCalendar
 from .models import Calendar, Unit
 
@@ -21,7 +23,12 @@ def agency_calendar(policy=None) -> WorkingCalendar:
     if policy is not None and policy.calendar_id:
         calendar = policy.calendar
     if calendar is None:
-        calendar = Calendar.objects.filter(is_default=True).prefetch_related("holidays").first()
+        return memoized(("sla_default_calendar",), _default_calendar)
+    return calendar.working_calendar()
+
+
+def _default_calendar() -> WorkingCalendar:
+    calendar = Calendar.objects.filter(is_default=True).prefetch_related("holidays").first()
     if calendar is None:
         return WorkingCalendar(timezone="UTC", week=FALLBACK_WEEK)
     return calendar.working_calendar()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from partnerdesk.core.records import memoized
 from partnerdesk.crm.models import Pipeline, Stage
 from partnerdesk.sla.clock import agency_calendar, target_elapsed, target_times
 from partnerdesk.sla.models import FirstResponseBy, ResolutionFrom, SlaPolicy
@@ -14,15 +15,25 @@ from .models import Ticket, TicketPause
 
 
 def policy_for(pipeline: Pipeline, entry_stage: Stage) -> SlaPolicy | None:
-    policies = {
-        p.entry_stage_id: p
-        for p in SlaPolicy.objects.filter(pipeline=pipeline).select_related("calendar")
-    }
+    policies = memoized(
+        ("sla_policies", pipeline.pk),
+        lambda: {
+            p.entry_stage_id: p
+            for p in SlaPolicy.objects.filter(pipeline=pipeline).select_related("calendar")
+        },
+    )
     return policies.get(entry_stage.pk) or policies.get(None)
 
 
-def recompute_sla(ticket: Ticket, *, now: dt.datetime) -> None:
-    """Set the stored due times from the policy, the anchors and the pauses (not saved)."""
+def recompute_sla(
+    ticket: Ticket,
+    *,
+    now: dt.datetime,
+    pauses: list[tuple[dt.datetime, dt.datetime | None]] | None = None,
+) -> None:
+    """Set the stored due times from the policy, the anchors and the pauses (not saved).
+    ``pauses``: the ticket's pauses as (start, end or None) when the caller knows them (a
+    ticket not saved yet has none in the database), else they are read."""
     policy = ticket.sla_policy
     fields = dict.fromkeys(
         (
@@ -40,7 +51,9 @@ def recompute_sla(ticket: Ticket, *, now: dt.datetime) -> None:
     fields |= {"first_response_elapsed_unit": "", "resolution_elapsed_unit": ""}
     if policy is not None:
         cal = agency_calendar(policy)
-        pauses = [(p.started_at, p.ended_at or now) for p in ticket.pauses.all()]
+        if pauses is None:
+            pauses = [(p.started_at, p.ended_at) for p in ticket.pauses.all()]
+        pauses = [(begin, end or now) for begin, end in pauses]
         percent = policy.due_soon_percent
         if policy.first_response_amount is not None:
             # Once answered, the first-response target is settled: later pauses do not move it.

@@ -18,10 +18,12 @@ from partnerdesk.core.permissions import is_system, person, require_staff
 from partnerdesk.core.records import (
     UNSET,
     Unset,
+    atomic_service,
     check_owner,
     field_labels,
     full_clean,
     given,
+    memoized,
     set_fields,
 )
 from partnerdesk.crm import properties as props
@@ -32,6 +34,7 @@ from partnerdesk.crm.models import (
     ObjectType,
     Pipeline,
     PropertyDefinition,
+    PropertyType,
     Stage,
 )
 
@@ -132,7 +135,15 @@ def _asking_for(missing: list[PropertyDefinition]) -> str:
 # ---------------------------------------------------------------- create
 
 
-@transaction.atomic
+def entry_stages_of(pipeline: Pipeline) -> list[Stage]:
+    """The stages a ticket of ``pipeline`` may be opened in (once per batch of a worker)."""
+    return memoized(
+        ("entry_stages", pipeline.pk),
+        lambda: list(pipeline.stages.filter(is_entry=True).order_by("order", "id")),
+    )
+
+
+@atomic_service
 def ticket_create(
     *,
     by,
@@ -164,7 +175,7 @@ def ticket_create(
             message=_("“%(p)s” is not a ticket pipeline.") % {"p": pipeline},
             field="pipeline",
         )
-    entry_stages = list(pipeline.stages.filter(is_entry=True).order_by("order", "id"))
+    entry_stages = entry_stages_of(pipeline)
     if stage is None:
         if not entry_stages:
             raise DomainError(
@@ -217,21 +228,26 @@ def ticket_create(
     props.apply_properties(ticket, properties or {})
     if not ticket.name:
         ticket.name = ticket_name(stage=stage, domain=_domain_of(ticket))[:255]
-    ticket.save()
-    if deal is not None:
-        ticket.deals.add(deal)
+    # Everything is settled before the one INSERT: what is missing (the ticket's own fields and
+    # properties; no ticket property is a many-to-many), the request rules, the SLA times.
     missing = props.missing_for_stage(ticket, stage)
     if missing and if_missing == "ask":
         ticket.description = "\n\n".join(filter(None, [ticket.description, _asking_for(missing)]))
     elif missing:
         props.ensure_can_enter(ticket, stage)  # refuses, naming them
     check_request_rules(ticket, stage, now=now)
+    pauses = []
     if stage.waiting_on_customer:
-        _pause(ticket, now)
+        ticket.sla_paused_at = now
+        pauses.append((now, None))
     if stage.is_closed:
         ticket.closed_at = now
-    recompute_sla(ticket, now=now)
+    recompute_sla(ticket, now=now, pauses=pauses)
     ticket.save()
+    if deal is not None:
+        ticket.deals.add(deal)
+    if pauses:
+        TicketPause.objects.create(ticket=ticket, started_at=now)
     stage_visit_start(ticket=ticket, now=now)
     record_event(
         kind="ticket.created",
@@ -254,9 +270,12 @@ def ticket_create(
 
 def deal_properties_for_ticket(deal: Deal) -> dict:
     """Values of the deal's properties that tickets also have (same internal name)."""
-    ticket_defs = {d.name: d for d in props.definitions(ObjectType.TICKET)}
+    ticket_defs = {d.name: d for d in props.definition_list(ObjectType.TICKET)}
     values = {name: value for name, value in deal.properties.items() if name in ticket_defs}
-    items = list(deal.line_items.select_related("product"))
+    if "line_items" in getattr(deal, "_prefetched_objects_cache", {}):
+        items = list(deal.line_items.all())  # read with the deal (engine.SUBJECT_LOADING)
+    else:
+        items = list(deal.line_items.select_related("product"))
     if items and "line_items" in ticket_defs:
         values["line_items"] = "\n".join(f"{li.quantity} × {li.product.name}" for li in items)
     if items and "product" in ticket_defs:
@@ -265,7 +284,9 @@ def deal_properties_for_ticket(deal: Deal) -> dict:
 
 
 def deal_secrets_for_ticket(deal: Deal) -> dict:
-    ticket_secrets = {d.name for d in props.definitions(ObjectType.TICKET).filter(type="secret")}
+    ticket_secrets = {
+        d.name for d in props.definition_list(ObjectType.TICKET) if d.type == PropertyType.SECRET
+    }
     return {
         name: crypto.decrypt(token)
         for name, token in deal.secrets.items()
@@ -273,7 +294,7 @@ def deal_secrets_for_ticket(deal: Deal) -> dict:
     }
 
 
-@transaction.atomic
+@atomic_service
 def ticket_create_from_deal(
     *,
     deal: Deal,
@@ -292,7 +313,11 @@ def ticket_create_from_deal(
         **deal_secrets_for_ticket(deal),
         **(properties or {}),
     }
-    contact = extra.pop("contact", None) or deal.contacts.order_by("pk").first()
+    contact = extra.pop("contact", None)
+    if contact is None and "contacts" in getattr(deal, "_prefetched_objects_cache", {}):
+        contact = min(deal.contacts.all(), key=lambda c: c.pk, default=None)
+    elif contact is None:
+        contact = deal.contacts.order_by("pk").first()
     return ticket_create(
         by=by,
         pipeline=pipeline,
@@ -311,11 +336,12 @@ def ticket_create_from_deal(
 # ---------------------------------------------------------------- update and move
 
 
-@transaction.atomic
+@atomic_service
 def ticket_update(
     *,
     ticket: Ticket,
     by,
+    locked: bool = False,
     properties: dict | None = None,
     name: str | Unset = UNSET,
     description: str | Unset = UNSET,
@@ -324,9 +350,12 @@ def ticket_update(
     company: Company | Unset | None = UNSET,
     contact: Contact | Unset | None = UNSET,
 ) -> Ticket:
-    """Change the fields given (UNSET leaves a field as it is) and custom properties."""
+    """Change the fields given (UNSET leaves a field as it is) and custom properties.
+    ``locked``: the caller has just read ``ticket`` with ``select_for_update`` in this
+    transaction (it is not read again)."""
     require_staff(by)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not locked:
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     fields = given(
         name=name,
         description=description,

@@ -18,7 +18,7 @@ from partnerdesk.core.errors import DomainError, FieldError, conflict
 from partnerdesk.core.events import record_event
 from partnerdesk.core.models import Event
 from partnerdesk.core.permissions import Actor, person, require_admin
-from partnerdesk.core.records import UNSET, Unset, given
+from partnerdesk.core.records import UNSET, Unset, given, memoized
 
 from . import signing, tasks
 from .events import WebhookEvent
@@ -223,8 +223,10 @@ def deliveries_for_event(event: Event) -> list[int]:
     the ids made by this call (the ones to send)."""
     endpoints = [
         endpoint
-        for endpoint in Endpoint.objects.filter(enabled=True, created_at__lte=event.occurred_at)
-        if endpoint.takes(event.kind)
+        for endpoint in memoized(
+            ("webhook_endpoints",), lambda: list(Endpoint.objects.filter(enabled=True))
+        )
+        if endpoint.created_at <= event.occurred_at and endpoint.takes(event.kind)
     ]
     if not endpoints:
         return []
