@@ -25,6 +25,8 @@ from partnerdesk.core.models import Event
 from partnerdesk.core.permissions import SYSTEM
 from partnerdesk.crm import services as crm
 from partnerdesk.crm.models import Deal
+from partnerdesk.notifications.models import Notification
+from partnerdesk.notifications.services import set_preferences
 from partnerdesk.tickets.models import Ticket
 from partnerdesk.webhooks import services as webhooks
 from partnerdesk.webhooks.models import Delivery
@@ -56,6 +58,7 @@ PER_BATCH = {
     "accounts_team": 1,
     "crm_lineitem": 1,
     "crm_contact": 1,
+    "notifications_preference": 1,
     "tickets_ticketpause": 0,
 }
 
@@ -162,3 +165,14 @@ def test_a_record_an_earlier_event_of_the_batch_changed_is_read_again(admin, mon
     drain_all()
 
     assert seen == {first.pk: first.name, second.pk: "Renamed"}
+
+
+def test_a_batch_honours_each_users_notification_choices(admin, support_lead):
+    """The batch reads everyone's notification choices for a kind once: each user's still count."""
+    set_preferences(user=support_lead, values={"assigned": (True, False)})
+    deals = won_deals(admin, 2)
+    drain_all()
+
+    notes = Notification.objects.filter(user=support_lead, kind="assigned")
+    assert notes.count() == len(deals)
+    assert not any(n.email_wanted for n in notes) and all(n.in_app for n in notes)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
+from partnerdesk.core.records import in_batch, memoized
+
 from .models import Kind, Notification, Preference
 from .tasks import queue_email
 
@@ -26,7 +28,13 @@ def notify(
     """
     created = []
     users = [u for u in dict.fromkeys(users) if u is not None and u.is_active]
-    prefs = {p.user_id: p for p in Preference.objects.filter(user__in=users, kind=kind)}
+    if in_batch():  # a worker's batch: everyone's choices for the kind, read once per batch
+        prefs = memoized(
+            ("notification_preferences", kind),
+            lambda: {p.user_id: p for p in Preference.objects.filter(kind=kind)},
+        )
+    else:
+        prefs = {p.user_id: p for p in Preference.objects.filter(user__in=users, kind=kind)}
     for user in users:
         pref = prefs.get(user.pk)
         in_app, email = (pref.in_app, pref.email) if pref else (True, True)
