@@ -9,7 +9,7 @@
     leaves it), with no Seq Scan, and each plan costs less than PostgreSQL's jit_above_cost:
     - the states of the agent's open tickets and the workload of every owner: capped samples
       of an owner's open tickets (ticket_open_owner_sla, or ticket_open_owner for a plain
-      count), at most COUNT_CAP + 1 and WORKLOAD_CAP + 1 rows read per owner;
+      count), at most HOME_CAP + 1 and WORKLOAD_CAP + 1 rows read per owner;
     - the agent's next due: the first rows of an owner's running targets in due order
       (ticket_open_owner_sla, ticket_owner_fr_due), a handful of rows read;
     - the trends: only the tickets of their weeks, by creation time (ticket_newest), closing
@@ -40,9 +40,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from partnerdesk.accounts.models import Role
-from partnerdesk.core.pagination import COUNT_CAP
 from partnerdesk.crm import services as crm_services
 from partnerdesk.dashboard.selectors import home_charts
+from partnerdesk.dashboard.selectors.home import HOME_CAP
 from partnerdesk.dashboard.selectors.home_work import NEXT_DUE, WORKLOAD_CAP
 from partnerdesk.tickets.models import Ticket
 from tests.conftest import login, make_user
@@ -88,9 +88,9 @@ def _range(field: str) -> tuple[str, ...]:
 HOT: dict[str, Hot] = {
     "agent's states": Hot(
         "agent",
-        ("SELECT 0, NULL, COUNT(*)", '"tickets_ticket"."owner_id" =', "LIMIT 10001"),
+        ("SELECT 0, NULL, COUNT(*)", '"tickets_ticket"."owner_id" =', f"LIMIT {HOME_CAP + 1}"),
         frozenset({"ticket_open_owner_sla"}),
-        COUNT_CAP + 1,
+        HOME_CAP + 1,
     ),
     "agent's next due, resolution": Hot(
         "agent",

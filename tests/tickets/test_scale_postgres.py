@@ -45,6 +45,7 @@ from partnerdesk.crm import services as crm_services
 from partnerdesk.crm.models import Pipeline
 from partnerdesk.tickets import services
 from partnerdesk.tickets.models import Ticket
+from partnerdesk.tickets.selectors import BOARD_PER_COLUMN
 from tests.conftest import login, make_user
 from tests.tickets.scale_rows import FRESH, Builder
 
@@ -267,7 +268,7 @@ def scale(django_db_setup, django_db_blocker) -> Scale:
                 [q["sql"] for q in ctx.captured_queries],
                 '"tickets_ticket"."stage_id" =',
                 "ORDER BY",
-                "LIMIT 25",
+                f"LIMIT {BOARD_PER_COLUMN}",
             )
             with CaptureQueriesContext(connection) as ctx:
                 routes["list resolution due soonest"]()
