@@ -78,7 +78,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8765, help="gunicorn's port on 127.0.0.1")
     parser.add_argument("--deals", type=int, default=200, help="deals won per worker round")
     parser.add_argument(
-        "--conn-max-age", type=int, default=None, help="the server's CONN_MAX_AGE (default: 0)"
+        "--conn-max-age",
+        type=int,
+        default=None,
+        help="the server's CONN_MAX_AGE (default: the settings', 60 on PostgreSQL)",
     )
     parser.add_argument("--skip-workers", action="store_true", help="no worker throughput")
     parser.add_argument(
