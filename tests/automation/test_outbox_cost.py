@@ -20,11 +20,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from partnerdesk.automation import engine, outbox
+from partnerdesk.automation import services as automation_services
+from partnerdesk.automation.models import Workflow
 from partnerdesk.core import records
 from partnerdesk.core.models import Event
 from partnerdesk.core.permissions import SYSTEM
 from partnerdesk.crm import services as crm
-from partnerdesk.crm.models import Deal
+from partnerdesk.crm.models import Deal, Stage
 from partnerdesk.notifications.models import Notification
 from partnerdesk.notifications.services import set_preferences
 from partnerdesk.tickets.models import Ticket
@@ -176,3 +178,33 @@ def test_a_batch_honours_each_users_notification_choices(admin, support_lead):
     notes = Notification.objects.filter(user=support_lead, kind="assigned")
     assert notes.count() == len(deals)
     assert not any(n.email_wanted for n in notes) and all(n.in_app for n in notes)
+
+
+def test_a_step_after_a_move_works_on_the_moved_ticket(admin, support_lead):
+    """The assignment step takes the ticket its run's previous step created as it is (no read):
+    only the next step does, so a step after another that changed the ticket (here a move,
+    through a copy of its own) reads it again and does not write the old stage back."""
+    workflow = Workflow.objects.get(key="email-won-new-client")
+    in_progress = Stage.objects.get(
+        pipeline__object_type="ticket",
+        pipeline__name="Email Creation",
+        name="Email Creation In Progress",
+    )
+    move = automation_services.action_add(
+        by=admin, workflow=workflow, type="move_stage", config={"stage_id": in_progress.pk}
+    )
+    automation_services.action_move(by=admin, action=move, up=True)
+    assert [a.type for a in engine.steps_of(Workflow.objects.get(pk=workflow.pk))] == [
+        "create_ticket",
+        "move_stage",
+        "assign_owner",
+    ]
+    [deal] = won_deals(admin, 1)
+    drain_all()
+
+    ticket = Ticket.objects.get(deal=deal)
+    assert ticket.stage == in_progress and ticket.owner == support_lead
+    assert [v.stage_id for v in ticket.stage_visits.order_by("pk")] == [
+        ticket.entry_stage_id,
+        in_progress.pk,
+    ]

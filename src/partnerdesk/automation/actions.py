@@ -45,8 +45,16 @@ def render(text: str, context: dict) -> str:
 def _target(run, subject, *, to_update: bool = False):
     """The record an action works on: a ticket an earlier action created, else the event's
     record. ``to_update``: a ticket is read locked, with its owner, as ``ticket_update`` reads
-    it (which is then told not to read it again: ``locked=True``)."""
+    it (which is then told not to read it again: ``locked=True``).
+
+    The ticket the run's previous step has just created (``CreateTicket``) is taken as it is,
+    once: it was inserted by this transaction, so nobody else can see it, lock it or change it,
+    and nothing changed it since (the next step that works on a record takes it; later steps
+    read it again, since a step may change it through a copy of its own)."""
     ticket_id = run.context.get("ticket_id")
+    fresh = run.__dict__.pop("_created_ticket", None)
+    if ticket_id and fresh is not None and fresh.pk == ticket_id:
+        return fresh
     model = Ticket if ticket_id else type(subject)
     rows = model._default_manager.all()
     if to_update and model is Ticket:
@@ -154,6 +162,9 @@ class CreateTicket(Handler):
             priority=config.get("priority") or "medium",
             if_missing="ask" if config.get("if_missing") == "ask" else "refuse",
         )
+        # For the run's next step (``_target``): the run object lives on only within the batch
+        # transaction's run of its steps (``engine.execute_run`` with ``fresh``).
+        run._created_ticket = ticket
         return {
             "context": {"ticket_id": ticket.pk},
             "summary": f"ticket #{ticket.pk} {ticket.name}",
