@@ -18,6 +18,7 @@ from partnerdesk.accounts.models import Team, User
 from partnerdesk.core import crypto
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.permissions import SYSTEM
+from partnerdesk.core.records import in_batch
 from partnerdesk.crm import services as crm
 from partnerdesk.crm.models import Deal, Pipeline, Stage, StageKind
 from partnerdesk.notifications.models import Kind
@@ -47,10 +48,11 @@ def _target(run, subject, *, to_update: bool = False):
     record. ``to_update``: a ticket is read locked, with its owner, as ``ticket_update`` reads
     it (which is then told not to read it again: ``locked=True``).
 
-    The ticket the run's previous step has just created (``CreateTicket``) is taken as it is,
-    once: it was inserted by this transaction, so nobody else can see it, lock it or change it,
-    and nothing changed it since (the next step that works on a record takes it; later steps
-    read it again, since a step may change it through a copy of its own)."""
+    In a worker's batch, the ticket the run's previous step has just created (``CreateTicket``)
+    is taken as it is, once: it was inserted by the batch's transaction, so nobody else can see
+    it, lock it or change it, and nothing changed it since (the next step that works on a record
+    takes it; later steps read it again, since a step may change it through a copy of its
+    own)."""
     ticket_id = run.context.get("ticket_id")
     fresh = run.__dict__.pop("_created_ticket", None)
     if ticket_id and fresh is not None and fresh.pk == ticket_id:
@@ -162,9 +164,11 @@ class CreateTicket(Handler):
             priority=config.get("priority") or "medium",
             if_missing="ask" if config.get("if_missing") == "ask" else "refuse",
         )
-        # For the run's next step (``_target``): the run object lives on only within the batch
-        # transaction's run of its steps (``engine.execute_run`` with ``fresh``).
-        run._created_ticket = ticket
+        # For the run's next step (``_target``), inside a worker's batch only: there the ticket
+        # was inserted by the batch's one transaction, so nobody else can see or change it
+        # before that step. Elsewhere each step commits on its own, and the next reads it again.
+        if in_batch():
+            run._created_ticket = ticket
         return {
             "context": {"ticket_id": ticket.pk},
             "summary": f"ticket #{ticket.pk} {ticket.name}",
