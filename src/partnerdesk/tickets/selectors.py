@@ -105,8 +105,10 @@ def filter_tickets(qs, params, *, now: dt.datetime):
 
 
 # Cards per column: the newest of each stage; "See all N" under a column opens the list of
-# that stage. Each card costs ~0.2 ms to draw and load; a board of nine columns draws 180.
-BOARD_PER_COLUMN = 20
+# that stage. Each card costs ~0.25 ms to load and draw, and a board of nine columns draws
+# nine times this many (at 20, the Website Creation board's p95 was 110-117 ms through
+# gunicorn at 100,000 and 1,000,000 tickets; docs/performance.md).
+BOARD_PER_COLUMN = 15
 
 # What a board card reads (``as_board_card`` and tickets/_board_card.html): the other columns
 # of a ticket, its company and its owner (descriptions, properties, …) are not loaded for the
