@@ -6,10 +6,11 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.template import Context, Template, TemplateSyntaxError
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -57,8 +58,8 @@ def _target(run, subject, *, to_update: bool = False):
     fresh = run.__dict__.pop("_created_ticket", None)
     if ticket_id and fresh is not None and fresh.pk == ticket_id:
         return fresh
-    model = Ticket if ticket_id else type(subject)
-    rows = model._default_manager.all()
+    model: type[Model] = Ticket if ticket_id else type(subject)
+    rows: QuerySet[Any] = model._default_manager.all()
     if to_update and model is Ticket:
         rows = rows.select_for_update(of=("self",)).select_related("owner")
     return rows.get(pk=ticket_id or subject.pk)

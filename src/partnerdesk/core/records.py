@@ -95,21 +95,21 @@ def full_clean(record: Model, exclude: tuple[str, ...] | list[str] = ()) -> None
     (its other checks, null and blank, hold for an instance)."""
     exclude = [*exclude, "properties", "secrets"]
     try:
-        errors = {}
+        found: dict[str, list[ValidationError]] = {}
         try:
             record.clean_fields(exclude=[*exclude, *_loaded_relations(record)])
         except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
+            found = exc.update_error_dict(found)
         try:
             record.clean()
         except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
+            found = exc.update_error_dict(found)
         try:
-            record.validate_constraints(exclude=set(exclude) | (set(errors) - {NON_FIELD_ERRORS}))
+            record.validate_constraints(exclude=set(exclude) | (set(found) - {NON_FIELD_ERRORS}))
         except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        if errors:
-            raise ValidationError(errors)
+            found = exc.update_error_dict(found)
+        if found:
+            raise ValidationError(found)
     except ValidationError as exc:
         errors = [
             FieldError(None if f == "__all__" else f, "invalid", str(m))

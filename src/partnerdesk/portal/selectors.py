@@ -253,4 +253,4 @@ def triage_counts(*, now: dt.datetime | None = None, cap: int | None = None) -> 
         },
         cap,
     )
-    return {name: {"count": n, "exact": exact} for name, (n, exact) in counts.items()}
+    return {str(name): {"count": n, "exact": exact} for name, (n, exact) in counts.items()}

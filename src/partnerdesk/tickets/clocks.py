@@ -51,17 +51,20 @@ def recompute_sla(
     fields |= {"first_response_elapsed_unit": "", "resolution_elapsed_unit": ""}
     if policy is not None:
         cal = agency_calendar(policy)
-        if pauses is None:
-            pauses = [(p.started_at, p.ended_at) for p in ticket.pauses.all()]
-        pauses = [(begin, end or now) for begin, end in pauses]
+        given = (
+            pauses
+            if pauses is not None
+            else [(p.started_at, p.ended_at) for p in ticket.pauses.all()]
+        )
+        spans = [(begin, end or now) for begin, end in given]  # an open pause runs to now
         percent = policy.due_soon_percent
         if policy.first_response_amount is not None:
             # Once answered, the first-response target is settled: later pauses do not move it.
             answered = ticket.first_response_at
             first_pauses = (
-                pauses
+                spans
                 if answered is None
-                else [(b, min(e, answered)) for b, e in pauses if b < answered]
+                else [(b, min(e, answered)) for b, e in spans if b < answered]
             )
             due, warn = target_times(
                 start=ticket.created_at,
@@ -95,7 +98,7 @@ def recompute_sla(
                 amount=policy.resolution_amount,
                 unit=policy.resolution_unit,
                 cal=cal,
-                pauses=pauses,
+                pauses=spans,
                 due_soon_percent=percent,
             )
             fields.update(resolution_due_at=due, resolution_warn_at=warn)
@@ -107,7 +110,7 @@ def recompute_sla(
                     unit=policy.resolution_unit,
                     cal=cal,
                     due=due,
-                    pauses=pauses,
+                    pauses=spans,
                 )
                 fields["resolution_elapsed_unit"] = policy.resolution_unit
     for name, value in fields.items():

@@ -236,7 +236,7 @@ def ticket_create(
     elif missing:
         props.ensure_can_enter(ticket, stage)  # refuses, naming them
     check_request_rules(ticket, stage, now=now)
-    pauses = []
+    pauses: list[tuple[dt.datetime, dt.datetime | None]] = []
     if stage.waiting_on_customer:
         ticket.sla_paused_at = now
         pauses.append((now, None))
