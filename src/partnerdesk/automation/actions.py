@@ -3,9 +3,7 @@ actions that talk to other systems) runs before it, outside any transaction."""
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -19,7 +17,7 @@ from partnerdesk.accounts.models import Team, User
 from partnerdesk.core import crypto
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.permissions import SYSTEM
-from partnerdesk.core.records import in_batch
+from partnerdesk.core.records import in_batch, memoized
 from partnerdesk.crm import services as crm
 from partnerdesk.crm.models import Deal, Pipeline, Stage, StageKind
 from partnerdesk.notifications.models import Kind
@@ -89,37 +87,22 @@ def _url_of(record) -> str:
     return ""
 
 
-# The pipelines, stages and teams actions name, read once per batch (``config_cache``).
-_CONFIG = threading.local()
-
-
-@contextmanager
-def config_cache():
-    """Inside (a batch of events, one transaction), each pipeline, stage or team an action
-    names is read once, not once per event."""
-    _CONFIG.rows = {}
-    try:
-        yield
-    finally:
-        _CONFIG.rows = None
-
-
 def _get(model, pk, what: str):
-    rows = getattr(_CONFIG, "rows", None)
-    if rows is not None and (model, pk) in rows:
-        return rows[model, pk]
-    found = model.objects.filter(pk=pk)
-    if model is Team:
-        found = found.select_related("lead")
-    obj = found.first() if pk else None
+    """The pipeline, stage or team an action names (read once per batch of a worker)."""
+
+    def load():
+        found = model.objects.filter(pk=pk)
+        if model is Team:
+            found = found.select_related("lead")
+        return found.first() if pk else None
+
+    obj = memoized(("action_config", model, pk), load)
     if obj is None:
         raise DomainError(
             code="misconfigured",
             message=_("The action's %(what)s no longer exists; edit the workflow.")
             % {"what": what},
         )
-    if rows is not None:
-        rows[model, pk] = obj
     return obj
 
 

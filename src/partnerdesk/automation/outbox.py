@@ -31,9 +31,9 @@ other batch claims them meanwhile:
   still commit), and it is retried alone with backoff (``engine.backoff``), as often as it
   takes; each retry's error is on its hold and its task row.
 
-Inside a batch the configuration services read (ticket property definitions, entry stages,
-SLA policies and calendars, webhook endpoints: ``core.records.batch_memo``) and the pipelines,
-stages and teams actions name (``actions.config_cache``) are read once; each generation's
+Inside a batch the configuration services and actions read (ticket property definitions,
+entry stages, SLA policies and calendars, webhook endpoints, the pipelines, stages and teams
+actions name: ``core.records.batch_memo``) is read once; each generation's
 records are read with one query per kind of record (``engine.subjects_of``), and read again
 at an event's turn only when an earlier event of the generation changed them (recorded an
 event about them: ``core.events.written_in_batch``). The services the steps call make no
@@ -59,7 +59,7 @@ from partnerdesk.core.models import Event
 from partnerdesk.core.records import batch_memo
 from partnerdesk.notifications import tasks as notification_tasks
 
-from . import actions, engine, triggers
+from . import engine, triggers
 from .models import OutboxHold, WorkflowRun
 
 log = logging.getLogger(__name__)
@@ -114,12 +114,7 @@ def process_batch(limit: int) -> int:
     follow-ups (``FOLLOW_UPS`` generations), then commit. Returns how many events it took."""
     if not Event.objects.filter(processed_at__isnull=True, outbox_hold__isnull=True).exists():
         return 0  # idle: no transaction (on SQLite, no write lock) for nothing
-    with (
-        transaction.atomic(),
-        batch_memo(),
-        actions.config_cache(),
-        notification_tasks.emails_in_one_task(),
-    ):
+    with transaction.atomic(), batch_memo(), notification_tasks.emails_in_one_task():
         events = claim(limit)
         if not events:
             return 0
