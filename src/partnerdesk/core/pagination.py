@@ -31,7 +31,7 @@ def capped_counts(parts: dict, cap: int | None = None) -> dict[object, tuple[int
     stops early; ordered by its index (an explicit ``order_by`` is kept), it stays one even
     where the planner would think the table cheaper to read (in another order every match
     would be sorted first). If one part passes the cap, so does the sum; parts that shared
-    rows would count them twice, hence disjoint parts (``_open_in``)."""
+    rows would count them twice, hence disjoint parts (``tickets.selectors._open_in``)."""
     cap = COUNT_CAP if cap is None else cap
     if not parts:
         return {}
