@@ -104,7 +104,9 @@ class WorkflowRun(models.Model):
     the step it advances, so a crash or retry never repeats a completed action.
     """
 
-    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="runs", db_index=False
+    )
     event = models.ForeignKey("core.Event", on_delete=models.CASCADE, related_name="workflow_runs")
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING)
     step = models.PositiveSmallIntegerField(default=0)

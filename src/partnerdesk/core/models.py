@@ -34,7 +34,9 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     subject_id = models.PositiveBigIntegerField()
     # The client company the event belongs to (plain id: core depends on no domain app).
     company_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)

@@ -49,6 +49,7 @@ class Company(PropertyRecord):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_companies",
+        db_index=False,
     )
     lifecycle = models.CharField(
         _("lifecycle"), max_length=16, choices=Lifecycle.choices, default=Lifecycle.CLIENT
@@ -86,6 +87,7 @@ class Contact(PropertyRecord):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="contacts",
+        db_index=False,
     )
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
@@ -181,7 +183,9 @@ class StageKind(models.TextChoices):
 
 
 class Stage(models.Model):
-    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.CASCADE, related_name="stages", db_index=False
+    )
     name = TranslatedNameField(_("name"), max_length=100)
     # The name in other languages ({"it": …, "ar": …}); ``name`` reads in the reader's
     # language, queries use the base name (see core.translated).
@@ -336,7 +340,9 @@ class Product(models.Model):
 
 class Deal(PropertyRecord):
     name = models.CharField(_("name"), max_length=200)
-    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.PROTECT, related_name="deals", db_index=False
+    )
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
     amount = models.DecimalField(
         _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -350,6 +356,7 @@ class Deal(PropertyRecord):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_deals",
+        db_index=False,
     )
     company = models.ForeignKey(
         Company,
@@ -358,6 +365,7 @@ class Deal(PropertyRecord):
         blank=True,
         on_delete=models.PROTECT,
         related_name="deals",
+        db_index=False,
     )
     contacts = models.ManyToManyField(
         Contact, verbose_name=_("contacts"), blank=True, related_name="deals"

@@ -155,6 +155,7 @@ class Renewal(TimeStampedModel):
         verbose_name=_("subscription"),
         on_delete=models.CASCADE,
         related_name="renewals",
+        db_index=False,
     )
     # The renewal start date this row is about (the subscription's renewal_date at the time).
     renews_on = models.DateField(_("renewal start date"))
@@ -191,7 +192,9 @@ class Renewal(TimeStampedModel):
 class RenewalReminder(models.Model):
     """A reminder sent for a renewal ``days_before`` its deadline: at most one each (unique)."""
 
-    renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="reminders")
+    renewal = models.ForeignKey(
+        Renewal, on_delete=models.CASCADE, related_name="reminders", db_index=False
+    )
     days_before = models.PositiveSmallIntegerField(_("days before the deadline"))
     sent_at = models.DateTimeField(_("sent"))
     recipients = models.JSONField(_("recipients"), default=list)  # the addresses, to and copy
@@ -235,7 +238,10 @@ class AlertDismissal(models.Model):
     changes (another fingerprint), the alert shows again."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_dismissals"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="alert_dismissals",
+        db_index=False,
     )
     key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64)

@@ -75,7 +75,11 @@ class Article(models.Model):
         _("status"), max_length=10, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
     )
     category = models.ForeignKey(
-        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="articles"
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="articles",
+        db_index=False,
     )
     # Normalised: lower case, comma-separated without spaces around the commas, no duplicates
     # ("billing,email setup"); ``tag_list`` splits it. Searched and filtered like a column.
@@ -165,6 +169,7 @@ class Deflection(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="deflections",
+        db_index=False,
     )
     task_category = models.ForeignKey(
         "portal.TaskCategory",
@@ -173,6 +178,7 @@ class Deflection(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     company = models.ForeignKey(
         "crm.Company", verbose_name=_("company"), on_delete=models.CASCADE, related_name="+"

@@ -17,7 +17,10 @@ class Kind(models.TextChoices):
 
 class Notification(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     title = models.CharField(max_length=255)
@@ -55,7 +58,10 @@ class Preference(models.Model):
     """Per user and kind; a missing row means both channels are on."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        db_index=False,
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     in_app = models.BooleanField(_("in the app"), default=True)

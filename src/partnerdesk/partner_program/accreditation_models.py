@@ -157,7 +157,7 @@ class AccreditationEvaluation(models.Model):
     (accreditation, due day): however many schedulers run, a due day is evaluated once."""
 
     accreditation = models.ForeignKey(
-        Accreditation, on_delete=models.CASCADE, related_name="evaluations"
+        Accreditation, on_delete=models.CASCADE, related_name="evaluations", db_index=False
     )
     due_on = models.DateField(_("due on"))
     evaluated_at = models.DateTimeField(_("evaluated at"))

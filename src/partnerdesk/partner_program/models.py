@@ -60,6 +60,7 @@ class HubSpotAccount(TimeStampedModel):
         verbose_name=_("company"),
         on_delete=models.PROTECT,
         related_name="hubspot_accounts",
+        db_index=False,
     )
     hub_id = models.CharField(_("hub id"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -151,7 +152,9 @@ class SubscriptionChange(models.Model):
     change on the same day replaces the first.
     """
 
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="changes")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     effective_on = models.DateField(_("effective from"))
     mrr = models.DecimalField(_("MRR"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
@@ -197,7 +200,7 @@ class Relationship(models.Model):
     """
 
     account = models.ForeignKey(
-        HubSpotAccount, on_delete=models.CASCADE, related_name="relationships"
+        HubSpotAccount, on_delete=models.CASCADE, related_name="relationships", db_index=False
     )
     kind = models.CharField(_("relationship"), max_length=10, choices=RelationshipKind.choices)
     started_on = models.DateField(_("from"))
@@ -230,9 +233,6 @@ class Relationship(models.Model):
                 fields=["account", "kind", "started_on"], name="pp_relationship_start_once"
             ),
         ]
-        indexes = [
-            models.Index(fields=["account", "kind", "started_on"], name="pp_relationship_period")
-        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.kind} {self.started_on}–{self.ended_on or ''}"
@@ -243,7 +243,7 @@ class ManagingPartners(models.Model):
     until the next row. No row: the agency alone (1). The managed MRR is split equally."""
 
     account = models.ForeignKey(
-        HubSpotAccount, on_delete=models.CASCADE, related_name="managing_partners"
+        HubSpotAccount, on_delete=models.CASCADE, related_name="managing_partners", db_index=False
     )
     count = models.PositiveSmallIntegerField(_("managing partners"))
     effective_from = models.DateField(_("effective from"))
@@ -328,6 +328,7 @@ class EmployeeConnection(models.Model):
         verbose_name=_("employee"),
         on_delete=models.CASCADE,
         related_name="hubspot_connections",
+        db_index=False,
     )
     account = models.ForeignKey(
         HubSpotAccount, on_delete=models.CASCADE, related_name="connections"
@@ -413,12 +414,14 @@ class QualifyingActivity(models.Model):
         verbose_name=_("employee"),
         on_delete=models.PROTECT,
         related_name="qualifying_activities",
+        db_index=False,
     )
     account = models.ForeignKey(
         HubSpotAccount,
         verbose_name=_("HubSpot account"),
         on_delete=models.CASCADE,
         related_name="activities",
+        db_index=False,
     )
     activity_type = models.ForeignKey(
         ActivityType, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="+"

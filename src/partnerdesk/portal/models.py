@@ -154,7 +154,11 @@ class WaitingOn(models.TextChoices):
 
 class Task(models.Model):
     company = models.ForeignKey(
-        "crm.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="tasks"
+        "crm.Company",
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        related_name="tasks",
+        db_index=False,
     )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -186,6 +190,7 @@ class Task(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tasks",
+        db_index=False,
     )
     # Effort in working minutes; required from acceptance on (it counts from the start of work).
     estimate_minutes = models.PositiveIntegerField(_("time estimate (minutes)"), null=True)
@@ -263,7 +268,9 @@ class Via(models.TextChoices):
 
 
 class Message(models.Model):
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="messages")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -65,6 +65,7 @@ class Survey(models.Model):
         verbose_name=_("company"),
         on_delete=models.CASCADE,
         related_name="csat_surveys",
+        db_index=False,
     )
     # The client asked: the task's requester, or the client user whose address is the ticket
     # contact's. A ticket contact without an account is asked by email only (no recipient).
@@ -88,6 +89,7 @@ class Survey(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     sent_at = models.DateTimeField(_("sent"))
     # The survey closes then: links, the portal and the API record nothing after it.
@@ -136,7 +138,6 @@ class Survey(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["answered_at"], name="csat_answered"),
             models.Index(fields=["company", "answered_at"], name="csat_company_answered"),
             models.Index(fields=["agent", "answered_at"], name="csat_agent_answered"),
             # The staff answers list (newest answers first) and the email retry sweep.

@@ -69,7 +69,9 @@ _CACHE: dict[tuple, WorkingCalendar] = {}
 
 
 class Holiday(models.Model):
-    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="holidays")
+    calendar = models.ForeignKey(
+        Calendar, on_delete=models.CASCADE, related_name="holidays", db_index=False
+    )
     date = models.DateField(_("date"))
     name = models.CharField(_("name"), max_length=100, blank=True)
 
@@ -111,7 +113,7 @@ class SlaPolicy(models.Model):
     # A default's stable key (blank on the rows admins add), see core.defaults.
     key = models.SlugField(max_length=64, blank=True, editable=False)
     pipeline = models.ForeignKey(
-        "crm.Pipeline", on_delete=models.CASCADE, related_name="sla_policies"
+        "crm.Pipeline", on_delete=models.CASCADE, related_name="sla_policies", db_index=False
     )
     entry_stage = models.ForeignKey(
         "crm.Stage",

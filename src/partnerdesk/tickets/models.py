@@ -79,7 +79,9 @@ def sla_state_index(first: str) -> list[str]:
 class Ticket(PropertyRecord):
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
-    pipeline = models.ForeignKey("crm.Pipeline", on_delete=models.PROTECT, related_name="tickets")
+    pipeline = models.ForeignKey(
+        "crm.Pipeline", on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     stage = models.ForeignKey("crm.Stage", on_delete=models.PROTECT, related_name="tickets")
     entry_stage = models.ForeignKey("crm.Stage", on_delete=models.PROTECT, related_name="+")
     owner = models.ForeignKey(
@@ -89,6 +91,7 @@ class Ticket(PropertyRecord):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_tickets",
+        db_index=False,
     )
     priority = models.CharField(
         _("priority"), max_length=8, choices=Priority.choices, default=Priority.MEDIUM
@@ -100,6 +103,7 @@ class Ticket(PropertyRecord):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,
     )
     # The deal the ticket was opened from (if any).
     deal = models.ForeignKey(
@@ -181,7 +185,6 @@ class Ticket(PropertyRecord):
             models.Index(fields=["-created_at", "-id"], name="ticket_newest"),
             models.Index(fields=["owner", "-created_at"], name="ticket_owner"),
             models.Index(fields=["company", "-created_at"], name="ticket_company"),
-            models.Index(fields=["deal"], name="ticket_deal"),
             # Open work only (a third of a year's tickets): the list of open tickets per
             # pipeline and per owner (or nobody) newest first, and their capped counts, never
             # read the closed history (tests/tickets/test_scale_postgres.py).
@@ -487,7 +490,9 @@ class TicketEmail(models.Model):
     threaded back to the ticket by In-Reply-To / References.
     """
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="emails")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="emails", db_index=False
+    )
     note = models.ForeignKey(
         TicketNote, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
     )
@@ -618,7 +623,9 @@ class TicketStageVisit(models.Model):
     that ended in its range."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="stage_visits")
-    pipeline = models.ForeignKey("crm.Pipeline", on_delete=models.CASCADE, related_name="+")
+    pipeline = models.ForeignKey(
+        "crm.Pipeline", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     stage = models.ForeignKey("crm.Stage", on_delete=models.CASCADE, related_name="+")
     entered_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
@@ -641,7 +648,10 @@ class SavedView(models.Model):
     """A named set of ticket-list filters; shared views are visible to every agent."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_views"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="ticket_views",
+        db_index=False,
     )
     name = models.CharField(_("name"), max_length=80)
     query = models.CharField(max_length=1000)

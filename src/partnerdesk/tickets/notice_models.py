@@ -31,6 +31,7 @@ class CustomerNotice(models.Model):
         "crm.Pipeline",
         verbose_name=_("pipeline"),
         on_delete=models.CASCADE,
+        db_index=False,  # customer_notice_once serves it
         related_name="customer_notices",
     )
     event = models.CharField(_("when"), max_length=24, choices=NoticeEvent.choices)

@@ -55,7 +55,9 @@ class Delivery(models.Model):
     """One event for one endpoint: created once (unique), sent until a 2xx answer or the last
     attempt; an admin may replay it, which starts a new round of attempts."""
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        Endpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     event = models.ForeignKey("core.Event", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=64)  # the event's kind, for lists without a join
     body = models.TextField()  # the JSON sent, byte for byte what is signed
@@ -106,7 +108,9 @@ class Delivery(models.Model):
 class Attempt(models.Model):
     """One HTTP POST of a delivery and what came back (or why nothing did)."""
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="attempt_log", db_index=False
+    )
     number = models.PositiveIntegerField()  # 1, 2, … over the delivery's whole life
     round = models.PositiveIntegerField(default=0)  # the delivery's round (replays)
     started_at = models.DateTimeField()
