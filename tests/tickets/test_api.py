@@ -138,6 +138,41 @@ def test_create_by_hand_and_get(agent, company, api_client_for):
     got = api.get(f"/api/tickets/{ticket.pk}").json()
     assert got["id"] == ticket.pk and got["sla_policy_id"] == ticket.sla_policy_id
     assert got["sla_paused"] is False and got["has_delay_cause"] is False
+    # The creation answers with the ticket it made (not read back): exactly what reading it
+    # answers, properties of every type included.
+    assert body == got
+
+
+def test_the_creations_answer_is_what_reading_the_ticket_answers(admin, agent, api_client_for):
+    # The creation answers with the ticket it made, not a copy read back: every type of
+    # property must come out as the database gives it back.
+    types = {
+        "text": ("text", "a line", []),
+        "number": ("number", "2.50", []),
+        "date": ("date", "2026-03-01", []),
+        "enum": ("enum", "pro", ["basic", "pro"]),
+        "multi_enum": ("multi_enum", ["a", "c"], ["a", "b", "c"]),
+        "user": ("user", agent.pk, []),
+        "url": ("url", "https://example.com/x", []),
+        "email": ("email", "ops@example.com", []),
+        "secret": ("secret", SECRET, []),
+    }
+    for name, (type_, _value, options) in types.items():
+        crm_services.property_create(
+            by=admin, object_type="ticket", label=f"All {name}", type=type_, options=options
+        )
+    stage = ticket_stage("Website Creation", "New")
+    api = api_client_for(admin)
+    body = {
+        "pipeline_id": stage.pipeline_id,
+        "stage_id": stage.pk,
+        "properties": {f"all_{name}": value for name, (_t, value, _o) in types.items()},
+    }
+    response = post(api, "/api/tickets", body)
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["secret_properties"] == {"all_secret": SECRET}
+    assert api.get(f"/api/tickets/{created['id']}").json() == created
 
 
 def test_create_missing_properties_and_not_an_entry_stage(agent, api_client_for):
@@ -217,6 +252,7 @@ def test_create_from_a_deal_copies_it(admin, agent, provisioned_deal, company, a
     # a manager or admin sees the secret
     seen = api_client_for(admin).get(f"/api/tickets/{ticket.pk}").json()
     assert seen["secret_properties"] == {"registrar_password": SECRET}
+    assert api_client_for(agent).get(f"/api/tickets/{ticket.pk}").json() == body
 
 
 def test_create_with_a_deal_without_copying(agent, provisioned_deal, api_client_for):

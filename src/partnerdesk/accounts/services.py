@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.core.errors import DomainError, FieldError, conflict, forbidden
 from partnerdesk.core.events import record_event
+from partnerdesk.core.records import single
 
 from .models import ApiToken, ClientRole, Invitation, Role, Team, User, hash_token, new_token
 
@@ -385,10 +386,10 @@ def api_token_revoke(*, token: ApiToken, by: User) -> None:
 
 
 def api_token_authenticate(plain: str) -> User | None:
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=hash_token(plain or ""), revoked_at__isnull=True)
-        .first()
+    token = single(
+        ApiToken.objects.select_related("user").filter(
+            token_hash=hash_token(plain or ""), revoked_at__isnull=True
+        )
     )
     if token is None or not token.is_active or not token.user.is_active:
         return None

@@ -19,6 +19,7 @@ from pydantic_core import core_schema
 
 from .errors import DomainError, forbidden
 from .pagination import COUNT_CAP, capped_count
+from .records import single
 
 MAX_ID = 2**62
 Id = Path(..., ge=1, le=MAX_ID)
@@ -139,7 +140,7 @@ def lookup(model: type[Model], pk: int | None, name: str, request=None):
         if request is None
         else model._default_manager.for_user(request.auth)
     )  # type: ignore[attr-defined]
-    obj = qs.filter(pk=pk).first()
+    obj = single(qs.filter(pk=pk))
     if obj is None:
         raise DomainError(code="not_found", message=f"No {name} with id {pk}.", field=f"{name}_id")
     return obj
@@ -149,7 +150,7 @@ def staff_user(pk: int | None, field: str = "owner_id"):
     """An active agency user by id (an owner, an assignee), or a 422 problem on ``field``."""
     if pk is None:
         return None
-    user = get_user_model()._default_manager.agency_staff().filter(pk=pk).first()  # type: ignore[attr-defined]
+    user = single(get_user_model()._default_manager.agency_staff().filter(pk=pk))  # type: ignore[attr-defined]
     if user is None:
         raise DomainError(
             code="invalid_owner",

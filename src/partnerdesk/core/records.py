@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import ForeignKey, Model
+from django.db.models import ForeignKey, Model, QuerySet
 from django.utils.translation import gettext as _
 
 from .errors import DomainError, FieldError
@@ -122,6 +122,13 @@ def full_clean(record: Model, exclude: tuple[str, ...] | list[str] = ()) -> None
             field=errors[0].field,
             errors=errors,
         ) from None
+
+
+def single(queryset: QuerySet) -> Any:
+    """The row of ``queryset`` when it selects at most one (by a primary key or another unique
+    value), else None: ``first()`` without the ORDER BY it adds, which is work for the ORM on
+    every request (a tenth of an API creation's CPU went to ordering lookups by id)."""
+    return next(iter(queryset.order_by()[:1]), None)
 
 
 def field_labels(model: type[Model]) -> dict[str, Any]:

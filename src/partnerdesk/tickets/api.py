@@ -258,7 +258,7 @@ def create_ticket(request, payload: TicketIn):
             properties=payload.properties,
             **common,
         )
-    return Status(201, ticket_out(_tickets(request).get(pk=ticket.pk), request.auth))
+    return Status(201, ticket_out(ticket, request.auth))
 
 
 @router.get("/tickets/{ticket_id}", auth=STAFF, response={200: TicketOut, 404: Problem})
