@@ -158,6 +158,41 @@ def test_a_failing_event_leaves_the_batch_and_is_retried_alone_once(
 
 
 @pytest.mark.usefixtures("drained")
+def test_a_step_a_rule_refuses_fails_its_run_and_keeps_the_steps_before_it(
+    admin, clients, monkeypatch
+):
+    # The assignment step finds the support team empty. On the batch's first pass (a fresh
+    # run's steps without savepoints, its row written with its last step) that rolls the whole
+    # batch back; run again, each run fails at that step, keeping the ticket its first step
+    # made, and the batch commits: nothing is held or retried.
+    Team.objects.get(name="Support Team").members.clear()
+    passes = Counter()
+    real = outbox._process
+
+    def counted(events, workflows, *, careful):
+        passes[careful] += 1
+        return real(events, workflows, careful=careful)
+
+    monkeypatch.setattr(outbox, "_process", counted)
+    deals = [email_deal(admin, client) for client in clients]
+    for deal in deals:
+        win(deal, by=admin)
+
+    drain_all()
+
+    assert passes[False] >= 1 and passes[True] >= 1  # the first pass, then the careful one
+    runs = WorkflowRun.objects.filter(workflow__key=NEW_CLIENT)
+    assert runs.count() == 3
+    for run in runs:
+        assert run.status == RunStatus.FAILED and run.step == 1
+        assert "Support Team" in run.error and run.log[0]["action"] == "create_ticket"
+    assert Ticket.objects.filter(deal__in=deals, owner__isnull=True).count() == 3
+    assert not OutboxHold.objects.exists()
+    assert not Event.objects.filter(processed_at__isnull=True).exists()
+    assert Event.objects.filter(kind="workflow.failed").count() == 3
+
+
+@pytest.mark.usefixtures("drained")
 def test_an_event_whose_workflow_calls_slack_is_processed_on_its_own(
     admin, agent, company, integrations, remote
 ):

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -239,6 +241,23 @@ def process_event(event_id: int) -> int:
     return touched
 
 
+_FIRST_PASS = threading.local()
+
+
+@contextmanager
+def first_pass() -> Iterator[None]:
+    """Inside: the first pass of a worker's batch (``outbox.process_batch``), where whatever
+    raises rolls the whole batch back, to be run again with savepoints. A run the batch has just
+    created then takes its steps without a savepoint each and is written once, with its last
+    step: nobody can see it before the batch commits, and nothing of it is kept if a step
+    raises."""
+    _FIRST_PASS.on = True
+    try:
+        yield
+    finally:
+        _FIRST_PASS.on = False
+
+
 def _finish(run: WorkflowRun, status: str, *, error: str = "") -> None:
     run.status, run.error, run.finished_at = status, error[:4000], timezone.now()
     run.next_attempt_at = None
@@ -276,17 +295,19 @@ def execute_run(
             pk=run.pk, status__in=[RunStatus.PENDING, RunStatus.RETRYING]
         ).update(status=RunStatus.RUNNING)
     steps = steps_of(workflow)
+    quick = fresh and getattr(_FIRST_PASS, "on", False)
     for index, action in enumerate(steps):
         if index < run.step:
             continue
         handler = actions.HANDLERS[action.type]
+        last = index == len(steps) - 1
         try:
             prepared = (
                 handler.call(action=action, run=run, subject=subject, context=context)
                 if handler.external
                 else None
             )
-            with transaction.atomic():
+            with nullcontext() if quick else transaction.atomic():
                 locked = run if fresh else WorkflowRun.objects.select_for_update().get(pk=run.pk)
                 if locked.step > index:  # another worker completed it meanwhile
                     run = locked
@@ -314,13 +335,16 @@ def execute_run(
                 )
                 locked.step = index + 1
                 fields = ["context", "log", "step"]
-                if index == len(steps) - 1:  # the run succeeds with its last step
+                if last:  # the run succeeds with its last step
                     locked.status, locked.error = RunStatus.SUCCEEDED, ""
                     locked.finished_at, locked.next_attempt_at = timezone.now(), None
                     fields += ["status", "error", "finished_at", "next_attempt_at"]
-                locked.save(update_fields=fields)
+                if last or not quick:
+                    locked.save(update_fields=fields)
                 run = locked
         except DomainError as exc:  # a rule refused: retrying cannot help
+            if quick:
+                raise  # the batch runs again, this run's steps each in a savepoint
             run.refresh_from_db()
             _finish(
                 run,
@@ -330,6 +354,8 @@ def execute_run(
             _record_outcome(run, workflow, subject, failed=True)
             return run
         except Exception as exc:  # a transient failure (network, lock): retry later
+            if quick:
+                raise
             log.warning("workflow run %s step %s failed: %s", run.pk, index + 1, exc)
             run.refresh_from_db()
             run.attempts += 1

@@ -129,7 +129,12 @@ def process_batch(limit: int, *, careful: bool = False) -> int:
     if not Event.objects.filter(processed_at__isnull=True, outbox_hold__isnull=True).exists():
         return 0  # idle: no transaction (on SQLite, no write lock) for nothing
     try:
-        with transaction.atomic(), batch_memo(), notification_tasks.emails_in_one_task():
+        with (
+            transaction.atomic(),
+            batch_memo(),
+            notification_tasks.emails_in_one_task(),
+            nullcontext() if careful else engine.first_pass(),
+        ):
             events = claim(limit)
             if not events:
                 return 0
