@@ -4,7 +4,14 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
-from partnerdesk.core.events import describe, record_event, register_describer, timeline
+from partnerdesk.core import events as core_events
+from partnerdesk.core.events import (
+    deferred_events,
+    describe,
+    record_event,
+    register_describer,
+    timeline,
+)
 from partnerdesk.core.models import Event
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -64,3 +71,33 @@ def test_describe_falls_back_to_kind():
     assert describe(Event(kind="nobody.knows")) == "nobody.knows"
     register_describer("tests.custom", lambda e: f"custom {e.data['n']}")
     assert describe(Event(kind="tests.custom", data={"n": 3})) == "custom 3"
+
+
+def test_deferred_events_are_written_together_in_order_when_the_block_ends(
+    company, admin, monkeypatch, django_capture_on_commit_callbacks
+):
+    dispatched = []
+    monkeypatch.setattr(core_events, "_DISPATCHERS", [dispatched.append])
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+        deferred_events(),
+    ):
+        first = record_event(kind="test.first", subject=company, actor=admin)
+        second = record_event(kind="test.second", subject=admin)
+        assert first.pk is None and second.pk is None  # not written yet
+        assert not Event.objects.filter(kind__startswith="test.").exists()
+    assert first.pk is not None and second.pk > first.pk  # in the order they were recorded
+    assert list(Event.objects.filter(kind__startswith="test.").order_by("pk")) == [first, second]
+    assert dispatched == [first.pk, second.pk]  # handed over once committed, as ever
+
+
+def test_a_deferred_block_that_raises_writes_no_event(company):
+    with pytest.raises(ValueError), transaction.atomic(), deferred_events():
+        record_event(kind="test.lost", subject=company)
+        raise ValueError("the batch is rolled back")
+    with transaction.atomic():
+        record_event(kind="test.after", subject=company)  # written at once again
+    assert list(Event.objects.filter(kind__startswith="test.").values_list("kind", flat=True)) == [
+        "test.after"
+    ]

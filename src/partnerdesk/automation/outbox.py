@@ -58,7 +58,7 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from partnerdesk.core.events import written_in_batch
+from partnerdesk.core.events import deferred_events, written_in_batch
 from partnerdesk.core.models import Event
 from partnerdesk.core.records import batch_memo
 from partnerdesk.notifications import tasks as notification_tasks
@@ -166,33 +166,38 @@ def _process(events: list[Event], workflows: engine.WorkflowCache, *, careful: b
     written = written_in_batch()
     written.clear()
     done, alone, failed = [], [], []
-    for event in events:
-        listening = workflows.for_kind(event.kind)
-        try:
-            with transaction.atomic() if careful else nullcontext():
-                if (
-                    event.pk in subjects
-                    and (event.subject_type_id, event.subject_id) not in written
-                ):
-                    subject = subjects[event.pk]
-                else:
-                    subject = engine.subject_of(event, for_workflows=wanted[event.pk])
-                engine.handle_event(
-                    event,
-                    subject,
-                    workflows=listening,
-                    runs=runs.get(event.pk, {}),
-                    batch=True,
+    # On the first pass the events the generation records are written together at its end
+    # (core.events.deferred_events): the next generation is claimed after it.
+    with nullcontext() if careful else deferred_events():
+        for event in events:
+            listening = workflows.for_kind(event.kind)
+            try:
+                with transaction.atomic() if careful else nullcontext():
+                    if (
+                        event.pk in subjects
+                        and (event.subject_type_id, event.subject_id) not in written
+                    ):
+                        subject = subjects[event.pk]
+                    else:
+                        subject = engine.subject_of(event, for_workflows=wanted[event.pk])
+                    engine.handle_event(
+                        event,
+                        subject,
+                        workflows=listening,
+                        runs=runs.get(event.pk, {}),
+                        batch=True,
+                    )
+            except engine.NeedsIsolation:  # raised before anything is written
+                alone.append(event.pk)
+            except Exception as exc:
+                if not careful:
+                    raise _Redo from exc
+                log.warning(
+                    "event %s failed in a batch; it is retried alone", event.pk, exc_info=True
                 )
-        except engine.NeedsIsolation:  # raised before anything is written
-            alone.append(event.pk)
-        except Exception as exc:
-            if not careful:
-                raise _Redo from exc
-            log.warning("event %s failed in a batch; it is retried alone", event.pk, exc_info=True)
-            failed.append((event.pk, exc))
-        else:
-            done.append(event.pk)
+                failed.append((event.pk, exc))
+            else:
+                done.append(event.pk)
     if done:
         Event.objects.filter(pk__in=done).update(processed_at=timezone.now())
     if alone:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from .models import Event
@@ -22,7 +24,7 @@ def record_event(*, kind: str, subject, actor=None, data: dict | None = None, co
         raise RuntimeError("record_event must run inside the transaction of the change")
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    event = Event.objects.create(
+    event = Event(
         kind=kind,
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,
@@ -30,11 +32,48 @@ def record_event(*, kind: str, subject, actor=None, data: dict | None = None, co
         actor=actor,
         data=base_values(data or {}),
     )
+    deferred = getattr(_DEFERRED, "events", None)
+    if deferred is not None:
+        deferred.append(event)  # written with the others when ``deferred_events`` ends
+    else:
+        event.save(force_insert=True)
+        _dispatch(event)
     if in_batch():  # a worker's batch: the record changed (``written_in_batch``)
         written_in_batch().add((event.subject_type_id, event.subject_id))
+    return event
+
+
+def _dispatch(event: Event) -> None:
     for dispatch in _DISPATCHERS:
         transaction.on_commit(lambda pk=event.pk, fn=dispatch: fn(pk))
-    return event
+
+
+_DEFERRED = threading.local()
+
+
+@contextmanager
+def deferred_events() -> Iterator[None]:
+    """Inside (one generation of a worker batch's first pass, ``automation.outbox``): the events
+    recorded are written together when it ends, one ``INSERT`` in the order they were recorded,
+    instead of one each; ``record_event`` returns them without a primary key meanwhile. Nothing
+    inside reads back an event it has just recorded (the outbox claims them as the next
+    generation, after this ends). A block that raises writes none: its transaction is rolled
+    back whole. Nested, the outer one writes."""
+    if getattr(_DEFERRED, "events", None) is not None or not (
+        connection.features.can_return_rows_from_bulk_insert
+    ):
+        yield
+        return
+    _DEFERRED.events = []
+    try:
+        yield
+        pending = _DEFERRED.events
+    finally:
+        _DEFERRED.events = None
+    if pending:
+        Event.objects.bulk_create(pending)
+        for event in pending:
+            _dispatch(event)
 
 
 def written_in_batch() -> set[tuple[int, int]]:
