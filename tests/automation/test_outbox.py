@@ -193,6 +193,40 @@ def test_a_step_a_rule_refuses_fails_its_run_and_keeps_the_steps_before_it(
 
 
 @pytest.mark.usefixtures("drained")
+def test_a_duplicate_notification_on_the_first_pass_is_skipped_on_the_second(agent, monkeypatch):
+    # The first pass makes no savepoint around a notification: the duplicate of one that
+    # exists rolls the batch back, and the second pass skips it in its savepoint and commits
+    # the rest.
+    ticket = open_ticket(agent, "Bug Investigation", now=timezone.now(), owner=agent)
+    drain_all()
+    with transaction.atomic():
+        first, second = (
+            record_event(kind="ticket.sla_breached", subject=ticket, data={"target": target})
+            for target in ("first_response", "resolution")
+        )
+    earlier = Notification.objects.create(
+        user=agent, kind="sla_breached", title="Sent before", dedupe_key=f"event:{first.pk}"
+    )
+    passes = Counter()
+    real = outbox._process
+
+    def counted(events, workflows, *, careful):
+        passes[careful] += 1
+        return real(events, workflows, careful=careful)
+
+    monkeypatch.setattr(outbox, "_process", counted)
+
+    drain_all()
+
+    assert passes[False] >= 1 and passes[True] >= 1
+    mine = Notification.objects.filter(user=agent, kind="sla_breached")
+    assert list(mine.filter(dedupe_key=f"event:{first.pk}")) == [earlier]  # not doubled
+    assert mine.filter(dedupe_key=f"event:{second.pk}").count() == 1
+    assert not Event.objects.filter(processed_at__isnull=True).exists()
+    assert not OutboxHold.objects.exists()
+
+
+@pytest.mark.usefixtures("drained")
 def test_an_event_whose_workflow_calls_slack_is_processed_on_its_own(
     admin, agent, company, integrations, remote
 ):

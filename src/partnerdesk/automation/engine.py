@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterable
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -40,6 +39,7 @@ from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import record_event, run_handlers
 from partnerdesk.core.models import Event
 from partnerdesk.core.queue import enqueue_later, pending, stores_tasks_in_database
+from partnerdesk.core.records import in_first_pass
 from partnerdesk.crm.models import Deal, LineItem
 from partnerdesk.portal.models import Task
 from partnerdesk.tickets.models import Ticket
@@ -241,23 +241,6 @@ def process_event(event_id: int) -> int:
     return touched
 
 
-_FIRST_PASS = threading.local()
-
-
-@contextmanager
-def first_pass() -> Iterator[None]:
-    """Inside: the first pass of a worker's batch (``outbox.process_batch``), where whatever
-    raises rolls the whole batch back, to be run again with savepoints. A run the batch has just
-    created then takes its steps without a savepoint each and is written once, with its last
-    step: nobody can see it before the batch commits, and nothing of it is kept if a step
-    raises."""
-    _FIRST_PASS.on = True
-    try:
-        yield
-    finally:
-        _FIRST_PASS.on = False
-
-
 def _finish(run: WorkflowRun, status: str, *, error: str = "") -> None:
     run.status, run.error, run.finished_at = status, error[:4000], timezone.now()
     run.next_attempt_at = None
@@ -295,7 +278,10 @@ def execute_run(
             pk=run.pk, status__in=[RunStatus.PENDING, RunStatus.RETRYING]
         ).update(status=RunStatus.RUNNING)
     steps = steps_of(workflow)
-    quick = fresh and getattr(_FIRST_PASS, "on", False)
+    # On a batch's first pass a run the batch has just created takes its steps without a
+    # savepoint each and is written once, with its last step: nobody can see it before the
+    # batch commits, and whatever a step raises runs the batch again with savepoints.
+    quick = fresh and in_first_pass()
     for index, action in enumerate(steps):
         if index < run.step:
             continue

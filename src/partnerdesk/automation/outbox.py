@@ -60,7 +60,7 @@ from django.utils import timezone
 
 from partnerdesk.core.events import deferred_events, written_in_batch
 from partnerdesk.core.models import Event
-from partnerdesk.core.records import batch_memo
+from partnerdesk.core.records import batch_memo, first_pass
 from partnerdesk.notifications import tasks as notification_tasks
 
 from . import engine, triggers
@@ -133,7 +133,7 @@ def process_batch(limit: int, *, careful: bool = False) -> int:
             transaction.atomic(),
             batch_memo(),
             notification_tasks.emails_in_one_task(),
-            nullcontext() if careful else engine.first_pass(),
+            nullcontext() if careful else first_pass(),
         ):
             events = claim(limit)
             if not events:

@@ -181,6 +181,27 @@ def memoized(key: tuple, load: Callable[[], Any]) -> Any:
     return memo[key]
 
 
+_FIRST_PASS = threading.local()
+
+
+@contextmanager
+def first_pass() -> Iterator[None]:
+    """Inside: the first pass of a worker's batch (``automation.outbox.process_batch``), where
+    whatever raises rolls the whole batch back, and the batch runs again with savepoints. Code
+    that makes a savepoint only to catch an error and go on (a fresh workflow run's steps, a
+    notification's duplicate) need not make it there: it lets the error go, and the second
+    pass makes the savepoint."""
+    _FIRST_PASS.on = True
+    try:
+        yield
+    finally:
+        _FIRST_PASS.on = False
+
+
+def in_first_pass() -> bool:
+    return getattr(_FIRST_PASS, "on", False)
+
+
 def atomic_service(func: Callable) -> Callable:
     """``transaction.atomic`` for a service, without a savepoint of its own inside a batch: there
     the engine's savepoints (one per event, one per workflow step) roll back whatever it did when

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from partnerdesk.core.records import in_batch, memoized
+from partnerdesk.core.records import in_batch, in_first_pass, memoized
 
 from .models import Kind, Notification, Preference
 from .tasks import queue_email
@@ -44,7 +46,8 @@ def notify(
             text_title = str(title(user) if callable(title) else title)[:255]
             text_body = str(body(user) if callable(body) else body)
         try:
-            with transaction.atomic():
+            # A batch's first pass makes no savepoint: a duplicate there runs the batch again.
+            with nullcontext() if in_first_pass() else transaction.atomic():
                 notification = Notification.objects.create(
                     user=user,
                     kind=kind,
@@ -56,6 +59,8 @@ def notify(
                     email_wanted=email,
                 )
         except IntegrityError:
+            if in_first_pass():
+                raise
             continue  # this cause already notified this user
         created.append(notification)
         if email:
