@@ -57,6 +57,13 @@ class Event(models.Model):
                 name="event_unprocessed",
                 condition=models.Q(processed_at__isnull=True),
             ),
+            # A record's waiting events in order: the outbox claims an event only when it is
+            # the first of them (automation.outbox.claimable).
+            models.Index(
+                fields=["subject_type", "subject_id", "id"],
+                name="event_unprocessed_subject",
+                condition=models.Q(processed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
