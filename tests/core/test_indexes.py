@@ -112,3 +112,19 @@ def test_redundant_finds_a_prefix_and_a_double_but_not_a_partial_or_unique_index
     assert redundant([a, partial, unique]) == ["a ('owner_id',) is served by u ('owner_id',)"]
     assert redundant([partial]) == []
     assert len(redundant([a, double])) == 1  # one of two equal indexes
+
+
+def test_every_index_and_constraint_the_models_declare_is_in_the_database():
+    # A migration can lose one the model still declares: Django's AlterField that turns a
+    # foreign key's db_index off drops every plain b-tree index on the column, a partial unique
+    # constraint on it included (sla 0004 lost one_pipeline_policy that way on PostgreSQL).
+    missing = []
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            if not model.__module__.startswith("partnerdesk.") or not model._meta.managed:
+                continue
+            table = model._meta.db_table
+            present = set(connection.introspection.get_constraints(cursor, table))
+            declared = [*model._meta.indexes, *model._meta.constraints]
+            missing += [f"{table}.{item.name}" for item in declared if item.name not in present]
+    assert not missing, missing

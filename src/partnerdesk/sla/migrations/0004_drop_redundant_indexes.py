@@ -4,6 +4,20 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def restore_one_pipeline_policy(apps, schema_editor):
+    """Turning the pipeline's own index off, AlterField drops every plain b-tree index on
+    pipeline_id, on PostgreSQL the partial unique index of one_pipeline_policy too (one
+    pipeline-wide policy per pipeline): put it back where it went
+    (tests/core/test_indexes.py checks every declared constraint is in the database)."""
+    SlaPolicy = apps.get_model("sla", "SlaPolicy")
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        present = connection.introspection.get_constraints(cursor, SlaPolicy._meta.db_table)
+    if "one_pipeline_policy" not in present:
+        constraint = next(c for c in SlaPolicy._meta.constraints if c.name == "one_pipeline_policy")
+        schema_editor.add_constraint(SlaPolicy, constraint)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -22,4 +36,5 @@ class Migration(migrations.Migration):
             name='pipeline',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='sla_policies', to='crm.pipeline'),
         ),
+        migrations.RunPython(restore_one_pipeline_policy, migrations.RunPython.noop),
     ]
