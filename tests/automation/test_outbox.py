@@ -157,23 +157,28 @@ def test_a_failing_event_leaves_the_batch_and_is_retried_alone_once(
     assert Event.objects.filter(kind="workflow.ran").count() == 3
 
 
+@pytest.fixture
+def passes(monkeypatch) -> Counter:
+    """How many generations the batches processed on a first pass (False) and a careful one
+    (True)."""
+    counted: Counter = Counter()
+    real = outbox._process
+
+    def process(events, workflows, *, careful):
+        counted[careful] += 1
+        return real(events, workflows, careful=careful)
+
+    monkeypatch.setattr(outbox, "_process", process)
+    return counted
+
+
 @pytest.mark.usefixtures("drained")
-def test_a_step_a_rule_refuses_fails_its_run_and_keeps_the_steps_before_it(
-    admin, clients, monkeypatch
-):
+def test_a_step_a_rule_refuses_fails_its_run_and_keeps_the_steps_before_it(admin, clients, passes):
     # The assignment step finds the support team empty. On the batch's first pass (a fresh
     # run's steps without savepoints, its row written with its last step) that rolls the whole
     # batch back; run again, each run fails at that step, keeping the ticket its first step
     # made, and the batch commits: nothing is held or retried.
     Team.objects.get(name="Support Team").members.clear()
-    passes = Counter()
-    real = outbox._process
-
-    def counted(events, workflows, *, careful):
-        passes[careful] += 1
-        return real(events, workflows, careful=careful)
-
-    monkeypatch.setattr(outbox, "_process", counted)
     deals = [email_deal(admin, client) for client in clients]
     for deal in deals:
         win(deal, by=admin)
@@ -193,7 +198,7 @@ def test_a_step_a_rule_refuses_fails_its_run_and_keeps_the_steps_before_it(
 
 
 @pytest.mark.usefixtures("drained")
-def test_a_duplicate_notification_on_the_first_pass_is_skipped_on_the_second(agent, monkeypatch):
+def test_a_duplicate_notification_on_the_first_pass_is_skipped_on_the_second(agent, passes):
     # The first pass makes no savepoint around a notification: the duplicate of one that
     # exists rolls the batch back, and the second pass skips it in its savepoint and commits
     # the rest.
@@ -207,14 +212,6 @@ def test_a_duplicate_notification_on_the_first_pass_is_skipped_on_the_second(age
     earlier = Notification.objects.create(
         user=agent, kind="sla_breached", title="Sent before", dedupe_key=f"event:{first.pk}"
     )
-    passes = Counter()
-    real = outbox._process
-
-    def counted(events, workflows, *, careful):
-        passes[careful] += 1
-        return real(events, workflows, careful=careful)
-
-    monkeypatch.setattr(outbox, "_process", counted)
 
     drain_all()
 
