@@ -27,6 +27,7 @@ from partnerdesk.automation.models import OutboxHold, RunStatus, WorkflowRun
 from partnerdesk.automation.tasks import process_event_task
 from partnerdesk.core.events import record_event
 from partnerdesk.core.models import Event
+from partnerdesk.core.records import in_first_pass
 from partnerdesk.crm import services as crm
 from partnerdesk.notifications import tasks as notification_tasks
 from partnerdesk.notifications.models import Notification
@@ -164,9 +165,9 @@ def passes(monkeypatch) -> Counter:
     counted: Counter = Counter()
     real = outbox._process
 
-    def process(events, workflows, *, careful):
-        counted[careful] += 1
-        return real(events, workflows, careful=careful)
+    def process(events, workflows):
+        counted[not in_first_pass()] += 1
+        return real(events, workflows)
 
     monkeypatch.setattr(outbox, "_process", process)
     return counted

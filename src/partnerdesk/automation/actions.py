@@ -17,7 +17,7 @@ from partnerdesk.accounts.models import Team, User
 from partnerdesk.core import crypto
 from partnerdesk.core.errors import DomainError
 from partnerdesk.core.permissions import SYSTEM
-from partnerdesk.core.records import in_batch, memoized
+from partnerdesk.core.records import in_batch, memoized, single
 from partnerdesk.crm import services as crm
 from partnerdesk.crm.models import Deal, Pipeline, Stage, StageKind
 from partnerdesk.notifications.models import Kind
@@ -94,7 +94,7 @@ def _get(model, pk, what: str):
         found = model.objects.filter(pk=pk)
         if model is Team:
             found = found.select_related("lead")
-        return found.first() if pk else None
+        return single(found) if pk else None
 
     obj = memoized(("action_config", model, pk), load)
     if obj is None:

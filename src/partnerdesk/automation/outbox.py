@@ -11,11 +11,12 @@ transaction.
    whichever worker takes them (an event that failed and waits for its retry, below, no
    longer holds back the later ones);
 2. **processes** each event (``engine.handle_event``: built-in handlers, then the matching
-   workflows) in the batch's transaction, and marks the batch processed in one UPDATE; each
-   workflow step in a savepoint of its own. The events themselves get a savepoint each only
-   when the batch is run again because one of them raised (below). The follow-ups the batch records (``ticket.created``, ``workflow.ran``, …) are
-   claimed and processed next, in the same transaction (``FOLLOW_UPS`` generations): they
-   are done in the same run instead of as separate jobs, and never wait behind a backlog;
+   workflows) in the batch's transaction, and marks the batch processed in one UPDATE. A first
+   pass makes no savepoints (``core.records.first_pass``); when anything raises, the batch is
+   rolled back and run again with one per event and per workflow step (below). The follow-ups
+   the batch records (``ticket.created``, ``workflow.ran``, …) are claimed and processed next,
+   in the same transaction (``FOLLOW_UPS`` generations): they are done in the same run
+   instead of as separate jobs, and never wait behind a backlog;
 3. **commits once.** A worker killed mid-batch commits nothing: the row locks go with its
    connection, and the next claim takes the same events again. Exactly once holds because
    everything a batch does — tickets, runs, steps, notifications, the one task that emails
@@ -60,7 +61,7 @@ from django.utils import timezone
 
 from partnerdesk.core.events import deferred_events, written_in_batch
 from partnerdesk.core.models import Event
-from partnerdesk.core.records import batch_memo, first_pass
+from partnerdesk.core.records import batch_memo, first_pass, in_first_pass
 from partnerdesk.notifications import tasks as notification_tasks
 
 from . import engine, triggers
@@ -131,10 +132,10 @@ def process_batch(limit: int, *, careful: bool = False) -> int:
     """One transaction: claim the oldest ``limit`` events and process them, then their
     follow-ups (``FOLLOW_UPS`` generations), then commit. Returns how many events it took.
 
-    First without a savepoint per event (two statements each, a quarter of what a deal-won
-    event costs): when an event raises, the whole transaction is rolled back, so nothing of
-    it stays, and the batch is run again ``careful``ly, each event in a savepoint, so that
-    the others commit and the one that raised is held for a retry of its own."""
+    First without savepoints (``first_pass``: two statements each saved): when an event
+    raises, the whole transaction is rolled back, so nothing of it stays, and the batch is run
+    again ``careful``ly, each event in a savepoint, so that the others commit and the one that
+    raised is held for a retry of its own."""
     if not Event.objects.filter(processed_at__isnull=True, outbox_hold__isnull=True).exists():
         return 0  # idle: no transaction (on SQLite, no write lock) for nothing
     try:
@@ -152,7 +153,7 @@ def process_batch(limit: int, *, careful: bool = False) -> int:
             taken = 0
             for _generation in range(FOLLOW_UPS + 1):
                 taken += len(events)
-                _process(events, workflows, careful=careful)
+                _process(events, workflows)
                 # What the batch recorded (and what others committed since it began): newer
                 # than every event when it began, so an older backlog does not come first.
                 events = claim(FOLLOW_UP_FACTOR * limit, newer_than=newest)
@@ -163,7 +164,8 @@ def process_batch(limit: int, *, careful: bool = False) -> int:
     return taken
 
 
-def _process(events: list[Event], workflows: engine.WorkflowCache, *, careful: bool) -> None:
+def _process(events: list[Event], workflows: engine.WorkflowCache) -> None:
+    careful = not in_first_pass()
     runs: dict[int, dict[int, WorkflowRun]] = {}
     for run in WorkflowRun.objects.filter(event__in=events):
         runs.setdefault(run.event_id, {})[run.workflow_id] = run

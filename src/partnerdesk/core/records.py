@@ -206,8 +206,9 @@ def atomic_service(func: Callable) -> Callable:
     """``transaction.atomic`` for a service, without a savepoint of its own inside a batch: there
     whatever it did when it raises is rolled back by the engine's savepoints (one per event and
     one per workflow step, on a batch's second pass) or with the whole batch (on its first
-    pass, ``first_pass``), and nobody in between catches and goes on. Elsewhere (a web request, a task, an
-    import catching one row's error) it is ``transaction.atomic`` as ever."""
+    pass, ``first_pass``), and nobody in between catches and goes on. Elsewhere (a web
+    request, a task, an import catching one row's error) it is ``transaction.atomic`` as
+    ever."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
