@@ -207,6 +207,35 @@ def test_the_context_of_a_won_deal(admin, company):
 
 
 @pytest.mark.django_db
+def test_won_deals_before_read_with_the_deal_is_what_the_context_counts(
+    admin, company, other_company
+):
+    """A batch reads a deal with its company's earlier won deals as a figure of the query
+    (engine.SUBJECT_LOADING); it must be what build_context counts for a deal read plain: won
+    deals closed before it, itself left out, all of them for a deal not closed."""
+    import datetime as dt
+
+    from partnerdesk.automation import engine
+    from partnerdesk.crm.models import Deal
+
+    first = win(email_deal(admin, company, name="First"), by=admin)
+    second = win(email_deal(admin, company, name="Second"), by=admin)
+    Deal.objects.filter(pk=first.pk).update(closed_at=second.closed_at - dt.timedelta(days=1))
+    open_one = email_deal(admin, company, name="Open")
+    elsewhere = win(email_deal(admin, other_company, name="Elsewhere"), by=admin)
+    expected = {first.pk: 0, second.pk: 1, open_one.pk: 2, elsewhere.pk: 0}
+
+    for pk, count in expected.items():
+        loaded = engine._loaded(Deal.objects.filter(pk=pk), Deal).get()
+        assert loaded.won_deals_before == count
+        plain = Deal.objects.select_related("company", "stage").get(pk=pk)
+        event = Event.objects.filter(subject_id=pk).first()
+        for deal in (loaded, plain):
+            context = conditions.build_context(event=event, subject=deal)
+            assert context["company"]["won_deals_before"] == count
+
+
+@pytest.mark.django_db
 def test_event_kind_in_the_context_is_the_kind_of_the_event(admin, company):
     """``event.kind`` is the event's kind; the stage kind of a deal move is deal.stage_kind.
     (The event's data also has a "kind" key, the stage kind, which must not replace it.)"""

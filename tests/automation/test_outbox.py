@@ -174,6 +174,30 @@ def passes(monkeypatch) -> Counter:
 
 
 @pytest.mark.usefixtures("drained")
+def test_a_first_pass_writes_the_runs_it_skips_once_with_the_batch(
+    admin, clients, support_lead, passes
+):
+    # The runs whose conditions do not hold are written together at the end of the
+    # generation: each deal won has its run of the other workflow, skipped, exactly once.
+    deals = [email_deal(admin, client) for client in clients]
+    for deal in deals:
+        win(deal, by=admin)
+    drain_all()
+    assert passes[True] == 0  # nothing raised: first passes only
+    again = win(email_deal(admin, clients[0], name="More mailboxes"), by=admin)
+    drain_all()
+
+    for deal, ran in [*((d, NEW_CLIENT) for d in deals), (again, "email-won-existing-client")]:
+        runs = {r.workflow.key: r for r in WorkflowRun.objects.filter(event=won_event(deal))}
+        assert set(runs) == {NEW_CLIENT, "email-won-existing-client"}
+        assert runs.pop(ran).status == RunStatus.SUCCEEDED
+        [skipped] = runs.values()
+        assert skipped.status == RunStatus.SKIPPED and skipped.finished_at is not None
+    assert WorkflowRun.objects.filter(event__kind="deal.stage_changed").count() == 8
+    assert Ticket.objects.filter(deal__in=[*deals, again]).count() == 4
+
+
+@pytest.mark.usefixtures("drained")
 def test_a_step_a_rule_refuses_fails_its_run_and_keeps_the_steps_before_it(admin, clients, passes):
     # The assignment step finds the support team empty. On the batch's first pass (a fresh
     # run's steps without savepoints, its row written with its last step) that rolls the whole

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.errors import DomainError
@@ -69,6 +72,35 @@ def line_items(deal: Deal) -> list:
     return list(deal.line_items.select_related("product"))
 
 
+def _won_deals(company) -> Any:
+    return Deal.objects.filter(company=company, stage__kind=StageKind.WON)
+
+
+def won_deals_before() -> Coalesce:
+    """For a deal row (an annotation): how many deals its company won before it, itself left
+    out: those closed earlier, or every won deal when it is not closed. What
+    :func:`build_context` counts with a query of its own when the deal was read without it."""
+    won = _won_deals(OuterRef("company")).exclude(pk=OuterRef("pk"))
+    won = won.filter(
+        Q(closed_at__lt=OuterRef("closed_at")) | Q(IsNull(OuterRef("closed_at"), True))
+    )
+    return Coalesce(
+        Subquery(won.order_by().values("company").annotate(n=Count("pk")).values("n")), 0
+    )
+
+
+def _won_deals_before(company, deal) -> int:
+    if deal is None:
+        return _won_deals(company).count()
+    known = getattr(deal, "won_deals_before", None)  # read with the deal (engine.SUBJECT_LOADING)
+    if known is not None:
+        return known
+    won = _won_deals(company).exclude(pk=deal.pk)
+    if deal.closed_at:
+        won = won.filter(closed_at__lt=deal.closed_at)
+    return won.count()
+
+
 def build_context(*, event, subject) -> dict:
     """Plain data about the event's record, its deal and company, for conditions and texts.
     A task request's state change also gives ``event.from`` and ``event.to`` (the statuses)."""
@@ -97,12 +129,7 @@ def build_context(*, event, subject) -> dict:
     if company is not None:
         context["company"] = _record(company, ["name", "domain", "country", "lifecycle"])
         context["company"]["id"] = company.pk
-        won = company.deals.filter(stage__kind=StageKind.WON)
-        if deal is not None:
-            won = won.exclude(pk=deal.pk)
-            if deal.closed_at:
-                won = won.filter(closed_at__lt=deal.closed_at)
-        context["company"]["won_deals_before"] = won.count()
+        context["company"]["won_deals_before"] = _won_deals_before(company, deal)
     if ticket is not None:
         context["ticket"] = _record(ticket, ["name", "priority", "pipeline", "stage", "owner"])
         context["ticket"].update(_ids(ticket))

@@ -70,7 +70,9 @@ def backoff(attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(1800, 30 * 2 ** max(0, attempt - 1)))
 
 
-# What the workflows of each kind of record read: loaded with the record, in the same query.
+# What the workflows of each kind of record read, loaded with the record in the same query:
+# related records, prefetched ones, and figures computed by the database (a deal's
+# ``won_deals_before``: its company's deals won before it, which conditions read).
 SUBJECT_LOADING = {
     Deal: (
         ("company", "pipeline", "stage", "owner"),
@@ -78,10 +80,23 @@ SUBJECT_LOADING = {
             Prefetch("line_items", queryset=LineItem.objects.select_related("product")),
             "contacts",  # a ticket opened from the deal takes its first contact
         ),
+        {"won_deals_before": conditions.won_deals_before},
     ),
-    Ticket: (("company", "deal", "pipeline", "stage", "owner"), ()),
-    Task: (("company", "category", "assignee"), ()),
+    Ticket: (("company", "deal", "pipeline", "stage", "owner"), (), {}),
+    Task: (("company", "category", "assignee"), (), {}),
 }
+
+
+def _loaded(rows, model):
+    """``rows`` with what the workflows of ``model`` read (``SUBJECT_LOADING``)."""
+    related, prefetched, figures = SUBJECT_LOADING.get(model, ((), (), {}))
+    if related:
+        rows = rows.select_related(*related)
+    if prefetched:
+        rows = rows.prefetch_related(*prefetched)
+    if figures:
+        rows = rows.annotate(**{name: expression() for name, expression in figures.items()})
+    return rows
 
 
 def subject_of(event: Event, *, for_workflows: bool = True):
@@ -92,14 +107,7 @@ def subject_of(event: Event, *, for_workflows: bool = True):
     if model is None:
         return None
     rows = model._default_manager.filter(pk=event.subject_id)
-    if not for_workflows:
-        return rows.first()
-    related, prefetched = SUBJECT_LOADING.get(model, ((), ()))
-    if related:
-        rows = rows.select_related(*related)
-    if prefetched:
-        rows = rows.prefetch_related(*prefetched)
-    return rows.first()
+    return (_loaded(rows, model) if for_workflows else rows).first()
 
 
 def subjects_of(events: Iterable[Event], *, for_workflows: dict[int, bool]) -> dict[int, object]:
@@ -120,11 +128,8 @@ def subjects_of(events: Iterable[Event], *, for_workflows: dict[int, bool]) -> d
             found.update(dict.fromkeys((e.pk for e in group), None))
             continue
         rows = model._default_manager.filter(pk__in={e.subject_id for e in group})
-        related, prefetched = SUBJECT_LOADING.get(model, ((), ())) if full else ((), ())
-        if related:
-            rows = rows.select_related(*related)
-        if prefetched:
-            rows = rows.prefetch_related(*prefetched)
+        if full:
+            rows = _loaded(rows, model)
         by_pk = {row.pk: row for row in rows}
         found.update((e.pk, by_pk.get(e.subject_id)) for e in group)
     return found
@@ -143,8 +148,14 @@ class WorkflowCache:
 
     def __init__(self):
         self._by_trigger: dict[str, list[Workflow]] | None = None
+        self._by_kind: dict[str, list[Workflow]] = {}
 
     def for_kind(self, kind: str) -> list[Workflow]:
+        if kind not in self._by_kind:
+            self._by_kind[kind] = self._for_kind(kind)
+        return self._by_kind[kind]
+
+    def _for_kind(self, kind: str) -> list[Workflow]:
         listening = triggers.EVENT_TRIGGERS.get(kind, [])
         if not listening:
             return []
@@ -178,6 +189,7 @@ def handle_event(
     workflows: Iterable[Workflow],
     runs: dict[int, WorkflowRun] | None = None,
     batch: bool = False,
+    skipped: list[WorkflowRun] | None = None,
 ) -> int:
     """Run the built-in handlers and the matching workflows of one event; returns how many
     workflow runs it touched. The caller marks the event processed.
@@ -185,7 +197,9 @@ def handle_event(
     ``runs``: the event's existing runs by workflow id, when the caller read them (a batch
     reads them for all its events at once); otherwise each is got or created. ``batch``:
     inside a batch's transaction, where a workflow that calls another system cannot run
-    (:class:`NeedsIsolation` is raised before anything is written)."""
+    (:class:`NeedsIsolation` is raised before anything is written). ``skipped``: the new runs
+    whose conditions do not hold are appended there unsaved, for the caller to write together
+    (a batch's first pass, where nothing reads them back before it does)."""
     matching = (
         [w for w in workflows if triggers.matches(w, event, subject)] if subject is not None else []
     )
@@ -207,12 +221,16 @@ def handle_event(
                 # locked by its worker, nobody else makes this run meanwhile).
                 context = context or conditions.build_context(event=event, subject=subject)
                 if not conditions.holds(workflow.conditions, context):
-                    WorkflowRun.objects.create(
+                    run = WorkflowRun(
                         workflow=workflow,
                         event=event,
                         status=RunStatus.SKIPPED,
                         finished_at=timezone.now(),
                     )
+                    if skipped is None:
+                        run.save(force_insert=True)
+                    else:
+                        skipped.append(run)
                     continue
                 run = WorkflowRun.objects.create(
                     workflow=workflow, event=event, status=RunStatus.RUNNING
