@@ -174,16 +174,21 @@ def passes(monkeypatch) -> Counter:
 
 
 @pytest.mark.usefixtures("drained")
-def test_a_first_pass_writes_the_runs_it_skips_once_with_the_batch(
+def test_a_first_pass_writes_the_runs_it_makes_once_with_the_batch(
     admin, clients, support_lead, passes
 ):
-    # The runs whose conditions do not hold are written together at the end of the
-    # generation: each deal won has its run of the other workflow, skipped, exactly once.
+    # The runs a generation makes are written together at its end (engine.NewRuns): each deal
+    # won has its run of one workflow, done, and of the other, skipped, exactly once.
     deals = [email_deal(admin, client) for client in clients]
     for deal in deals:
         win(deal, by=admin)
     drain_all()
     assert passes[True] == 0  # nothing raised: first passes only
+    for run in WorkflowRun.objects.filter(workflow__key=NEW_CLIENT):
+        # Written at the end of its generation with the id its steps and outcome named.
+        assert run.status == RunStatus.SUCCEEDED and run.step == len(run.log) == 2
+        assert Notification.objects.filter(dedupe_key=f"run:{run.pk}:assign").count() == 1
+        assert Event.objects.filter(kind="workflow.ran", data__run_id=run.pk).count() == 1
     again = win(email_deal(admin, clients[0], name="More mailboxes"), by=admin)
     drain_all()
 

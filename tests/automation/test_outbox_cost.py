@@ -40,13 +40,15 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drained", "support
 
 # Statements per deal-won event with all it causes, here: the ticket, its owner changed to the
 # support lead (a ticket.updated event more than in the benchmark), the notification, the three
-# follow-up events. Measured 8.9 in batches of 20: 10.9 before the skipped runs were written
-# together per generation and a deal's won_deals_before was read with the deal; 30.8 before a
-# batch's first pass lost its savepoints (the events', the fresh runs' steps' and the
-# notifications') and the runs' row per step (core.records.first_pass), and wrote a
-# generation's events in one INSERT (core.events.deferred_events); 56 before the per-batch
-# reads. A statement more per event fails this.
-BUDGET = 10
+# follow-up events. Measured in batches of 20: 7.0 on PostgreSQL, where a generation's new runs
+# are one INSERT with ids reserved from the sequence (engine.NewRuns), 8.9 on SQLite, where a
+# run that takes steps is written at once; 10.9 before the skipped runs were written together
+# and a deal's won_deals_before was read with the deal; 30.8 before a batch's first pass lost
+# its savepoints (the events', the fresh runs' steps' and the notifications') and the runs' row
+# per step (core.records.first_pass), and wrote a generation's events in one INSERT
+# (core.events.deferred_events); 56 before the per-batch reads. A statement more per event
+# fails this.
+BUDGET = {"postgresql": 8, "sqlite": 10}
 
 # Read at most this many times per batch (with its follow-up generations), whatever the
 # number of events: the ticket property definitions and the entry stage's required ones; the
@@ -116,7 +118,8 @@ def drain_counted(admin, count: int, monkeypatch, *, first: int = 0) -> tuple[fl
 def test_a_batch_of_deal_won_events_stays_within_its_statement_budget(admin, monkeypatch):
     per_event, read, batches = drain_counted(admin, 20, monkeypatch)
 
-    assert per_event <= BUDGET, f"{per_event:.1f} statements per deal-won event"
+    budget = BUDGET[connection.vendor]
+    assert per_event <= budget, f"{per_event:.1f} statements per deal-won event"
     for table, times in PER_BATCH.items():
         assert read[table] <= times * batches, f"{table} read {read[table]}× in {batches} batches"
 

@@ -39,7 +39,7 @@ from partnerdesk.core.errors import DomainError
 from partnerdesk.core.events import record_event, run_handlers
 from partnerdesk.core.models import Event
 from partnerdesk.core.queue import enqueue_later, pending, stores_tasks_in_database
-from partnerdesk.core.records import in_first_pass
+from partnerdesk.core.records import in_first_pass, reserve_ids
 from partnerdesk.crm.models import Deal, LineItem
 from partnerdesk.portal.models import Task
 from partnerdesk.tickets.models import Ticket
@@ -182,6 +182,36 @@ class NeedsIsolation(Exception):
     system: it is processed on its own, outside a batch's transaction."""
 
 
+class NewRuns:
+    """The runs one generation of a batch's first pass makes, written together when it ends
+    (one INSERT, ``write``) instead of one INSERT each and an UPDATE with the last step:
+    nobody reads them before the batch commits, and whatever raises meanwhile rolls the batch
+    back whole. A run that takes steps needs its id first (a step's notification names it):
+    it takes one reserved from the table's sequence (``core.records.reserve_ids``), ``chunk``
+    at a time; where ids cannot be reserved (SQLite) it is written at once, as elsewhere."""
+
+    def __init__(self, chunk: int):
+        self.runs: list[WorkflowRun] = []
+        self._chunk = max(chunk, 1)
+        self._ids: list[int] = []
+
+    def add(self, run: WorkflowRun) -> None:
+        self.runs.append(run)
+
+    def identify(self, run: WorkflowRun) -> bool:
+        """Give ``run`` a reserved id; False when none can be reserved."""
+        if not self._ids:
+            self._ids = list(reversed(reserve_ids(WorkflowRun, self._chunk) or []))
+            if not self._ids:
+                return False
+        run.pk = self._ids.pop()
+        return True
+
+    def write(self) -> None:
+        if self.runs:
+            WorkflowRun.objects.bulk_create(self.runs)
+
+
 def handle_event(
     event: Event,
     subject,
@@ -189,7 +219,7 @@ def handle_event(
     workflows: Iterable[Workflow],
     runs: dict[int, WorkflowRun] | None = None,
     batch: bool = False,
-    skipped: list[WorkflowRun] | None = None,
+    new_runs: NewRuns | None = None,
 ) -> int:
     """Run the built-in handlers and the matching workflows of one event; returns how many
     workflow runs it touched. The caller marks the event processed.
@@ -197,9 +227,9 @@ def handle_event(
     ``runs``: the event's existing runs by workflow id, when the caller read them (a batch
     reads them for all its events at once); otherwise each is got or created. ``batch``:
     inside a batch's transaction, where a workflow that calls another system cannot run
-    (:class:`NeedsIsolation` is raised before anything is written). ``skipped``: the new runs
-    whose conditions do not hold are appended there unsaved, for the caller to write together
-    (a batch's first pass, where nothing reads them back before it does)."""
+    (:class:`NeedsIsolation` is raised before anything is written). ``new_runs``: on a batch's
+    first pass, the runs made here are added there unsaved, for the batch to write together
+    (:class:`NewRuns`)."""
     matching = (
         [w for w in workflows if triggers.matches(w, event, subject)] if subject is not None else []
     )
@@ -227,15 +257,18 @@ def handle_event(
                         status=RunStatus.SKIPPED,
                         finished_at=timezone.now(),
                     )
-                    if skipped is None:
+                    if new_runs is None:
                         run.save(force_insert=True)
                     else:
-                        skipped.append(run)
+                        new_runs.add(run)
                     continue
-                run = WorkflowRun.objects.create(
-                    workflow=workflow, event=event, status=RunStatus.RUNNING
+                run = WorkflowRun(workflow=workflow, event=event, status=RunStatus.RUNNING)
+                later = new_runs if new_runs is not None and new_runs.identify(run) else None
+                if later is None:
+                    run.save(force_insert=True)
+                execute_run(
+                    run, event=event, subject=subject, context=context, fresh=True, later=later
                 )
-                execute_run(run, event=event, subject=subject, context=context, fresh=True)
                 context = None  # the run may have changed what the next one reads
                 continue
         else:
@@ -259,10 +292,11 @@ def process_event(event_id: int) -> int:
     return touched
 
 
-def _finish(run: WorkflowRun, status: str, *, error: str = "") -> None:
+def _finish(run: WorkflowRun, status: str, *, error: str = "", save: bool = True) -> None:
     run.status, run.error, run.finished_at = status, error[:4000], timezone.now()
     run.next_attempt_at = None
-    run.save(update_fields=["status", "error", "finished_at", "next_attempt_at"])
+    if save:
+        run.save(update_fields=["status", "error", "finished_at", "next_attempt_at"])
 
 
 def execute_run(
@@ -272,10 +306,13 @@ def execute_run(
     subject=None,
     context: dict | None = None,
     fresh: bool = False,
+    later: NewRuns | None = None,
 ) -> WorkflowRun:
     """Run the workflow's remaining steps. ``fresh``: a run the caller has just created,
     RUNNING, in its own transaction, after checking the conditions (a batch's event, locked by
-    its worker): nobody else can see it, so it is not locked and read again for each step."""
+    its worker): nobody else can see it, so it is not locked and read again for each step.
+    ``later``: such a run not written yet (a batch's first pass, :class:`NewRuns`), added
+    there with its last step instead."""
     event = event or run.event
     subject = subject if subject is not None else subject_of(event)
     workflow = run.workflow
@@ -343,7 +380,7 @@ def execute_run(
                     locked.status, locked.error = RunStatus.SUCCEEDED, ""
                     locked.finished_at, locked.next_attempt_at = timezone.now(), None
                     fields += ["status", "error", "finished_at", "next_attempt_at"]
-                if last or not quick:
+                if (last and later is None) or not quick:
                     locked.save(update_fields=fields)
                 run = locked
         except DomainError as exc:  # a rule refused: retrying cannot help
@@ -375,7 +412,9 @@ def execute_run(
             _schedule_retry(run)
             return run
     if run.status != RunStatus.SUCCEEDED:
-        _finish(run, RunStatus.SUCCEEDED)
+        _finish(run, RunStatus.SUCCEEDED, save=later is None)
+    if later is not None:
+        later.add(run)
     _record_outcome(run, workflow, subject, failed=False)
     return run
 

@@ -177,10 +177,10 @@ def _process(events: list[Event], workflows: engine.WorkflowCache) -> None:
     written = written_in_batch()
     written.clear()
     done, alone, failed = [], [], []
-    skipped: list[WorkflowRun] | None = None if careful else []
+    new_runs = None if careful else engine.NewRuns(chunk=len(events))
     # On the first pass the events the generation records are written together at its end
     # (core.events.deferred_events): the next generation is claimed after it; so are the
-    # runs it skips (their conditions do not hold), which nothing reads back meanwhile.
+    # runs it makes (engine.NewRuns), which nothing reads back meanwhile.
     with nullcontext() if careful else deferred_events():
         for event in events:
             listening = workflows.for_kind(event.kind)
@@ -199,7 +199,7 @@ def _process(events: list[Event], workflows: engine.WorkflowCache) -> None:
                         workflows=listening,
                         runs=runs.get(event.pk, {}),
                         batch=True,
-                        skipped=skipped,
+                        new_runs=new_runs,
                     )
             except engine.NeedsIsolation:  # raised before anything is written
                 alone.append(event.pk)
@@ -212,8 +212,8 @@ def _process(events: list[Event], workflows: engine.WorkflowCache) -> None:
                 failed.append((event.pk, exc))
             else:
                 done.append(event.pk)
-    if skipped:
-        WorkflowRun.objects.bulk_create(skipped)
+    if new_runs is not None:
+        new_runs.write()
     if done:
         Event.objects.filter(pk__in=done).update(processed_at=timezone.now())
     if alone:
