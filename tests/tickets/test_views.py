@@ -303,6 +303,37 @@ def test_create_form_marks_required_properties(agent):
     assert not form.fields["prop__registrar_name"].label.endswith("*")
 
 
+def test_create_forms_owner_select_offers_the_whole_team_at_the_same_cost(agent, admin):
+    """The owner select lists every active staff member, the chosen one selected, read in one
+    query and drawn without a template per option: a team of 30 costs what a team of 3 does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/app/tickets/new/{ticket_stage('Email Creation', 'New').pk}/"
+    client = login(agent)
+
+    def draw() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    small, _html = draw()
+    for i in range(30):
+        make_user(f"agent{i}@agency.test", Role.AGENT)
+    make_user("gone@agency.test", Role.AGENT, is_active=False)
+    large, html = draw()
+
+    assert large == small
+    owner = html[html.index('name="owner"') :]
+    owner = owner[: owner.index("</select>")]
+    assert owner.count("<option") == 1 + 30 + 2  # "—", the new ones, the agent and the admin
+    assert "Agent7" in owner and "Gone" not in owner
+    assert f'<option value="{agent.pk}" selected>' not in owner  # no owner chosen yet
+    response = client.post(url, {"priority": "medium", "owner": agent.pk})  # invalid: kept
+    assert f'<option value="{agent.pk}" selected>' in response.content.decode()
+
+
 def test_create_form_for_a_non_entry_stage_is_404(agent):
     stage = ticket_stage("Email Creation", "Emails Delivered")
     assert login(agent).get(f"/app/tickets/new/{stage.pk}/").status_code == 404

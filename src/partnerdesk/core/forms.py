@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy
 
 from .errors import DomainError
+from .widgets import FastSelect
 
 # Custom-property fields are named "prop__<name>"; a service names them plain "<name>".
 PROP_PREFIX = "prop__"
@@ -24,12 +25,15 @@ BLANK_CHOICE_LABEL = gettext_lazy("Select an option")
 
 
 def staff_choice_field(label, required: bool = False) -> forms.ModelChoiceField:
-    """A choice among the active agency users (an owner, an assignee)."""
+    """A choice among the active agency users (an owner, an assignee): a native select of the
+    whole team, written as one string (``FastSelect``: a template per option made the new-ticket
+    form grow with the team, 3.7 ms more at 107 staff than at 17)."""
     return forms.ModelChoiceField(
         queryset=get_user_model()._default_manager.agency_staff(),  # type: ignore[attr-defined]
         required=required,
         label=label,
         empty_label="—",
+        widget=FastSelect,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -18,11 +19,21 @@ class FastSelect(forms.Select):
     type-ahead, screen readers, no JavaScript) at the cost of a string join. No optgroups.
     """
 
+    def _drawn_choices(self):
+        """The choices; a model choice field's read with one plain query (Django iterates them
+        with a server-side cursor on PostgreSQL: three statements for a few dozen rows)."""
+        choices = self.choices
+        if not isinstance(choices, ModelChoiceIterator):
+            return choices
+        empty = choices.field.empty_label
+        head = [("", empty)] if empty is not None else []
+        return head + [choices.choice(row) for row in choices.queryset.all()]
+
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs) | {"name": name}
         selected = {"" if value is None else str(value)}
         options = []
-        for option_value, label in self.choices:
+        for option_value, label in self._drawn_choices():
             text = "" if option_value is None else str(option_value)
             chosen = " selected" if text in selected else ""
             options.append(f'<option value="{escape(text)}"{chosen}>{escape(label)}</option>')
