@@ -175,17 +175,26 @@ def test_the_team_workload_is_the_grouped_counts_of_open_work(team, company, now
     assert loads == sorted(loads, reverse=True)
 
 
-def test_the_workload_is_capped_per_owner_and_shows_the_busiest(team, now):
+def test_the_workload_is_exact_shows_the_busiest_and_caps_the_breached(team, company, now):
+    add_tasks(now, team, company, 6)
     for i in range(3):
         make_user(f"idle{i}@agency.test", Role.AGENT)
+    make_user("gone@agency.test", Role.AGENT, is_active=False)
     workload = home_work.team_workload(now=now, cap=7, rows=4)
-    assert workload["owners"] == 6
+    assert workload["owners"] == 6  # the active staff
     assert len(workload["rows"]) == 4
-    assert {r.owner.pk for r in workload["rows"][:3]} == {u.pk for u in team}
-    for load in workload["rows"][:3]:
-        assert load.open == {"count": 7, "exact": False}
+    busy = workload["rows"][:3]
+    assert {r.owner.pk for r in busy} == {u.pk for u in team}
+    for load in busy:
+        tickets = Ticket.objects.filter(owner=load.owner, closed_at__isnull=True)
+        assert load.open == {"count": tickets.count(), "exact": True}  # kept, not capped
+        assert tickets.count() > 7
         assert not load.breached["exact"] and load.breached["count"] <= 7
-    assert workload["rows"][3].open == {"count": 0, "exact": True}
+    loads = [r.open["count"] + r.working["count"] + r.accepted["count"] for r in busy]
+    assert loads == sorted(loads, reverse=True)
+    idle = workload["rows"][3]
+    assert idle.owner.email == "idle0@agency.test"  # no work: by name
+    assert idle.open == idle.working == idle.accepted == {"count": 0, "exact": True}
 
 
 def test_capped_figures_group_and_sum_per_part(admin, company):

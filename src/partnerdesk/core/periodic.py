@@ -50,6 +50,13 @@ JOBS: list[Job] = [
         dt.timedelta(hours=1),
         "partnerdesk.dashboard.tasks.renewal_reminders_task",
     ),
+    # The rows of each person's open work the triggers added, folded into one per kind
+    # (dashboard.open_work), so the staff home sums a few rows per person.
+    Job(
+        "compact_open_work",
+        dt.timedelta(minutes=1),
+        "partnerdesk.dashboard.tasks.compact_open_work_task",
+    ),
     # Managed-relationship lifecycle, partner program alerts and the January/June tier review.
     Job(
         "partner_program_daily",

@@ -254,3 +254,34 @@ class AlertDismissal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.key}"
+
+
+class OpenWorkKind(models.TextChoices):
+    TICKETS = "ticket", _("Open tickets")
+    WORKING = "working", _("Client tasks in progress")
+    ACCEPTED = "accepted", _("Client tasks accepted")
+
+
+class OpenWork(models.Model):
+    """How much open work each person has, kept by the database (``dashboard.open_work``).
+
+    Every change of a ticket's owner or open state, and of a client task's assignee or status,
+    adds a row here (+1 for the person who gains the work, −1 for who loses it) in the same
+    transaction, by triggers the migration installs; a periodic compaction folds the rows into
+    one per person and kind. A person's open work of a kind is the sum of their rows, so the
+    staff home ranks the whole team at the same cost whatever the number of tickets.
+    ``manage.py check_open_work`` recomputes it from the tickets and tasks and compares.
+
+    ``person`` is a user's id without a foreign key: the triggers write it as the ticket's or
+    task's column has it, and a deleted user's rows sum to zero and go at the next compaction.
+    """
+
+    person = models.BigIntegerField()
+    kind = models.CharField(max_length=8, choices=OpenWorkKind.choices)
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "kind", "n"], name="open_work_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.kind} {self.n:+d}"

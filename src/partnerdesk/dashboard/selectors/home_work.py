@@ -4,8 +4,10 @@ first) and client tasks; for managers and admins, the team's workload per owner.
 Flat at any number of tickets (issue 16): the states of an owner's open tickets are sums over
 at most COUNT_CAP + 1 of them, read from the index of open tickets by owner that holds every
 column a state needs (ticket_open_owner_sla, so the database reads the index alone); the next
-due are the first few of two index ranges in due order; each owner's workload is capped at
-WORKLOAD_CAP. tests/dashboard/test_scale_postgres.py checks the plans.
+due are the first few of two index ranges in due order; the team's workload is what the
+database keeps per person (dashboard.open_work), and the breached among the open tickets of
+the people shown are counted up to WORKLOAD_CAP. tests/dashboard/test_scale_postgres.py checks
+the plans.
 """
 
 from __future__ import annotations
@@ -14,21 +16,22 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Expression, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Expression, F, IntegerField, OuterRef, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.pagination import COUNT_CAP, capped_counts
+from partnerdesk.dashboard import open_work
+from partnerdesk.dashboard.models import OpenWorkKind
 from partnerdesk.portal.models import Status, Task
 from partnerdesk.tickets import sla_state
 from partnerdesk.tickets.models import SlaState, Ticket
 
-from .capped import CappedCount, CappedSum, Figures, capped_figures, flag
+from .capped import CappedSum, Figures, capped_figures, flag
 
 NEXT_DUE = 8  # the agent's tickets listed, the next due first
 TASKS_SHOWN = 8
-# An owner's open tickets (and tasks) are counted up to this many ("100+": overloaded): the
-# workload reads at most this many rows per owner, whatever the number of tickets, so the
-# whole team costs about one capped count (COUNT_CAP) at a hundred people.
+# The breached among a shown person's open tickets are counted up to this many ("100+"), so
+# the workload reads at most this many of their tickets, whatever the number of tickets.
 WORKLOAD_CAP = 100
 WORKLOAD_ROWS = 10  # the busiest owners shown; the team workload report lists them all
 
@@ -150,53 +153,46 @@ def my_tasks(user, *, now: dt.datetime, limit: int = TASKS_SHOWN) -> dict:
 class OwnerLoad:
     owner: object  # the user
     open: dict  # open tickets, {"count", "exact"}
-    breached: dict  # ... of them breached (among the first ``cap`` when ``open`` is not exact)
+    breached: dict  # ... of them breached (among the first ``cap`` when there are more)
     working: dict  # client tasks in progress
     accepted: dict  # ... and accepted, not started
 
-    @property
-    def sort_key(self) -> tuple:
-        return (
-            -(self.open["count"] + self.working["count"] + self.accepted["count"]),
-            -self.breached["count"],
-            self.owner.display_name.lower(),  # type: ignore[attr-defined]
-        )
-
 
 def team_workload(*, now: dt.datetime, cap: int = WORKLOAD_CAP, rows: int = WORKLOAD_ROWS) -> dict:
-    """Per active agency user: their open tickets (and how many are breached) and their
-    client tasks in progress and accepted, each counted up to ``cap``; the ``rows`` busiest
-    first, and how many owners there are. One query: the users, each with capped counts of
-    their open work as columns (each reads at most ``cap`` + 1 rows of an index)."""
-    mine = Q(owner=OuterRef("pk"), closed_at__isnull=True)
-    tickets = Ticket.objects.filter(mine)
-    tasks = Task.objects.filter(assignee=OuterRef("pk"))
-    staff = (
+    """The ``rows`` busiest active agency users (their open tickets plus their client tasks in
+    progress and accepted, then by name) with those figures, exact, as the database keeps them
+    (``dashboard.open_work``: a few rows per person, whatever the number of tickets); how many
+    of each one's open tickets are breached, counted up to ``cap`` (a capped sum over their
+    open tickets, for the rows shown only); and how many people there are. Three queries: the
+    kept figures grouped by person, the staff (from the index ``user_active_staff``), the
+    people shown with their breached tickets."""
+    kept = open_work.by_person()
+    staff = list(get_user_model().objects.agency_staff().values_list("pk", "full_name", "email"))
+
+    def load(pk: int) -> int:
+        return sum(kept.get(pk, {}).values())
+
+    staff.sort(key=lambda u: (-load(u[0]), (u[1] or u[2]).lower(), u[2]))
+    shown = [pk for pk, _name, _email in staff[:rows]]
+    tickets = Ticket.objects.filter(owner=OuterRef("pk"), closed_at__isnull=True)
+    people = (
         get_user_model()
-        .objects.agency_staff()
-        .annotate(
-            open_n=CappedCount(tickets, cap=cap),
-            breached_n=CappedSum(tickets, sla_state.state_q(SlaState.BREACHED, now), cap=cap),
-            working_n=CappedCount(tasks.filter(status=Status.WORKING), cap=cap),
-            accepted_n=CappedCount(tasks.filter(status=Status.ACCEPTED), cap=cap),
-        )
-        .order_by("full_name", "email")
+        .objects.filter(pk__in=shown)
+        .annotate(breached_n=CappedSum(tickets, sla_state.state_q(SlaState.BREACHED, now), cap=cap))
     )
-
-    def card(n: int, exact: bool = True) -> dict:
-        return _card(min(n, cap), exact and n <= cap)
-
-    loads = sorted(
-        (
+    by_pk = {u.pk: u for u in people}
+    loads = []
+    for pk in shown:
+        figures, user = kept.get(pk, {}), by_pk[pk]
+        loads.append(
             OwnerLoad(
-                owner=u,
-                open=card(u.open_n),
-                breached=card(u.breached_n, u.open_n <= cap),
-                working=card(u.working_n),
-                accepted=card(u.accepted_n),
+                owner=user,
+                open=_card(figures.get(OpenWorkKind.TICKETS, 0), True),
+                breached=_card(
+                    min(user.breached_n, cap), figures.get(OpenWorkKind.TICKETS, 0) <= cap
+                ),
+                working=_card(figures.get(OpenWorkKind.WORKING, 0), True),
+                accepted=_card(figures.get(OpenWorkKind.ACCEPTED, 0), True),
             )
-            for u in staff
-        ),
-        key=lambda load: load.sort_key,
-    )
-    return {"rows": loads[:rows], "owners": len(loads), "cap": cap}
+        )
+    return {"rows": loads, "owners": len(staff), "cap": cap}
