@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Min
 
 from partnerdesk.core.models import Event
 from partnerdesk.crm.models import Company
-from partnerdesk.dashboard import open_work
+from partnerdesk.dashboard import totals
 from partnerdesk.portal.models import SLOT_STATUSES, Status, Subscription, Task
 from partnerdesk.satisfaction.models import Survey
 from partnerdesk.tickets import services
@@ -133,10 +133,11 @@ def test_tickets_keep_the_rules_of_the_services():
         transaction.set_rollback(True)
     assert set(reported.values()) == {0}
     assert not Event.objects.filter(processed_at__isnull=True).exists()
-    # Each person's open work, which triggers keep (and a PostgreSQL load bypasses), agrees
-    # with a recount, and there is some.
-    assert open_work.differences() == {}
-    assert open_work.kept()
+    # The running totals, which triggers keep (and a PostgreSQL load bypasses), agree with a
+    # recount, and there are some.
+    for kept in totals.ALL:
+        assert totals.differences(kept) == {}
+        assert totals.kept(kept)
 
 
 def test_the_portal_queue_and_plan_limits_hold():

@@ -50,12 +50,13 @@ JOBS: list[Job] = [
         dt.timedelta(hours=1),
         "partnerdesk.dashboard.tasks.renewal_reminders_task",
     ),
-    # The rows of each person's open work the triggers added, folded into one per kind
-    # (dashboard.open_work), so the staff home sums a few rows per person.
+    # The rows the triggers added to the running totals (each person's open work, the
+    # deals' values per stage), folded into one per figure (dashboard.totals), so the staff
+    # home sums a few rows per figure.
     Job(
-        "compact_open_work",
+        "compact_totals",
         dt.timedelta(minutes=1),
-        "partnerdesk.dashboard.tasks.compact_open_work_task",
+        "partnerdesk.dashboard.tasks.compact_totals_task",
     ),
     # Managed-relationship lifecycle, partner program alerts and the January/June tier review.
     Job(

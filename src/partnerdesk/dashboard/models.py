@@ -263,14 +263,14 @@ class OpenWorkKind(models.TextChoices):
 
 
 class OpenWork(models.Model):
-    """How much open work each person has, kept by the database (``dashboard.open_work``).
+    """How much open work each person has, kept by the database (``dashboard.totals``).
 
     Every change of a ticket's owner or open state, and of a client task's assignee or status,
     adds a row here (+1 for the person who gains the work, −1 for who loses it) in the same
     transaction, by triggers the migration installs; a periodic compaction folds the rows into
     one per person and kind. A person's open work of a kind is the sum of their rows, so the
     staff home ranks the whole team at the same cost whatever the number of tickets.
-    ``manage.py check_open_work`` recomputes it from the tickets and tasks and compares.
+    ``manage.py check_totals`` recomputes it from the tickets and tasks and compares.
 
     ``person`` is a user's id without a foreign key: the triggers write it as the ticket's or
     task's column has it, and a deleted user's rows sum to zero and go at the next compaction.
@@ -285,3 +285,23 @@ class OpenWork(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.kind} {self.n:+d}"
+
+
+class DealValue(models.Model):
+    """The deals in each pipeline stage and currency, counted, and their amounts added up (in
+    cents), kept by the database like :class:`OpenWork` (``dashboard.totals``; triggers on
+    the deals, migration 0004): the value of a pipeline's open deals is the sum over its open
+    stages' rows, exact, however many deals there are. Keyed by ids without foreign keys, as
+    the triggers write them."""
+
+    pipeline_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    n = models.IntegerField()
+    cents = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["stage_id", "currency"], name="deal_value_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.stage_id} {self.currency} {self.n:+d} {self.cents:+d}"

@@ -12,8 +12,8 @@ def renewal_reminders_task() -> int:
 
 
 @task
-def compact_open_work_task() -> int:
-    """Fold the open-work rows the triggers added into one per person and kind."""
-    from . import open_work
+def compact_totals_task() -> int:
+    """Fold the rows the triggers added to the running totals into one per figure."""
+    from . import totals
 
-    return open_work.compact()
+    return totals.compact()

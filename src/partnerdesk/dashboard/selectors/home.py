@@ -4,9 +4,11 @@ charts) and the agency's figures.
 
 Every figure is a count that stops at a cap (``exact`` False past it, shown as "1,000+" on the
 work tiles, HOME_CAP, and "10,000+" on the agency's records, COUNT_CAP), read through one
-index range per figure, a bounded list, or a trend read over the index range of its weeks: the page costs the same at a hundred thousand tickets and at a million
-(tests/dashboard/test_scale_postgres.py checks the plans, test_home_budget.py the number of
-queries)."""
+index range per figure; a running total the database keeps (the team's workload, the open
+deals and their values: ``dashboard.totals``), exact; a bounded list; or a trend read over
+the index range of its weeks: the page costs the same at a hundred thousand tickets and at a
+million (tests/dashboard/test_scale_postgres.py checks the plans, test_home_budget.py the
+number of queries)."""
 
 from __future__ import annotations
 
@@ -16,15 +18,15 @@ from typing import Any
 
 from django.utils import timezone
 
-from partnerdesk.core.pagination import COUNT_CAP, capped_counts
+from partnerdesk.core.pagination import capped_counts
 from partnerdesk.core.translated import pick_name
-from partnerdesk.crm.models import Company, Contact, Deal, Lifecycle, ObjectType, Stage, StageKind
+from partnerdesk.crm.models import Company, Contact, Lifecycle, ObjectType, Stage, StageKind
 from partnerdesk.crm.selectors import deals_for
+from partnerdesk.dashboard import totals
 from partnerdesk.portal.selectors import triage_counts
 from partnerdesk.tickets.selectors import attention_counts
 
 from . import home_charts, home_work
-from .capped import capped_figures
 
 CENT = Decimal("0.01")
 # The home's work counts stop here ("1,000+"): a tile says "a lot" past it as well as at ten
@@ -49,52 +51,41 @@ def _open_deal_stages() -> dict[tuple[int, str], list[int]]:
 
 
 def record_counts(*, values: bool = False) -> dict:
-    """Clients, contacts, open deals and, per pipeline that has open deals (by name), their
-    number; each count ``{"count", "exact"}`` up to the cap. A pipeline's open deals are
-    read through the (pipeline, stage) index over its open stages, never the closed history.
-    Two queries: the open stages, then every count in one statement.
-
-    With ``values``, each pipeline has ``values`` too: its open deals' amounts added up per
-    currency, over the same (at most COUNT_CAP + 1) deals, so past the cap a value is that of
-    the deals read ("more than"); one more query, as the amounts are read from the table."""
+    """Clients and contacts, each ``{"count", "exact"}`` up to the cap (one statement); the
+    open deals and, per pipeline that has open deals (by name), their number, exact, from
+    the running totals the database keeps per stage (``dashboard.totals``): a few rows per
+    open stage, however many deals, never the deals themselves. With ``values``, each
+    pipeline's ``values`` too: its open deals' amounts added up per currency, exact."""
     stages = _open_deal_stages()
-    open_deals = {
-        key: Deal.objects.filter(pipeline_id=key[0], stage_id__in=ids)
-        for key, ids in stages.items()
-    }
+    kept = totals.deal_values(stage_id for ids in stages.values() for stage_id in ids)
     counts = capped_counts(
         {
             "companies": [Company.objects.filter(lifecycle=Lifecycle.CLIENT)],
             "contacts": [Contact.objects.all()],
-            **({} if values else {key: [qs] for key, qs in open_deals.items()}),
         }
     )
-    per_pipeline: dict[tuple[int, str], tuple[int, bool, dict | None]] = {}
-    if values:
-        figures = capped_figures(
-            open_deals, cap=COUNT_CAP, sums={"value": "amount"}, group="currency"
-        )
-        for key, currencies in figures.items():
-            n = sum(f.count for f in currencies.values())
+    pipelines: list[dict[str, Any]] = []
+    for pipeline_id, name in stages:
+        currencies = kept.get(pipeline_id, {})
+        n = sum(count for count, _value in currencies.values())
+        if n:
             amounts = {
-                currency: Decimal(f["value"]).quantize(CENT)
-                for currency, f in sorted(currencies.items())
+                currency: value.quantize(CENT)
+                for currency, (_count, value) in sorted(currencies.items())
             }
-            per_pipeline[key] = (min(n, COUNT_CAP), n <= COUNT_CAP, amounts)
-    else:
-        per_pipeline = {key: (*counts[key], None) for key in open_deals}
-    pipelines: list[dict[str, Any]] = [
-        {"pipeline_id": pipeline_id, "pipeline__name": name, "n": n, "exact": exact, "values": v}
-        for (pipeline_id, name), (n, exact, v) in per_pipeline.items()
-        if n
-    ]
-    total = sum(row["n"] for row in pipelines)
+            pipelines.append(
+                {
+                    "pipeline_id": pipeline_id,
+                    "pipeline__name": name,
+                    "n": n,
+                    "exact": True,
+                    "values": amounts if values else None,
+                }
+            )
     return {
         "companies": _card(*counts["companies"]),
         "contacts": _card(*counts["contacts"]),
-        "open_deals": _card(
-            min(total, COUNT_CAP), total <= COUNT_CAP and all(row["exact"] for row in pipelines)
-        ),
+        "open_deals": _card(sum(row["n"] for row in pipelines), True),
         "pipelines": pipelines,
     }
 

@@ -5,7 +5,7 @@ Flat at any number of tickets (issue 16): the states of an owner's open tickets 
 at most COUNT_CAP + 1 of them, read from the index of open tickets by owner that holds every
 column a state needs (ticket_open_owner_sla, so the database reads the index alone); the next
 due are the first few of two index ranges in due order; the team's workload is what the
-database keeps per person (dashboard.open_work), and the breached among the open tickets of
+database keeps per person (dashboard.totals), and the breached among the open tickets of
 the people shown are counted up to WORKLOAD_CAP. tests/dashboard/test_scale_postgres.py checks
 the plans.
 """
@@ -20,7 +20,7 @@ from django.db.models import Case, Expression, F, IntegerField, OuterRef, Value,
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.core.pagination import COUNT_CAP, capped_counts
-from partnerdesk.dashboard import open_work
+from partnerdesk.dashboard import totals
 from partnerdesk.dashboard.models import OpenWorkKind
 from partnerdesk.portal.models import Status, Task
 from partnerdesk.tickets import sla_state
@@ -161,12 +161,12 @@ class OwnerLoad:
 def team_workload(*, now: dt.datetime, cap: int = WORKLOAD_CAP, rows: int = WORKLOAD_ROWS) -> dict:
     """The ``rows`` busiest active agency users (their open tickets plus their client tasks in
     progress and accepted, then by name) with those figures, exact, as the database keeps them
-    (``dashboard.open_work``: a few rows per person, whatever the number of tickets); how many
+    (``dashboard.totals``: a few rows per person, whatever the number of tickets); how many
     of each one's open tickets are breached, counted up to ``cap`` (a capped sum over their
     open tickets, for the rows shown only); and how many people there are. Three queries: the
     kept figures grouped by person, the staff (from the index ``user_active_staff``), the
     people shown with their breached tickets."""
-    kept = open_work.by_person()
+    kept = totals.open_work_by_person()
     staff = list(get_user_model().objects.agency_staff().values_list("pk", "full_name", "email"))
 
     def load(pk: int) -> int:

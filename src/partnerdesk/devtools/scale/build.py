@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from partnerdesk.accounts.models import Role, Team, User
 from partnerdesk.core.models import InstalledDefault
 from partnerdesk.crm.models import Company
-from partnerdesk.dashboard import open_work
+from partnerdesk.dashboard import totals
 from partnerdesk.knowledge.models import Article, ArticleStatus
 from partnerdesk.portal.models import Task
 from partnerdesk.tickets.models import Ticket
@@ -165,8 +165,8 @@ def build(
                 progress(tickets_done, tickets, sum(writer.written.values()), before)
     if built:
         # On PostgreSQL the blocks are written without triggers (session_replication_role):
-        # each person's open work, which triggers keep, is recounted once at the end.
-        open_work.rebuild()
+        # the running totals, which triggers keep, are recounted once at the end.
+        totals.rebuild()
     return Summary(
         tickets=tickets,
         blocks_built=built,

@@ -1,7 +1,8 @@
-"""Each person's open work, kept by the database (dashboard.open_work): the triggers keep it
-through every way a ticket or task changes (services, bulk updates, deletions), the compaction
-folds the rows without changing a figure, ``manage.py check_open_work`` finds a drift and
-fixes it, and the triggers are all there after every migration.
+"""The running totals the database keeps (dashboard.totals): each person's open work and the
+deals' values per stage. The triggers keep them through every way a ticket, task or deal
+changes (services, bulk updates, deletions), the compaction folds the rows without changing
+a figure, ``manage.py check_totals`` finds a drift and fixes it, and the triggers are all
+there after every migration.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from django.db import connection
 from django.utils import timezone
 
 from partnerdesk.accounts.models import Role
-from partnerdesk.dashboard import open_work
-from partnerdesk.dashboard.models import OpenWork
+from partnerdesk.dashboard import totals
+from partnerdesk.dashboard.models import DealValue, OpenWork
 from partnerdesk.portal.models import Status, Task
 from partnerdesk.tickets import services as tickets
 from partnerdesk.tickets.models import Ticket
@@ -32,12 +33,15 @@ TRIGGERS = {
         ("tickets_ticket", "dashboard_open_work_ticket_update"),
         ("portal_task", "dashboard_open_work_task"),
         ("portal_task", "dashboard_open_work_task_update"),
+        ("crm_deal", "dashboard_deal_value"),
+        ("crm_deal", "dashboard_deal_value_update"),
     },
     "sqlite": {
         (table, f"dashboard_open_work_{short}_{op}")
         for table, short in (("tickets_ticket", "ticket"), ("portal_task", "task"))
         for op in ("insert", "delete", "update")
-    },
+    }
+    | {("crm_deal", f"dashboard_deal_value_{op}") for op in ("insert", "delete", "update")},
 }
 
 
@@ -46,12 +50,12 @@ def triggers() -> set[tuple[str, str]]:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                " WHERE t.tgname LIKE 'dashboard_open_work%%' AND NOT t.tgisinternal"
+                " WHERE t.tgname LIKE 'dashboard_%%' AND NOT t.tgisinternal"
             )
         else:
             cursor.execute(
                 "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"
-                " AND name LIKE 'dashboard_open_work%'"
+                " AND name LIKE 'dashboard_%'"
             )
         return set(cursor.fetchall())
 
@@ -63,12 +67,12 @@ def test_every_trigger_is_there_after_every_migration():
 
 
 def figures(*people) -> list[dict[str, int]]:
-    kept = open_work.by_person()
+    kept = totals.open_work_by_person()
     return [kept.get(person.pk, {}) for person in people]
 
 
 def agrees() -> bool:
-    return open_work.differences() == {}
+    return all(totals.differences(kept) == {} for kept in totals.ALL)
 
 
 def test_tickets_through_the_services_and_around_them(agent, admin, company):
@@ -116,33 +120,59 @@ def test_client_tasks_in_progress_and_accepted(agent, admin, company):
     assert agrees()
 
 
+def test_deal_values_through_the_services_and_around_them(admin, company, email_pipeline):
+    from decimal import Decimal
+
+    from partnerdesk.crm import services as crm
+    from partnerdesk.crm.models import Deal
+
+    def values(stage) -> dict:
+        return totals.deal_values([stage.pk]).get(email_pipeline.pk, {})
+
+    first, won = email_pipeline.stages.order_by("order", "id")[:2]
+    deal = crm.deal_create(
+        by=admin, name="A", pipeline=email_pipeline, company=company, amount="70.10"
+    )
+    crm.deal_create(by=admin, name="B", pipeline=email_pipeline, company=company)  # no amount
+    assert values(first) == {"USD": (2, Decimal("70.10"))}
+    crm.deal_update(deal=deal, by=admin, amount="99.99")
+    assert values(first) == {"USD": (2, Decimal("99.99"))}
+    Deal.objects.filter(pk=deal.pk).update(stage=won, currency="EUR")
+    assert values(first) == {"USD": (1, Decimal("0"))}
+    assert values(won) == {"EUR": (1, Decimal("99.99"))}
+    Deal.objects.filter(pk=deal.pk).delete()
+    assert values(won) == {}
+    assert agrees()
+
+
 def test_the_compaction_folds_the_rows_and_keeps_every_figure(agent, admin, company):
     now = timezone.now()
     for _ in range(3):
         ticket = open_ticket(admin, "Email Creation", now=now, company=company, owner=agent)
         tickets.ticket_update(ticket=ticket, by=admin, owner=admin)
     add_tasks(now, [agent], company, 10)
-    before = open_work.kept()
-    rows = OpenWork.objects.count()
+    before = [totals.kept(kept) for kept in totals.ALL]
+    rows = OpenWork.objects.count() + DealValue.objects.count()
 
-    left = open_work.compact()
+    left = totals.compact()
 
-    assert left == len(before) < rows  # one row per person and kind with work
-    assert open_work.kept() == before and agrees()
-    assert open_work.compact() == left  # again: nothing to fold
+    assert left == sum(map(len, before)) < rows  # one row per figure that is not zero
+    assert [totals.kept(kept) for kept in totals.ALL] == before and agrees()
+    assert totals.compact() == left  # again: nothing to fold
 
 
-def test_check_open_work_finds_a_drift_and_fixes_it(agent, admin, company, capsys):
+def test_check_totals_finds_a_drift_and_fixes_it(agent, admin, company, capsys):
     open_ticket(admin, "Email Creation", now=timezone.now(), company=company, owner=agent)
-    call_command("check_open_work")
-    assert "agrees" in capsys.readouterr().out
+    call_command("check_totals")
+    out = capsys.readouterr().out
+    assert "open work: agrees" in out and "deal values: agrees" in out
 
     OpenWork.objects.create(person=agent.pk, kind="ticket", n=5)  # what no trigger wrote
-    with pytest.raises(CommandError, match="1 open-work figure"):
-        call_command("check_open_work")
-    assert f"user {agent.pk}, ticket: kept 6, recounted 1" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="1 running total"):
+        call_command("check_totals")
+    assert f"({agent.pk}, 'ticket'): (6,) → (1,)" in capsys.readouterr().out
 
-    call_command("check_open_work", "--fix")
+    call_command("check_totals", "--fix")
     assert "Fixed: 1" in capsys.readouterr().out
     assert agrees() and figures(agent) == [{"ticket": 1}]
 
@@ -156,13 +186,13 @@ def test_compactions_at_once_never_count_a_row_twice(agent, admin, company):
     for _ in range(6):
         ticket = open_ticket(admin, "Email Creation", now=now, company=company, owner=agent)
         tickets.ticket_update(ticket=ticket, by=admin, owner=admin)
-    before = open_work.kept()
+    before = totals.kept(totals.OPEN_WORK)
     start = threading.Barrier(3)
 
     def compact():
         start.wait()
         try:
-            open_work.compact()
+            totals.compact()
         finally:
             connection.close()
 
@@ -179,7 +209,7 @@ def test_compactions_at_once_never_count_a_row_twice(agent, admin, company):
     for thread in threads:
         thread.join()
 
-    assert open_work.kept() == {**before, (agent.pk, "ticket"): 1}
+    assert totals.kept(totals.OPEN_WORK) == {**before, (agent.pk, "ticket"): (1,)}
     assert agrees()
 
 
@@ -187,8 +217,8 @@ def test_compactions_at_once_never_count_a_row_twice(agent, admin, company):
     connection.vendor != "postgresql", reason="the load without triggers is PostgreSQL's"
 )
 @pytest.mark.django_db(transaction=True)
-def test_scale_data_loaded_without_triggers_recounts_the_open_work():
+def test_scale_data_loaded_without_triggers_recounts_the_totals():
     # Outside a transaction, on PostgreSQL, scale_data writes its blocks with the triggers
-    # off (session_replication_role): the open work is recounted at the end.
+    # off (session_replication_role): the running totals are recounted at the end.
     call_command("scale_data", tickets=300, seed=3, now="2026-06-01T12:00:00+00:00", verbosity=0)
-    assert open_work.kept() and agrees()
+    assert all(totals.kept(kept) for kept in totals.ALL) and agrees()
