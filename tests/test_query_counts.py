@@ -100,9 +100,10 @@ def B(queries: int, rows: Marker, **kwargs: str) -> Budget:
 # (client admin of ``company``), API operations with the admin's API token.
 BUDGETS: dict[str, Budget] = {
     # ------------------------------------------------------------ staff pages
-    # the team's SLA and workload (capped per owner), the open pipeline's value, the user's
-    # open deals (at most 10); the trends follow: tests/dashboard/test_home_budget.py
-    "dashboard:home": B(9, "Deal 0"),
+    # the team's SLA and workload (the kept open work, the staff, the breached of those
+    # shown), the open pipelines' values (kept totals), the user's open deals (at most 10);
+    # the trends follow: tests/dashboard/test_home_budget.py
+    "dashboard:home": B(11, "Deal 0"),
     "crm:company_list": B(5, "Company 0"),
     "crm:contact_list": B(5, "Last0"),
     # the pickers' searches: at most PICKER_SIZE options, whatever the number of records

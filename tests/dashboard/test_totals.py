@@ -1,6 +1,6 @@
-"""The running totals the database keeps (dashboard.totals): each person's open work and the
-deals' values per stage. The triggers keep them through every way a ticket, task or deal
-changes (services, bulk updates, deletions), the compaction folds the rows without changing
+"""The running totals the database keeps (core.totals): each person's open work, the deals'
+values per stage (dashboard.totals) and the tickets per stage (tickets.totals). The triggers
+keep them through every way a ticket, task or deal changes (services, bulk updates, deletions), the compaction folds the rows without changing
 a figure, ``manage.py check_totals`` finds a drift and fixes it, and the triggers are all
 there after every migration.
 """
@@ -15,11 +15,13 @@ from django.db import connection
 from django.utils import timezone
 
 from partnerdesk.accounts.models import Role
-from partnerdesk.dashboard import totals
+from partnerdesk.core import totals
+from partnerdesk.dashboard import totals as home_totals
 from partnerdesk.dashboard.models import DealValue, OpenWork
 from partnerdesk.portal.models import Status, Task
 from partnerdesk.tickets import services as tickets
-from partnerdesk.tickets.models import Ticket
+from partnerdesk.tickets import totals as ticket_totals
+from partnerdesk.tickets.models import StageCount, Ticket
 from tests.conftest import make_user
 from tests.tickets import move, open_ticket
 
@@ -35,13 +37,16 @@ TRIGGERS = {
         ("portal_task", "dashboard_open_work_task_update"),
         ("crm_deal", "dashboard_deal_value"),
         ("crm_deal", "dashboard_deal_value_update"),
+        ("tickets_ticket", "tickets_stage_count"),
+        ("tickets_ticket", "tickets_stage_count_update"),
     },
     "sqlite": {
         (table, f"dashboard_open_work_{short}_{op}")
         for table, short in (("tickets_ticket", "ticket"), ("portal_task", "task"))
         for op in ("insert", "delete", "update")
     }
-    | {("crm_deal", f"dashboard_deal_value_{op}") for op in ("insert", "delete", "update")},
+    | {("crm_deal", f"dashboard_deal_value_{op}") for op in ("insert", "delete", "update")}
+    | {("tickets_ticket", f"tickets_stage_count_{op}") for op in ("insert", "delete", "update")},
 }
 
 
@@ -50,12 +55,13 @@ def triggers() -> set[tuple[str, str]]:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                " WHERE t.tgname LIKE 'dashboard_%%' AND NOT t.tgisinternal"
+                " WHERE (t.tgname LIKE 'dashboard_%%' OR t.tgname LIKE 'tickets_stage_count%%')"
+                " AND NOT t.tgisinternal"
             )
         else:
             cursor.execute(
                 "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"
-                " AND name LIKE 'dashboard_%'"
+                " AND (name LIKE 'dashboard_%' OR name LIKE 'tickets_stage_count%')"
             )
         return set(cursor.fetchall())
 
@@ -67,12 +73,12 @@ def test_every_trigger_is_there_after_every_migration():
 
 
 def figures(*people) -> list[dict[str, int]]:
-    kept = totals.open_work_by_person()
+    kept = home_totals.open_work_by_person()
     return [kept.get(person.pk, {}) for person in people]
 
 
 def agrees() -> bool:
-    return all(totals.differences(kept) == {} for kept in totals.ALL)
+    return all(totals.differences(kept) == {} for kept in totals.registered())
 
 
 def test_tickets_through_the_services_and_around_them(agent, admin, company):
@@ -97,6 +103,21 @@ def test_tickets_through_the_services_and_around_them(agent, admin, company):
     Ticket.objects.filter(pk=first.pk).update(name="Renamed")  # neither owner nor state
     Ticket.objects.filter(pk=first.pk).delete()
     assert figures(agent) == [{"ticket": 1}]
+    assert agrees()
+
+
+def test_tickets_per_stage_through_the_services_and_around_them(admin, company):
+    now = timezone.now()
+    ticket = open_ticket(admin, "Email Creation", now=now, company=company)
+    pipeline = ticket.pipeline
+    entry = ticket.stage_id
+    assert ticket_totals.stage_counts(pipeline.pk) == {entry: 1}
+    moved = move(ticket, "Emails Delivered", by=admin, now=now)
+    assert ticket_totals.stage_counts(pipeline.pk) == {moved.stage_id: 1}
+    Ticket.objects.filter(pk=ticket.pk).update(stage_id=entry)  # around the services
+    assert ticket_totals.stage_counts(pipeline.pk) == {entry: 1}
+    Ticket.objects.filter(pk=ticket.pk).delete()
+    assert ticket_totals.stage_counts(pipeline.pk) == {}
     assert agrees()
 
 
@@ -127,7 +148,7 @@ def test_deal_values_through_the_services_and_around_them(admin, company, email_
     from partnerdesk.crm.models import Deal
 
     def values(stage) -> dict:
-        return totals.deal_values([stage.pk]).get(email_pipeline.pk, {})
+        return home_totals.deal_values([stage.pk]).get(email_pipeline.pk, {})
 
     first, won = email_pipeline.stages.order_by("order", "id")[:2]
     deal = crm.deal_create(
@@ -151,13 +172,13 @@ def test_the_compaction_folds_the_rows_and_keeps_every_figure(agent, admin, comp
         ticket = open_ticket(admin, "Email Creation", now=now, company=company, owner=agent)
         tickets.ticket_update(ticket=ticket, by=admin, owner=admin)
     add_tasks(now, [agent], company, 10)
-    before = [totals.kept(kept) for kept in totals.ALL]
-    rows = OpenWork.objects.count() + DealValue.objects.count()
+    before = [totals.kept(kept) for kept in totals.registered()]
+    rows = OpenWork.objects.count() + DealValue.objects.count() + StageCount.objects.count()
 
     left = totals.compact()
 
     assert left == sum(map(len, before)) < rows  # one row per figure that is not zero
-    assert [totals.kept(kept) for kept in totals.ALL] == before and agrees()
+    assert [totals.kept(kept) for kept in totals.registered()] == before and agrees()
     assert totals.compact() == left  # again: nothing to fold
 
 
@@ -186,7 +207,7 @@ def test_compactions_at_once_never_count_a_row_twice(agent, admin, company):
     for _ in range(6):
         ticket = open_ticket(admin, "Email Creation", now=now, company=company, owner=agent)
         tickets.ticket_update(ticket=ticket, by=admin, owner=admin)
-    before = totals.kept(totals.OPEN_WORK)
+    before = totals.kept(home_totals.OPEN_WORK)
     start = threading.Barrier(3)
 
     def compact():
@@ -209,7 +230,7 @@ def test_compactions_at_once_never_count_a_row_twice(agent, admin, company):
     for thread in threads:
         thread.join()
 
-    assert totals.kept(totals.OPEN_WORK) == {**before, (agent.pk, "ticket"): (1,)}
+    assert totals.kept(home_totals.OPEN_WORK) == {**before, (agent.pk, "ticket"): (1,)}
     assert agrees()
 
 
@@ -221,4 +242,4 @@ def test_scale_data_loaded_without_triggers_recounts_the_totals():
     # Outside a transaction, on PostgreSQL, scale_data writes its blocks with the triggers
     # off (session_replication_role): the running totals are recounted at the end.
     call_command("scale_data", tickets=300, seed=3, now="2026-06-01T12:00:00+00:00", verbosity=0)
-    assert all(totals.kept(kept) for kept in totals.ALL) and agrees()
+    assert all(totals.kept(kept) for kept in totals.registered()) and agrees()

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from partnerdesk.core import pagination
 from partnerdesk.tickets import selectors
-from partnerdesk.tickets.models import SlaState, Ticket
+from partnerdesk.tickets.models import SlaState, StageCount, Ticket
 from tests.conftest import login
 from tests.tickets import H, move, open_ticket, reload, ticket_pipeline
 
@@ -112,20 +112,39 @@ def test_open_a_ticket_is_a_button_apart_from_the_pipeline_tabs(agent, bug):
     assert re.search(r'<a class="button" href="/app/tickets/new/">.*?Open a ticket</a>', html)
 
 
-def test_column_counts_stop_at_the_cap(agent, monkeypatch):
+def test_the_whole_boards_counts_are_the_kept_totals_exact_past_the_cap(agent, monkeypatch):
     now = timezone.now()
     for i in range(3):
         open_ticket(agent, "Email Creation", now=now - H, name=f"Mailbox {i}")
     monkeypatch.setattr(pagination, "COUNT_CAP", 2)  # the cap capped_counts reads
     pipeline = ticket_pipeline("Email Creation")
-    response = login(agent).get(board_url(pipeline))
     new = pipeline.stages.get(name="New")
+    response = login(agent).get(board_url(pipeline))
+    column = next(c for c in response.context["columns"] if c["stage"] == new)
+    assert (column["count"], column["exact"]) == (3, True)  # tickets.totals, not a count
+    assert '>3<span class="visually-hidden"> tickets</span>' in column_head(
+        response.content.decode(), new
+    )
+    # What the board reads is the kept total (a row no trigger wrote shows).
+    StageCount.objects.create(pipeline_id=pipeline.pk, stage_id=new.pk, n=4)
+    response = login(agent).get(board_url(pipeline))
+    assert ">7<" in column_head(response.content.decode(), new)
+
+
+def test_a_filtered_boards_counts_stop_at_the_cap(agent, monkeypatch):
+    now = timezone.now()
+    for i in range(3):
+        open_ticket(agent, "Email Creation", now=now - H, name=f"Mailbox {i}")
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)  # the cap capped_counts reads
+    pipeline = ticket_pipeline("Email Creation")
+    new = pipeline.stages.get(name="New")
+    response = login(agent).get(board_url(pipeline), {"q": "Mailbox"})
     column = next(c for c in response.context["columns"] if c["stage"] == new)
     assert (column["count"], column["exact"]) == (2, False)
     html = response.content.decode()
     assert '>2+<span class="visually-hidden"> tickets</span>' in column_head(html, new)
     assert "See more than 2" not in html  # the column shows all three of its cards ...
-    monkeypatch.setattr(pagination, "COUNT_CAP", 1)  # the cap capped_counts reads
+    monkeypatch.setattr(pagination, "COUNT_CAP", 1)
     response = login(agent).get(board_url(pipeline), {"q": "Mailbox"})
     assert "1+" in column_head(response.content.decode(), new)
 

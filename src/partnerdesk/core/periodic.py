@@ -51,13 +51,9 @@ JOBS: list[Job] = [
         "partnerdesk.dashboard.tasks.renewal_reminders_task",
     ),
     # The rows the triggers added to the running totals (each person's open work, the
-    # deals' values per stage), folded into one per figure (dashboard.totals), so the staff
-    # home sums a few rows per figure.
-    Job(
-        "compact_totals",
-        dt.timedelta(minutes=1),
-        "partnerdesk.dashboard.tasks.compact_totals_task",
-    ),
+    # deals' values and the tickets per stage), folded into one per figure (core.totals), so
+    # a page sums a few rows per figure.
+    Job("compact_totals", dt.timedelta(minutes=1), "partnerdesk.core.tasks.compact_totals_task"),
     # Managed-relationship lifecycle, partner program alerts and the January/June tier review.
     Job(
         "partner_program_daily",

@@ -12,3 +12,11 @@ def reclaim_stale_tasks() -> dict:
         "reclaimed": workers.reclaim_stale_tasks(),
         "heartbeats_pruned": workers.prune_heartbeats(),
     }
+
+
+@task
+def compact_totals_task() -> int:
+    """Fold the rows the triggers added to the running totals into one per figure."""
+    from . import totals
+
+    return totals.compact()

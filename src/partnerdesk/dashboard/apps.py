@@ -10,4 +10,5 @@ class DashboardConfig(AppConfig):
     label = "dashboard"
 
     def ready(self):
-        from . import timeline  # noqa: F401  (register the timeline sentences)
+        # (register the timeline sentences, the running totals)
+        from . import timeline, totals  # noqa: F401

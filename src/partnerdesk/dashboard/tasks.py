@@ -9,11 +9,3 @@ from . import reminders
 def renewal_reminders_task() -> int:
     """Email the renewal reminders due today (each once); returns how many were sent."""
     return reminders.send_renewal_reminders()
-
-
-@task
-def compact_totals_task() -> int:
-    """Fold the rows the triggers added to the running totals into one per figure."""
-    from . import totals
-
-    return totals.compact()

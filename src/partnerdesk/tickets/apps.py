@@ -8,8 +8,9 @@ class TicketsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        # (register reactions, sentences, the inbound-email handlers, the CRM pages' cards)
-        from . import glance, handlers, inbound, timeline  # noqa: F401
+        # (register reactions, sentences, the inbound-email handlers, the CRM pages' cards, the
+        # running totals)
+        from . import glance, handlers, inbound, timeline, totals  # noqa: F401
         from .defaults import install_after_migrate
 
         post_migrate.connect(install_after_migrate, sender=self)

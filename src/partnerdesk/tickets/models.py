@@ -669,4 +669,21 @@ class SavedView(models.Model):
 
 
 # The status emails to customers (issue 14, part 4) live in their own module.
+class StageCount(models.Model):
+    """The tickets in each pipeline stage, counted by the database (``core.totals``; triggers
+    on the tickets, migration 0017): a board column's number is the sum of its stage's rows,
+    exact, however many tickets the stage has ever had. Keyed by ids without foreign keys,
+    as the triggers write them."""
+
+    pipeline_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField()
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["pipeline_id", "stage_id", "n"], name="stage_count")]
+
+    def __str__(self) -> str:
+        return f"{self.stage_id} {self.n:+d}"
+
+
 from .notice_models import CustomerNotice, CustomerNoticeSent, NoticeEvent  # noqa: E402, F401

@@ -12,7 +12,7 @@ from partnerdesk.core.pagination import capped_counts
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 from partnerdesk.crm.models import Pipeline, Stage
 
-from . import sla_state
+from . import sla_state, totals
 from .models import OPEN_BREACHED, SavedView, SlaState, Ticket
 
 LIST_FILTERS = (
@@ -131,17 +131,25 @@ def board_columns(
     now: dt.datetime,
     cards: bool = True,
 ):
-    """Each stage with its ticket count up to COUNT_CAP (``exact`` False past it: "10,000+"),
-    all columns counted in one statement of index range scans that stop at the cap, so a
-    column of closed history costs what an open one does; and, with ``cards``, its newest
-    tickets (one index range scan per column), each with its SLA state and the instant the
-    card counts to or from (``sla_due``, see ``sla_countdown``)."""
+    """Each stage with its ticket count and, with ``cards``, its newest tickets (one index range
+    scan per column), each with its SLA state and the instant the card counts to or from
+    (``sla_due``, see ``sla_countdown``). The whole pipeline for the agency's staff (no
+    filter): each count exact, the running total the database keeps per stage
+    (``tickets.totals``, a few rows each). Filtered, or a client's: up to COUNT_CAP
+    (``exact`` False past it: "10,000+"), all columns counted in one statement of index range
+    scans that stop at the cap, so a column of closed history costs what an open one does."""
     stages = list(pipeline.stages.order_by("order", "id"))
-    qs, _active = filter_tickets(
+    qs, active = filter_tickets(
         Ticket.objects.for_user(user).filter(pipeline=pipeline), params or {}, now=now
     )
     newest = qs.order_by("-created_at", "-id")  # the order of ticket_board
-    counts = capped_counts({stage.pk: [newest.filter(stage=stage)] for stage in stages})
+    if user.is_agency_staff and set(active) <= {"pipeline"}:
+        kept = totals.stage_counts(pipeline.pk)
+        counts: dict[Any, tuple[int, bool]] = {
+            stage.pk: (kept.get(stage.pk, 0), True) for stage in stages
+        }
+    else:
+        counts = capped_counts({stage.pk: [newest.filter(stage=stage)] for stage in stages})
     columns = []
     for stage in stages:
         tickets = []

@@ -9,6 +9,8 @@ all there after every migration.
 
 from django.db import migrations, models
 
+from partnerdesk.core.totals import install_triggers
+
 POSTGRESQL = [
     """
     CREATE FUNCTION dashboard_open_work_ticket() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -128,21 +130,6 @@ FILL = """
 """
 
 
-def install(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(vendor)
-    if statements is None:
-        raise RuntimeError(f"dashboard.OpenWork has no triggers for {vendor}")
-    for statement in [*statements, FILL]:
-        schema_editor.execute(statement)
-
-
-def uninstall(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for statement in POSTGRESQL_DROP if vendor == "postgresql" else SQLITE_DROP:
-        schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("dashboard", "0002_drop_redundant_indexes"),
@@ -180,5 +167,11 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(install, uninstall),
+        install_triggers(
+            postgresql=POSTGRESQL,
+            sqlite=SQLITE,
+            drop_postgresql=POSTGRESQL_DROP,
+            drop_sqlite=SQLITE_DROP,
+            fill=FILL,
+        ),
     ]

@@ -7,6 +7,8 @@ tests/dashboard/test_totals.py checks every trigger exists after every migration
 
 from django.db import migrations, models
 
+from partnerdesk.core.totals import install_triggers
+
 CENTS = "CAST(ROUND(COALESCE({row}.amount, 0) * 100) AS BIGINT)"
 OLD_DEAL = (
     "INSERT INTO dashboard_dealvalue (pipeline_id, stage_id, currency, n, cents) "
@@ -68,21 +70,6 @@ FILL = f"""
 """
 
 
-def install(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(vendor)
-    if statements is None:
-        raise RuntimeError(f"dashboard.DealValue has no triggers for {vendor}")
-    for statement in [*statements, FILL]:
-        schema_editor.execute(statement)
-
-
-def uninstall(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for statement in POSTGRESQL_DROP if vendor == "postgresql" else SQLITE_DROP:
-        schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("dashboard", "0003_open_work"),
@@ -109,5 +96,11 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["stage_id", "currency"], name="deal_value_stage")],
             },
         ),
-        migrations.RunPython(install, uninstall),
+        install_triggers(
+            postgresql=POSTGRESQL,
+            sqlite=SQLITE,
+            drop_postgresql=POSTGRESQL_DROP,
+            drop_sqlite=SQLITE_DROP,
+            fill=FILL,
+        ),
     ]

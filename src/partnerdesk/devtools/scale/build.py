@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from partnerdesk.accounts.models import Role, Team, User
+from partnerdesk.core import totals
 from partnerdesk.core.models import InstalledDefault
 from partnerdesk.crm.models import Company
-from partnerdesk.dashboard import totals
 from partnerdesk.knowledge.models import Article, ArticleStatus
 from partnerdesk.portal.models import Task
 from partnerdesk.tickets.models import Ticket

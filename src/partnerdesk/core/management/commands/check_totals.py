@@ -1,6 +1,6 @@
-"""``manage.py check_totals [--fix]``: recompute every running total the database keeps (each
-person's open work, the deals' values per stage: ``dashboard.totals``) from the records and
-compare.
+"""``manage.py check_totals [--fix]``: recompute every running total the database keeps
+(``core.totals``: each person's open work, the deals' values per stage, the tickets per stage)
+from the records and compare.
 
 Exits with an error listing the differences when they disagree; ``--fix`` then replaces the
 kept figures with the recount.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partnerdesk.dashboard import totals
+from partnerdesk.core import totals
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, fix: bool, **options):
         wrong = 0
-        for kept in totals.ALL:
+        for kept in totals.registered():
             differences = totals.differences(kept)
             if not differences:
                 figures = len(totals.kept(kept))
