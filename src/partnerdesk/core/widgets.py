@@ -31,13 +31,11 @@ class FastSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs) | {"name": name}
-        selected = {"" if value is None else str(value)}
-        options = []
-        for option_value, label in self._drawn_choices():
-            text = "" if option_value is None else str(option_value)
-            chosen = " selected" if text in selected else ""
-            options.append(f'<option value="{escape(text)}"{chosen}>{escape(label)}</option>')
-        return mark_safe(f"<select{flatatt(final)}>{''.join(options)}</select>")  # noqa: S308
+        options = render_options(
+            (("" if v is None else str(v), label) for v, label in self._drawn_choices()),
+            selected=["" if value is None else str(value)],
+        )
+        return mark_safe(f"<select{flatatt(final)}>{options}</select>")  # noqa: S308
 
 
 PICKER_SIZE = 20  # options a picker offers at a time: the first by name, or a search's best
