@@ -112,13 +112,20 @@ def test_open_a_ticket_is_a_button_apart_from_the_pipeline_tabs(agent, bug):
     assert re.search(r'<a class="button" href="/app/tickets/new/">.*?Open a ticket</a>', html)
 
 
-def test_the_whole_boards_counts_are_the_kept_totals_exact_past_the_cap(agent, monkeypatch):
-    now = timezone.now()
+@pytest.fixture
+def three_new_past_a_cap_of_two(agent, monkeypatch):
+    """Three tickets in Email Creation's New stage, the count cap at 2: the pipeline, the stage."""
     for i in range(3):
-        open_ticket(agent, "Email Creation", now=now - H, name=f"Mailbox {i}")
+        open_ticket(agent, "Email Creation", now=timezone.now() - H, name=f"Mailbox {i}")
     monkeypatch.setattr(pagination, "COUNT_CAP", 2)  # the cap capped_counts reads
     pipeline = ticket_pipeline("Email Creation")
-    new = pipeline.stages.get(name="New")
+    return pipeline, pipeline.stages.get(name="New")
+
+
+def test_the_whole_boards_counts_are_the_kept_totals_exact_past_the_cap(
+    agent, three_new_past_a_cap_of_two
+):
+    pipeline, new = three_new_past_a_cap_of_two
     response = login(agent).get(board_url(pipeline))
     column = next(c for c in response.context["columns"] if c["stage"] == new)
     assert (column["count"], column["exact"]) == (3, True)  # tickets.totals, not a count
@@ -131,13 +138,8 @@ def test_the_whole_boards_counts_are_the_kept_totals_exact_past_the_cap(agent, m
     assert ">7<" in column_head(response.content.decode(), new)
 
 
-def test_a_filtered_boards_counts_stop_at_the_cap(agent, monkeypatch):
-    now = timezone.now()
-    for i in range(3):
-        open_ticket(agent, "Email Creation", now=now - H, name=f"Mailbox {i}")
-    monkeypatch.setattr(pagination, "COUNT_CAP", 2)  # the cap capped_counts reads
-    pipeline = ticket_pipeline("Email Creation")
-    new = pipeline.stages.get(name="New")
+def test_a_filtered_boards_counts_stop_at_the_cap(agent, three_new_past_a_cap_of_two, monkeypatch):
+    pipeline, new = three_new_past_a_cap_of_two
     response = login(agent).get(board_url(pipeline), {"q": "Mailbox"})
     column = next(c for c in response.context["columns"] if c["stage"] == new)
     assert (column["count"], column["exact"]) == (2, False)

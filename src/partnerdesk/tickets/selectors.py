@@ -142,13 +142,13 @@ def board_columns(
     qs, active = filter_tickets(
         Ticket.objects.for_user(user).filter(pipeline=pipeline), params or {}, now=now
     )
-    newest = qs.order_by("-created_at", "-id")  # the order of ticket_board
     if user.is_agency_staff and set(active) <= {"pipeline"}:
         kept = totals.stage_counts(pipeline.pk)
         counts: dict[Any, tuple[int, bool]] = {
             stage.pk: (kept.get(stage.pk, 0), True) for stage in stages
         }
     else:
+        newest = qs.order_by("-created_at", "-id")  # the order of ticket_board
         counts = capped_counts({stage.pk: [newest.filter(stage=stage)] for stage in stages})
     columns = []
     for stage in stages:
