@@ -175,6 +175,47 @@ def test_the_creations_answer_is_what_reading_the_ticket_answers(admin, agent, a
     assert api.get(f"/api/tickets/{created['id']}").json() == created
 
 
+def test_create_with_a_stage_of_another_pipeline_or_an_unknown_pipeline_is_422(
+    agent, api_client_for
+):
+    api = api_client_for(agent)
+    stage = ticket_stage("Bug Investigation", "New")
+    other = ticket_pipeline("Website Creation")
+    response = post(api, "/api/tickets", {"pipeline_id": other.pk, "stage_id": stage.pk})
+    assert response.status_code == 422 and response.json()["code"] == "invalid_stage"
+    response = post(api, "/api/tickets", {"pipeline_id": 999999, "stage_id": stage.pk})
+    assert response.status_code == 422 and response.json()["code"] == "not_found"
+    assert response.json()["errors"][0]["field"] == "pipeline_id"
+    assert not Ticket.objects.exists()
+
+
+# What opening a ticket through the API reads and writes once the process has read the
+# configuration: the token; the stage with its pipeline; the company; the configuration's
+# stamp for each read of it (the SLA policies, the property definitions, the stage's required
+# properties, the calendar); the ticket, its stage visit and its event.
+CREATE_STATEMENTS = 10
+
+
+def test_create_reads_the_configuration_once_per_process(agent, company, api_client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_client_for(agent)
+    stage = ticket_stage("Website Creation", "New")
+    body = {"pipeline_id": stage.pipeline_id, "stage_id": stage.pk, "company_id": company.pk}
+    assert post(api, "/api/tickets", body).status_code == 201
+    with CaptureQueriesContext(connection) as queries:
+        response = post(api, "/api/tickets", body)
+    assert response.status_code == 201, response.content
+    statements = [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    assert len(statements) <= CREATE_STATEMENTS, "\n".join(statements)
+    assert response.json()["deal_ids"] == []
+
+
 def test_create_missing_properties_and_not_an_entry_stage(agent, api_client_for):
     api = api_client_for(agent)
     pipeline = ticket_pipeline("Email Creation")

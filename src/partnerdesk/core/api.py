@@ -130,9 +130,10 @@ def forbid_clients(request) -> None:
         raise forbidden("You do not have permission to do this.")
 
 
-def lookup(model: type[Model], pk: int | None, name: str, request=None):
-    """The row ``pk`` of ``model`` (scoped to the caller when ``request`` is given), None for
-    None, or a 422 problem naming the ``<name>_id`` field."""
+def lookup(model: type[Model], pk: int | None, name: str, request=None, related=()):
+    """The row ``pk`` of ``model`` (scoped to the caller when ``request`` is given; with the
+    ``related`` records it points to read in the same query), None for None, or a 422 problem
+    naming the ``<name>_id`` field."""
     if pk is None:
         return None
     qs = (
@@ -140,6 +141,8 @@ def lookup(model: type[Model], pk: int | None, name: str, request=None):
         if request is None
         else model._default_manager.for_user(request.auth)
     )  # type: ignore[attr-defined]
+    if related:
+        qs = qs.select_related(*related)
     obj = single(qs.filter(pk=pk))
     if obj is None:
         raise DomainError(code="not_found", message=f"No {name} with id {pk}.", field=f"{name}_id")

@@ -122,3 +122,14 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} ({self.hostname}:{self.pid})"
+
+
+class ConfigurationStamp(models.Model):
+    """One row (id 1): a random value that triggers on the configuration's tables replace in
+    the transaction of every change, so each process knows when what it keeps of the
+    configuration is out of date (``core.configuration``)."""
+
+    stamp = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.stamp

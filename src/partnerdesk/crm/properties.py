@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.accounts.models import User
 from partnerdesk.core import crypto
+from partnerdesk.core.configuration import configuration
 from partnerdesk.core.errors import DomainError, FieldError
-from partnerdesk.core.records import memoized
 
 from .models import PropertyDefinition, PropertyType
 
@@ -183,9 +183,11 @@ def definitions(object_type: str, *, include_builtin: bool = False):
 
 
 def definition_list(object_type: str) -> list[PropertyDefinition]:
-    """The custom (not built-in, not archived) definitions of ``object_type``: read once per
-    batch of a worker (``core.records.batch_memo``), else each time."""
-    return memoized(("property_definitions", object_type), lambda: list(definitions(object_type)))
+    """The custom (not built-in, not archived) definitions of ``object_type``, read once per
+    configuration stamp (``core.configuration``): shared, never to be changed."""
+    return configuration(
+        ("property_definitions", object_type), lambda: list(definitions(object_type))
+    )
 
 
 def apply_properties(
@@ -266,8 +268,8 @@ def has_value(record, defn: PropertyDefinition) -> bool:
 
 
 def required_properties(stage) -> list[PropertyDefinition]:
-    """What ``stage`` requires (read once per batch of a worker, else each time)."""
-    return memoized(
+    """What ``stage`` requires (read once per configuration stamp; shared, read-only)."""
+    return configuration(
         ("required_properties", stage.pk), lambda: list(stage.required_properties.all())
     )
 

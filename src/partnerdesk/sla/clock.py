@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from partnerdesk.core.records import memoized
+from partnerdesk.core.configuration import configuration
 
 from .calendar import WorkingCalendar
 from .models import Calendar, Unit
@@ -23,7 +23,7 @@ def agency_calendar(policy=None) -> WorkingCalendar:
     if policy is not None and policy.calendar_id:
         calendar = policy.calendar
     if calendar is None:
-        return memoized(("sla_default_calendar",), _default_calendar)
+        return configuration(("sla_default_calendar",), _default_calendar)
     return calendar.working_calendar()
 
 

@@ -79,7 +79,10 @@ def deal_ids(ticket: Ticket) -> list[int]:
     return [ticket.deal_id, *others] if ticket.deal_id else others
 
 
-def ticket_out(ticket: Ticket, user, now: dt.datetime | None = None) -> dict:
+def ticket_out(
+    ticket: Ticket, user, now: dt.datetime | None = None, *, deals: list[int] | None = None
+) -> dict:
+    """The API's view of ``ticket``; ``deals``: its deal ids when the caller knows them."""
     now = now or clock.now()
     data = {
         f: getattr(ticket, f)
@@ -112,7 +115,7 @@ def ticket_out(ticket: Ticket, user, now: dt.datetime | None = None) -> dict:
         }
     data["sla_state"] = sla_state.ticket_state(ticket, now)
     data["sla_paused"] = ticket.sla_paused_at is not None
-    data["deal_ids"] = deal_ids(ticket)
+    data["deal_ids"] = deal_ids(ticket) if deals is None else deals
     return {**data, **property_payload(ticket, user)}
 
 
@@ -231,8 +234,13 @@ def list_tickets(request, filters: Query[TicketFilters], page: Query[PageParams]
 )
 def create_ticket(request, payload: TicketIn):
     require_staff(request)
-    pipeline = lookup(Pipeline, payload.pipeline_id, "pipeline")
-    stage = lookup(Stage, payload.stage_id, "stage")
+    # The stage with its pipeline in one query (the pipeline alone if it is another one, which
+    # the service then refuses).
+    stage = lookup(Stage, payload.stage_id, "stage", related=["pipeline"])
+    if stage is not None and stage.pipeline_id == payload.pipeline_id:
+        pipeline = stage.pipeline
+    else:
+        pipeline = lookup(Pipeline, payload.pipeline_id, "pipeline")
     deal = lookup(Deal, payload.deal_id, "deal")
     common = {
         "by": request.auth,
@@ -258,7 +266,9 @@ def create_ticket(request, payload: TicketIn):
             properties=payload.properties,
             **common,
         )
-    return Status(201, ticket_out(ticket, request.auth))
+    # A ticket just opened is linked to the deal it was opened from, if any, and no other.
+    opened_from = [ticket.deal_id] if ticket.deal_id else []
+    return Status(201, ticket_out(ticket, request.auth, deals=opened_from))
 
 
 @router.get("/tickets/{ticket_id}", auth=STAFF, response={200: TicketOut, 404: Problem})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from partnerdesk.core.records import memoized
+from partnerdesk.core.configuration import configuration
 from partnerdesk.crm.models import Pipeline, Stage
 from partnerdesk.sla.clock import agency_calendar, target_elapsed, target_times
 from partnerdesk.sla.models import FirstResponseBy, ResolutionFrom, SlaPolicy
@@ -15,7 +15,7 @@ from .models import Ticket, TicketPause
 
 
 def policy_for(pipeline: Pipeline, entry_stage: Stage) -> SlaPolicy | None:
-    policies = memoized(
+    policies = configuration(
         ("sla_policies", pipeline.pk),
         lambda: {
             p.entry_stage_id: p

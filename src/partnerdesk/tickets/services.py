@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.accounts.models import User
 from partnerdesk.core import clock, crypto
+from partnerdesk.core.configuration import configuration
 from partnerdesk.core.errors import DomainError, FieldError, forbidden
 from partnerdesk.core.events import record_event
 from partnerdesk.core.files import files_removed_on_error
@@ -23,7 +24,6 @@ from partnerdesk.core.records import (
     field_labels,
     full_clean,
     given,
-    memoized,
     set_fields,
 )
 from partnerdesk.crm import properties as props
@@ -136,8 +136,9 @@ def _asking_for(missing: list[PropertyDefinition]) -> str:
 
 
 def entry_stages_of(pipeline: Pipeline) -> list[Stage]:
-    """The stages a ticket of ``pipeline`` may be opened in (once per batch of a worker)."""
-    return memoized(
+    """The stages a ticket of ``pipeline`` may be opened in (read once per configuration
+    stamp, ``core.configuration``; shared, read-only)."""
+    return configuration(
         ("entry_stages", pipeline.pk),
         lambda: list(pipeline.stages.filter(is_entry=True).order_by("order", "id")),
     )
