@@ -124,6 +124,18 @@ def test_inside_a_workers_batch_nothing_asks_for_the_stamp(pipeline, entry):
     assert queries.captured_queries == []
 
 
+def test_under_one_stamp_the_reads_ask_for_it_once(pipeline, entry):
+    read_everything(pipeline, entry)
+    with CaptureQueriesContext(connection) as queries, configuration.one_stamp():
+        read_everything(pipeline, entry)
+        with configuration.one_stamp():  # nested: the outer one's stamp
+            read_everything(pipeline, entry)
+    assert [q["sql"] for q in queries.captured_queries] == [configuration._STAMP_SQL]
+    with CaptureQueriesContext(connection) as queries:
+        read_everything(pipeline, entry)
+    assert len(queries.captured_queries) > 1  # left, each read asks again
+
+
 def row_of(table: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT MIN(id) FROM {table}")  # noqa: S608 (a name from TABLES)

@@ -191,9 +191,9 @@ def test_create_with_a_stage_of_another_pipeline_or_an_unknown_pipeline_is_422(
 
 # What opening a ticket through the API reads and writes once the process has read the
 # configuration: the token; the stage with its pipeline; the company; the configuration's
-# stamp for each read of it (the SLA policies, the property definitions, the stage's required
-# properties, the calendar); the ticket, its stage visit and its event.
-CREATE_STATEMENTS = 10
+# stamp, once for all it reads (the SLA policies, the property definitions, the stage's
+# required properties, the calendar); the ticket, its stage visit and its event.
+CREATE_STATEMENTS = 7
 
 
 def test_create_reads_the_configuration_once_per_process(agent, company, api_client_for):

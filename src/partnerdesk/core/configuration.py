@@ -22,7 +22,8 @@ Inside a worker's batch the batch's own memo is used as before (``records.batch_
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -58,13 +59,40 @@ def stamp() -> str | None:
     return row[0] if row else None
 
 
+_held = threading.local()
+
+
+@contextmanager
+def one_stamp() -> Iterator[None]:
+    """Inside, every read takes the stamp the first one read: for a stretch of code that reads
+    several parts of the configuration and changes none of it (a service checking what it is
+    about to write), one stamp query instead of one per read. The configuration it sees is
+    the one of that first read, as if it had read everything then."""
+    if getattr(_held, "on", False):
+        yield
+        return
+    _held.on, _held.stamp = True, None
+    try:
+        yield
+    finally:
+        _held.on, _held.stamp = False, None
+
+
+def _current() -> str | None:
+    if not getattr(_held, "on", False):
+        return stamp()
+    if _held.stamp is None:
+        _held.stamp = stamp()
+    return _held.stamp
+
+
 def configuration(key: tuple, load: Callable[[], Any]) -> Any:
     """``load()``'s value for ``key``, loaded once per configuration stamp in this process
     (inside a worker's batch: once per batch)."""
     global _kept
     if in_batch():
         return memoized(key, load)
-    current = stamp()
+    current = _current()
     if current is None:
         return load()
     version = (connection.alias, current)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.accounts.models import User
 from partnerdesk.core import clock, crypto
-from partnerdesk.core.configuration import configuration
+from partnerdesk.core.configuration import configuration, one_stamp
 from partnerdesk.core.errors import DomainError, FieldError, forbidden
 from partnerdesk.core.events import record_event
 from partnerdesk.core.files import files_removed_on_error
@@ -144,32 +144,26 @@ def entry_stages_of(pipeline: Pipeline) -> list[Stage]:
     )
 
 
-@atomic_service
-def ticket_create(
+@one_stamp()
+def _ticket_to_open(
     *,
-    by,
     pipeline: Pipeline,
-    stage: Stage | None = None,
-    name: str = "",
-    description: str = "",
-    owner=None,
-    priority: str = Priority.MEDIUM,
-    company=None,
-    deal: Deal | None = None,
-    contact=None,
-    properties: dict | None = None,
-    source: str = Source.MANUAL,
-    now: dt.datetime | None = None,
-    if_missing: Literal["refuse", "ask"] = "refuse",
-) -> Ticket:
-    """Open a ticket in an entry stage of a ticket pipeline, enforcing its required properties.
-
-    ``if_missing="ask"`` (for automations, which cannot ask anyone) opens it even without them:
-    its description then says what is needed, and it cannot leave the entry stage before they
-    are filled in (``missing_to_leave``).
-    """
-    require_staff(by)
-    now = now or clock.now()
+    stage: Stage | None,
+    name: str,
+    description: str,
+    owner,
+    priority: str,
+    company,
+    deal: Deal | None,
+    contact,
+    properties: dict | None,
+    source: str,
+    now: dt.datetime,
+    if_missing: Literal["refuse", "ask"],
+) -> tuple[Ticket, list, list[tuple[dt.datetime, dt.datetime | None]]]:
+    """The ticket ``ticket_create`` writes, with everything settled before its one INSERT:
+    what is missing, the request rules, the SLA times (and the pauses to write with it). It
+    writes nothing, so it reads the configuration under one stamp (``core.configuration``)."""
     if pipeline.object_type != ObjectType.TICKET:
         raise DomainError(
             code="invalid_pipeline",
@@ -244,6 +238,51 @@ def ticket_create(
     if stage.is_closed:
         ticket.closed_at = now
     recompute_sla(ticket, now=now, pauses=pauses)
+    return ticket, missing, pauses
+
+
+@atomic_service
+def ticket_create(
+    *,
+    by,
+    pipeline: Pipeline,
+    stage: Stage | None = None,
+    name: str = "",
+    description: str = "",
+    owner=None,
+    priority: str = Priority.MEDIUM,
+    company=None,
+    deal: Deal | None = None,
+    contact=None,
+    properties: dict | None = None,
+    source: str = Source.MANUAL,
+    now: dt.datetime | None = None,
+    if_missing: Literal["refuse", "ask"] = "refuse",
+) -> Ticket:
+    """Open a ticket in an entry stage of a ticket pipeline, enforcing its required properties.
+
+    ``if_missing="ask"`` (for automations, which cannot ask anyone) opens it even without them:
+    its description then says what is needed, and it cannot leave the entry stage before they
+    are filled in (``missing_to_leave``).
+    """
+    require_staff(by)
+    now = now or clock.now()
+    ticket, missing, pauses = _ticket_to_open(
+        pipeline=pipeline,
+        stage=stage,
+        name=name,
+        description=description,
+        owner=owner,
+        priority=priority,
+        company=company,
+        deal=deal,
+        contact=contact,
+        properties=properties,
+        source=source,
+        now=now,
+        if_missing=if_missing,
+    )
+    stage = ticket.stage
     ticket.save()
     if deal is not None:
         ticket.deals.add(deal)
