@@ -203,6 +203,30 @@ def test_a_first_pass_writes_the_runs_it_makes_once_with_the_batch(
 
 
 @pytest.mark.usefixtures("drained")
+def test_a_batch_asks_for_the_configurations_stamp_at_most_once_and_reads_what_is_kept(
+    admin, clients, support_lead
+):
+    import re
+
+    from django.test.utils import CaptureQueriesContext
+
+    from partnerdesk.core import configuration
+
+    win(email_deal(admin, clients[0]), by=admin)
+    drain_all()  # the configuration a won deal's ticket needs, read once by this process
+    win(email_deal(admin, clients[1]), by=admin)
+    batches = 0
+    with CaptureQueriesContext(connection) as queries:
+        while outbox.process_batch(outbox.batch_size()):
+            batches += 1
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert 1 <= sql.count(configuration._STAMP_SQL) <= batches
+    read = {t for s in sql for t in re.findall(r'(?:FROM|JOIN)\s+"(\w+)"', s)}
+    assert not read & {"sla_slapolicy", "sla_calendar", "sla_holiday", "crm_propertydefinition"}
+    assert Ticket.objects.filter(deal__company=clients[1]).count() == 1
+
+
+@pytest.mark.usefixtures("drained")
 def test_a_step_a_rule_refuses_fails_its_run_and_keeps_the_steps_before_it(admin, clients, passes):
     # The assignment step finds the support team empty. On the batch's first pass (a fresh
     # run's steps without savepoints, its row written with its last step) that rolls the whole

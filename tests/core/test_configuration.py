@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 
 from partnerdesk.core import configuration
 from partnerdesk.core.models import ConfigurationStamp
-from partnerdesk.core.records import batch_memo
 from partnerdesk.crm import properties as props
 from partnerdesk.crm.models import Pipeline, PropertyDefinition, Stage
 from partnerdesk.sla.clock import agency_calendar
@@ -114,14 +113,6 @@ def test_a_second_read_is_the_stamp_alone(pipeline, entry):
         again = read_everything(pipeline, entry)
     assert again == first
     assert {q["sql"] for q in queries.captured_queries} == {configuration._STAMP_SQL}
-
-
-def test_inside_a_workers_batch_nothing_asks_for_the_stamp(pipeline, entry):
-    with batch_memo():
-        read_everything(pipeline, entry)
-        with CaptureQueriesContext(connection) as queries:
-            read_everything(pipeline, entry)
-    assert queries.captured_queries == []
 
 
 def test_under_one_stamp_the_reads_ask_for_it_once(pipeline, entry):

@@ -35,14 +35,17 @@ other batch claims them meanwhile:
   (``engine.backoff``), as often as it takes; each retry's error is on its hold and its task
   row.
 
-Inside a batch the configuration services and actions read (ticket property definitions,
-entry stages, SLA policies and calendars, webhook endpoints, the pipelines, stages and teams
-actions name: ``core.records.batch_memo``) is read once; each generation's
+Inside a batch the configuration services and actions read is read once: the ticket property
+definitions, entry stages, SLA policies and calendars are kept by the process between
+batches, under the stamp the batch asks for once (``core.configuration.one_stamp``); webhook
+endpoints, notification choices and the pipelines, stages and teams actions name are read
+once per batch (``core.records.batch_memo``). Each generation's
 records are read with one query per kind of record (``engine.subjects_of``), and read again
 at an event's turn only when an earlier event of the generation changed them (recorded an
 event about them: ``core.events.written_in_batch``). The services the steps call make no
 savepoints of their own there (``core.records.atomic_service``): the step's savepoint, or the
-batch's transaction, rolls back whatever raises. Nothing of it outlives the batch.
+batch's transaction, rolls back whatever raises. Nothing but the kept configuration outlives
+the batch.
 
 On SQLite (one writer at a time) the same code runs with smaller batches, so a web request
 never waits long for the write lock; ``select_for_update`` is a no-op there.
@@ -59,6 +62,7 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from partnerdesk.core.configuration import one_stamp
 from partnerdesk.core.events import deferred_events, written_in_batch
 from partnerdesk.core.models import Event
 from partnerdesk.core.records import batch_memo, first_pass, in_first_pass
@@ -142,6 +146,7 @@ def process_batch(limit: int, *, careful: bool = False) -> int:
         with (
             transaction.atomic(),
             batch_memo(),
+            one_stamp(),
             notification_tasks.emails_in_one_task(),
             nullcontext() if careful else first_pass(),
         ):

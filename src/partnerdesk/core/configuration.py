@@ -16,7 +16,10 @@ what this process loaded under it, loading it first if it has not:
 
 A value kept here is shared by every request of the process, so it is read-only: never change
 one, and never follow a relation from one to a table outside :data:`TABLES` (read that fresh).
-Inside a worker's batch the batch's own memo is used as before (``records.batch_memo``).
+Code that reads several parts and changes none can read them all under one stamp
+(:func:`one_stamp`): a service's checks before it writes, and a worker's whole batch
+(``automation.outbox.process_batch``), which used to read the configuration once per batch
+and now asks only for the stamp.
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
-
-from .records import in_batch, memoized
 
 # Every table a cached read reads, or that a relation cached on what it read reaches
 # (tests/core/test_configuration.py checks each read against this list and each table for its
@@ -87,11 +88,8 @@ def _current() -> str | None:
 
 
 def configuration(key: tuple, load: Callable[[], Any]) -> Any:
-    """``load()``'s value for ``key``, loaded once per configuration stamp in this process
-    (inside a worker's batch: once per batch)."""
+    """``load()``'s value for ``key``, loaded once per configuration stamp in this process."""
     global _kept
-    if in_batch():
-        return memoized(key, load)
     current = _current()
     if current is None:
         return load()
