@@ -216,8 +216,9 @@ def test_the_forecast_takes_constant_queries(
     start(agent, accepted(client_user, agent, "Working", "3h"), SUNDAY_3PM)
     fill_queue(client_user, agent, company, category, n)
     selectors.queue_forecast(company.pk, now=SUNDAY_3PM)  # warm the calendar's caches
-    # plan, slot holders, calendar (+ its holidays), the queue with its joins
-    with django_assert_num_queries(5):
+    # plan, slot holders, the configuration's stamp (the calendar and its holidays are kept by
+    # the process, core.configuration), the queue with its joins
+    with django_assert_num_queries(4):
         forecast = selectors.queue_forecast(company.pk, now=SUNDAY_3PM)
         assert len(forecast) == n
         for f in forecast:
