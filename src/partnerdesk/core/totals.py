@@ -142,15 +142,16 @@ def install_triggers(
     drop_sqlite: list[str],
     fill: str,
 ) -> migrations.RunPython:
-    """A migration's operation that installs a table of totals' triggers (the statements for
-    the database at hand) and fills the table with the recount; reversed, it drops them.
-    The migration writes its SQL out, as it stood when installed."""
+    """A migration's operation that installs triggers (the statements for the database at
+    hand) and then runs ``fill`` (a table of totals: its recount; the configuration's stamp,
+    ``core.configuration``: its first value); reversed, it drops them. The migration writes
+    its SQL out, as it stood when installed."""
 
     def install(apps, schema_editor):
         vendor = schema_editor.connection.vendor
         statements = {"postgresql": postgresql, "sqlite": sqlite}.get(vendor)
         if statements is None:
-            raise RuntimeError(f"no running-total triggers for {vendor}")
+            raise RuntimeError(f"no triggers written for {vendor}")
         for statement in [*statements, fill]:
             schema_editor.execute(statement)
 

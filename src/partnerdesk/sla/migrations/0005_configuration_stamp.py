@@ -10,6 +10,8 @@ import uuid
 
 from django.db import migrations
 
+from partnerdesk.core.totals import install_triggers
+
 TABLES = (
     "crm_pipeline",
     "crm_stage",
@@ -60,23 +62,13 @@ SQLITE_DROP = [
 ]
 
 
-def install(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(vendor)
-    if statements is None:
-        raise RuntimeError(f"no configuration-stamp triggers for {vendor}")
-    for statement in statements:
-        schema_editor.execute(statement)
-    # The first stamp.
-    schema_editor.execute(
-        "INSERT INTO core_configurationstamp (id, stamp) VALUES (1, %s)", [uuid.uuid4().hex]
-    )
-
-
-def uninstall(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for statement in POSTGRESQL_DROP if vendor == "postgresql" else SQLITE_DROP:
-        schema_editor.execute(statement)
+# The first stamp: random, drawn when the migration is loaded (one per migrate run); an
+# upsert, as the row outlives the migration's reversal.
+FIRST_STAMP = (
+    "INSERT INTO core_configurationstamp (id, stamp) "  # noqa: S608 (a uuid's hex)
+    f"VALUES (1, '{uuid.uuid4().hex}') "
+    "ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp"
+)
 
 
 class Migration(migrations.Migration):
@@ -86,4 +78,12 @@ class Migration(migrations.Migration):
         ("sla", "0004_drop_redundant_indexes"),
     ]
 
-    operations = [migrations.RunPython(install, uninstall)]
+    operations = [
+        install_triggers(
+            postgresql=POSTGRESQL,
+            sqlite=SQLITE,
+            drop_postgresql=POSTGRESQL_DROP,
+            drop_sqlite=SQLITE_DROP,
+            fill=FIRST_STAMP,
+        )
+    ]
