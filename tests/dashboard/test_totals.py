@@ -21,7 +21,7 @@ from partnerdesk.dashboard.models import DealValue, OpenWork
 from partnerdesk.portal.models import Status, Task
 from partnerdesk.tickets import services as tickets
 from partnerdesk.tickets import totals as ticket_totals
-from partnerdesk.tickets.models import StageCount, Ticket
+from partnerdesk.tickets.models import Ticket, TicketCount
 from tests.conftest import make_user
 from tests.tickets import move, open_ticket
 
@@ -37,8 +37,10 @@ TRIGGERS = {
         ("portal_task", "dashboard_open_work_task_update"),
         ("crm_deal", "dashboard_deal_value"),
         ("crm_deal", "dashboard_deal_value_update"),
-        ("tickets_ticket", "tickets_stage_count"),
-        ("tickets_ticket", "tickets_stage_count_update"),
+        ("tickets_ticket", "tickets_ticket_count"),
+        ("tickets_ticket", "tickets_ticket_count_update"),
+        ("portal_task", "portal_task_count"),
+        ("portal_task", "portal_task_count_update"),
     },
     "sqlite": {
         (table, f"dashboard_open_work_{short}_{op}")
@@ -46,7 +48,8 @@ TRIGGERS = {
         for op in ("insert", "delete", "update")
     }
     | {("crm_deal", f"dashboard_deal_value_{op}") for op in ("insert", "delete", "update")}
-    | {("tickets_ticket", f"tickets_stage_count_{op}") for op in ("insert", "delete", "update")},
+    | {("tickets_ticket", f"tickets_ticket_count_{op}") for op in ("insert", "delete", "update")}
+    | {("portal_task", f"portal_task_count_{op}") for op in ("insert", "delete", "update")},
 }
 
 
@@ -55,13 +58,15 @@ def triggers() -> set[tuple[str, str]]:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                " WHERE (t.tgname LIKE 'dashboard_%%' OR t.tgname LIKE 'tickets_stage_count%%')"
+                " WHERE (t.tgname LIKE 'dashboard_%%' OR t.tgname LIKE 'tickets_%%_count%%'"
+                " OR t.tgname LIKE 'portal_task_count%%')"
                 " AND NOT t.tgisinternal"
             )
         else:
             cursor.execute(
                 "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"
-                " AND (name LIKE 'dashboard_%' OR name LIKE 'tickets_stage_count%')"
+                " AND (name LIKE 'dashboard_%' OR name LIKE 'tickets_%_count%'"
+                " OR name LIKE 'portal_task_count%')"
             )
         return set(cursor.fetchall())
 
@@ -173,7 +178,7 @@ def test_the_compaction_folds_the_rows_and_keeps_every_figure(agent, admin, comp
         tickets.ticket_update(ticket=ticket, by=admin, owner=admin)
     add_tasks(now, [agent], company, 10)
     before = [totals.kept(kept) for kept in totals.registered()]
-    rows = OpenWork.objects.count() + DealValue.objects.count() + StageCount.objects.count()
+    rows = OpenWork.objects.count() + DealValue.objects.count() + TicketCount.objects.count()
 
     left = totals.compact()
 

@@ -101,9 +101,10 @@ class UserRef(Schema):
     full_name: str
 
 
-def page_counts(qs: QuerySet) -> dict:
-    """The count fields of a Page: counted up to COUNT_CAP, never a scan of a whole table."""
-    count, exact = capped_count(qs)
+def page_counts(qs: QuerySet, counted: tuple[int, bool] | None = None) -> dict:
+    """The count fields of a Page: counted up to COUNT_CAP, never a scan of a whole table
+    (``counted``: the number and whether it is exact, when the caller has them already)."""
+    count, exact = capped_count(qs) if counted is None else counted
     return {"count": count, "count_is_exact": exact}
 
 

@@ -14,13 +14,20 @@ from django.utils.functional import cached_property
 COUNT_CAP = 10_000
 
 
+def within_cap(n: int, cap: int | None = None) -> tuple[int, bool]:
+    """A number as the lists show it: itself up to ``cap`` (COUNT_CAP), past it the cap and
+    not exact ("10,000+"), whether counted up to the cap or read whole from a running total
+    (``core.totals``), so a list pages the same either way."""
+    cap = COUNT_CAP if cap is None else cap
+    return (cap, False) if n > cap else (n, True)
+
+
 def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
     """The number of rows, counted up to ``cap`` (COUNT_CAP); and whether it is exact."""
     cap = COUNT_CAP if cap is None else cap
     # Without the ordering: any cap + 1 rows count the same, and an ORDER BY in the subquery
     # would sort every matching row first (a list sorted by name at a million tickets).
-    n = queryset.order_by()[: cap + 1].count()
-    return (cap, False) if n > cap else (n, True)
+    return within_cap(queryset.order_by()[: cap + 1].count(), cap)
 
 
 def capped_counts(parts: dict, cap: int | None = None) -> dict[object, tuple[int, bool]]:
@@ -61,7 +68,17 @@ def capped_counts(parts: dict, cap: int | None = None) -> dict[object, tuple[int
 
 
 class CappedPaginator(Paginator):
+    """``counted``: the (number, exact) of the rows when the caller has it from elsewhere
+    (a running total, a plainer queryset); else they are counted up to the cap."""
+
     cap: int | None = None  # COUNT_CAP
+
+    def __init__(
+        self, object_list, per_page, *args, counted: tuple[int, bool] | None = None, **kwargs
+    ):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        if counted is not None:
+            self.__dict__["_capped_count"] = counted
 
     @cached_property
     def _capped_count(self) -> tuple[int, bool]:

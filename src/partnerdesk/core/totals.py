@@ -32,7 +32,9 @@ class Totals:
     """One table of running totals: the columns that name a figure (``keys``) and those
     summed (``sums``); ``recount``, a SELECT of the keys and sums as they are now;
     ``live``, the condition of the figures that still exist (on SQLite a test database's
-    flush deletes the records row by row, and their triggers leave rows for records gone)."""
+    flush deletes the records row by row, and their triggers leave rows for records gone);
+    ``sources``, the tables of the records counted (with none left, no figure is left:
+    ``forget_emptied``)."""
 
     name: str
     table: str
@@ -40,6 +42,7 @@ class Totals:
     sums: tuple[str, ...]
     recount: str
     live: str
+    sources: tuple[str, ...] = ()
 
     @property
     def columns(self) -> str:
@@ -86,6 +89,21 @@ def compact(totals: tuple[Totals, ...] | None = None) -> int:
             cursor.execute(f"SELECT COUNT(*) FROM {t.table}")
             left += cursor.fetchone()[0]
     return left
+
+
+def forget_emptied() -> None:
+    """Delete the rows of every table of totals whose records are all gone (a flush: a test
+    database's, or ``manage.py flush``). On SQLite the flush deletes row by row, in no set
+    order: a table of totals emptied before its records keeps the rows their deletion's
+    triggers added, which would be read as figures of records that no longer exist, under
+    keys (a status, say) that new records share. Run after every flush and migration
+    (``core.apps``): one look at each source table."""
+    tables = set(connection.introspection.table_names())  # (a migration back: not all exist)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for t in registered():
+            if t.sources and {t.table, *t.sources} <= tables:
+                empty = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {s})" for s in t.sources)
+                cursor.execute(f"DELETE FROM {t.table} WHERE {empty}")
 
 
 def rebuild(totals: tuple[Totals, ...] | None = None) -> None:

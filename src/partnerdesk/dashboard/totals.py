@@ -28,6 +28,7 @@ OPEN_WORK = Totals(
         GROUP BY assignee_id, status
     """,
     live="person IN (SELECT id FROM accounts_user)",
+    sources=("tickets_ticket", "portal_task"),
 )
 DEAL_VALUES = Totals(
     name="deal values",
@@ -40,6 +41,7 @@ DEAL_VALUES = Totals(
         FROM crm_deal GROUP BY pipeline_id, stage_id, currency
     """,
     live="stage_id IN (SELECT id FROM crm_stage)",
+    sources=("crm_deal",),
 )
 register(OPEN_WORK)
 register(DEAL_VALUES)

@@ -257,7 +257,7 @@ def list_tasks(request, filters: Query[TaskFilters], page: Query[PageParams]):
     qs = selectors.triage_list(params, now=clock.now(), base=selectors.tasks_for(request.auth))
     items = list(qs[page.offset : page.offset + page.limit])
     return {
-        **page_counts(qs),
+        **page_counts(qs, selectors.triage_count(request.auth, params, qs)),
         "limit": page.limit,
         "offset": page.offset,
         "items": [task_out(t) for t in items],

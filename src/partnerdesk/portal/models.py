@@ -261,6 +261,27 @@ class Task(models.Model):
         return self.status in OPEN_STATUSES
 
 
+class TaskCount(models.Model):
+    """The client tasks per status, waiting-on and assignee, counted by the database
+    (``core.totals``, ``portal.totals``; triggers on the tasks, migration 0009): the triage
+    list's and the API's number for the agency's staff, filtered by those alone, is the sum
+    of a few rows, exact, however many tasks there are. ``assignee_id`` is a user's id
+    without a foreign key, as the triggers write it (None: nobody's)."""
+
+    status = models.CharField(max_length=16)
+    waiting_on = models.CharField(max_length=8)
+    assignee_id = models.BigIntegerField(null=True)
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "waiting_on", "assignee_id", "n"], name="task_count")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.waiting_on} {self.assignee_id} {self.n:+d}"
+
+
 class Via(models.TextChoices):
     WEB = "web", _("Web")
     EMAIL = "email", _("Email reply")

@@ -10,10 +10,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from partnerdesk.core import clock
-from partnerdesk.core.pagination import capped_counts
+from partnerdesk.core.pagination import capped_count, capped_counts, within_cap
 from partnerdesk.core.tenancy import get_object_for_user_or_404, scope_for_user
 from partnerdesk.sla.clock import agency_calendar
 
+from . import totals
 from .models import OPEN_STATUSES, SLOT_STATUSES, Plan, Status, Subscription, Task, WaitingOn
 
 TICK = dt.timedelta(microseconds=1)
@@ -177,6 +178,48 @@ def _id_param(value) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class TriageFilters:
+    """The filters of the triage list, read once from its parameters (the staff page's and
+    the API's): ``statuses`` None for every status, ``assignee`` a user id or "none"."""
+
+    statuses: tuple[str, ...] | None
+    waiting: str | None
+    overdue: bool
+    plan: int | None
+    company: int | None
+    assignee: int | str | None
+    text: str
+
+    @classmethod
+    def of(cls, params) -> TriageFilters:
+        status = params.get("status") or "open"
+        statuses: tuple[str, ...] | None = None  # an unknown status: every one
+        if status == "open":
+            statuses = tuple(OPEN_STATUSES)
+        elif status in Status.values:
+            statuses = (status,)
+        waiting = params.get("waiting")
+        assignee: int | str | None = str(params.get("assignee") or "")
+        if assignee != "none":
+            assignee = _id_param(assignee)
+        return cls(
+            statuses=statuses,
+            waiting=waiting if waiting in (WaitingOn.AGENCY, WaitingOn.CLIENT) else None,
+            overdue=params.get("overdue") in ("1", "true", "on"),
+            plan=_id_param(params.get("plan")),
+            company=_id_param(params.get("company")),
+            assignee=assignee,
+            text=str(params.get("q") or "").replace("\x00", "").strip()[:200],  # NUL: PostgreSQL
+        )
+
+    @property
+    def kept(self) -> bool:
+        """Whether the running total (``portal.totals``) counts these: status, waiting-on
+        and assignee alone."""
+        return not (self.overdue or self.plan is not None or self.company is not None or self.text)
+
+
 def triage_list(
     params, *, now: dt.datetime | None = None, base: QuerySet[Task] | None = None
 ) -> QuerySet[Task]:
@@ -186,33 +229,45 @@ def triage_list(
     index task_open_newest (or task_open_waiting) and stop at the page's end."""
     now = now or clock.now()
     qs = tasks_for_staff() if base is None else base
-    status = params.get("status") or "open"
-    if status == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    elif status in Status.values:
-        qs = qs.filter(status=status)
-    if params.get("waiting") in (WaitingOn.AGENCY, WaitingOn.CLIENT):
-        qs = qs.filter(waiting_on=params["waiting"])
-    if params.get("overdue") in ("1", "true", "on"):
+    f = TriageFilters.of(params)
+    if f.statuses is not None:
+        qs = (
+            qs.filter(status__in=f.statuses)
+            if len(f.statuses) > 1
+            else qs.filter(status=f.statuses[0])
+        )
+    if f.waiting is not None:
+        qs = qs.filter(waiting_on=f.waiting)
+    if f.overdue:
         qs = qs.filter(status=Status.WORKING, estimated_completion__lt=now)
-    plan = _id_param(params.get("plan"))
-    if plan is not None:
+    if f.plan is not None:
         qs = qs.filter(
-            company__subscriptions__plan_id=plan,
+            company__subscriptions__plan_id=f.plan,
             company__subscriptions__ended_at__isnull=True,
         )
-    company = _id_param(params.get("company"))
-    if company is not None:
-        qs = qs.filter(company_id=company)
-    assignee = str(params.get("assignee") or "")
-    if _id_param(assignee) is not None:
-        qs = qs.filter(assignee_id=_id_param(assignee))
-    elif assignee == "none":
+    if f.company is not None:
+        qs = qs.filter(company_id=f.company)
+    if f.assignee == "none":
         qs = qs.filter(assignee__isnull=True)
-    text = str(params.get("q") or "").replace("\x00", "").strip()[:200]  # NUL: PostgreSQL
-    if text:
-        qs = qs.filter(Q(title__icontains=text) | Q(company__name__icontains=text))
+    elif isinstance(f.assignee, int):
+        qs = qs.filter(assignee_id=f.assignee)
+    if f.text:
+        qs = qs.filter(Q(title__icontains=f.text) | Q(company__name__icontains=f.text))
     return qs.order_by("-created_at", "-id")
+
+
+def triage_count(user, params, qs: QuerySet[Task]) -> tuple[int, bool]:
+    """How many tasks the triage list ``qs`` (``triage_list(params)`` of what ``user`` may
+    see) has, as a list shows it (``core.pagination.within_cap``). For the agency's staff,
+    filtered by status, waiting-on and assignee alone: the running total the database keeps
+    (``portal.totals``), a few rows whatever the number of tasks. Otherwise counted up to
+    the cap: a company's tasks, or the few a search or plan leaves."""
+    f = TriageFilters.of(params)
+    if user.is_agency_staff and f.kept:
+        return within_cap(
+            totals.task_count(statuses=f.statuses, waiting_on=f.waiting, assignee=f.assignee)
+        )
+    return capped_count(qs)
 
 
 def status_counts(company_id: int) -> dict[str, int]:
@@ -232,25 +287,20 @@ def tasks_for_staff() -> QuerySet[Task]:
 
 
 def triage_counts(*, now: dt.datetime | None = None, cap: int | None = None) -> dict[str, dict]:
-    """The quick filters of the triage page: open tasks waiting on us / on the client, and
-    working tasks past their estimated completion; each ``{"count", "exact"}`` up to ``cap``
-    (COUNT_CAP), in one statement of index range scans that stop at the cap
-    (task_open_waiting, task_overdue): never the open tasks all counted, nor the closed
-    history."""
+    """The quick filters of the triage page: open tasks waiting on us / on the client, from
+    the running total the database keeps (``portal.totals``), and working tasks past their
+    estimated completion, counted by an index range scan that stops at the cap
+    (task_overdue); each ``{"count", "exact"}`` as a list shows it (up to ``cap``,
+    COUNT_CAP): never the open tasks all counted, nor the closed history."""
     now = now or clock.now()
-    waiting = Task.objects.filter(status__in=OPEN_STATUSES).order_by(
-        "waiting_on", "-created_at", "-id"
+    waiting = totals.waiting_counts(OPEN_STATUSES)
+    overdue = Task.objects.filter(status=Status.WORKING, estimated_completion__lt=now).order_by(
+        "status", "estimated_completion"
     )
-    counts = capped_counts(
-        {
-            "agency": [waiting.filter(waiting_on=WaitingOn.AGENCY)],
-            "client": [waiting.filter(waiting_on=WaitingOn.CLIENT)],
-            "overdue": [
-                Task.objects.filter(status=Status.WORKING, estimated_completion__lt=now).order_by(
-                    "status", "estimated_completion"
-                )
-            ],
-        },
-        cap,
-    )
+    counts = {
+        "agency": within_cap(waiting.get(WaitingOn.AGENCY, 0), cap),
+        "client": within_cap(waiting.get(WaitingOn.CLIENT, 0), cap),
+        # (kept in its index's order: one range scan, whatever the planner thinks)
+        **capped_counts({"overdue": [overdue]}, cap),
+    }
     return {str(name): {"count": n, "exact": exact} for name, (n, exact) in counts.items()}

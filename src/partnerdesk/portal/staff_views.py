@@ -125,7 +125,8 @@ class QueueSettingsForm(DomainErrorFormMixin, forms.Form):
 def triage(request):
     now = clock.now()
     qs = selectors.triage_list(request.GET, now=now)
-    page = CappedPaginator(qs, 25).get_page(request.GET.get("page"))
+    counted = selectors.triage_count(request.user, request.GET, qs)
+    page = CappedPaginator(qs, 25, counted=counted).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     counts = selectors.triage_counts(now=now)

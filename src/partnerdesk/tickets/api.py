@@ -215,12 +215,12 @@ def list_tickets(request, filters: Query[TicketFilters], page: Query[PageParams]
     require_staff(request)
     now = clock.now()
     params = {k: v for k, v in filters.model_dump().items() if v not in (None, False)}
-    qs, _active = selectors.filter_tickets(_tickets(request), params, now=now)
+    qs, active = selectors.filter_tickets(_tickets(request), params, now=now)
     qs = qs.order_by("-created_at", "-id")
     deals = Prefetch("deals", queryset=Deal.objects.only("id"))  # deal_ids: one query a page
     items = list(qs.prefetch_related(deals)[page.offset : page.offset + page.limit])
     return {
-        **page_counts(qs),
+        **page_counts(qs, selectors.list_count(request.auth, active, qs)),
         "limit": page.limit,
         "offset": page.offset,
         "items": [ticket_out(t, request.auth, now) for t in items],

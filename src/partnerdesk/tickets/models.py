@@ -669,21 +669,30 @@ class SavedView(models.Model):
 
 
 # The status emails to customers (issue 14, part 4) live in their own module.
-class StageCount(models.Model):
-    """The tickets in each pipeline stage, counted by the database (``core.totals``; triggers
-    on the tickets, migration 0017): a board column's number is the sum of its stage's rows,
-    exact, however many tickets the stage has ever had. Keyed by ids without foreign keys,
-    as the triggers write them."""
+class TicketCount(models.Model):
+    """The tickets per pipeline stage, owner and open or closed, counted by the database
+    (``core.totals``, ``tickets.totals``; triggers on the tickets, migration 0018): a board
+    column's number, and a list's filtered by pipeline, stage, owner and status alone, is the
+    sum of a few rows, exact, however many tickets there have ever been. Keyed by ids
+    without foreign keys, as the triggers write them (``owner_id`` None: nobody's)."""
 
     pipeline_id = models.BigIntegerField()
     stage_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField(null=True)
+    is_open = models.BooleanField()
     n = models.IntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["pipeline_id", "stage_id", "n"], name="stage_count")]
+        indexes = [
+            models.Index(
+                fields=["pipeline_id", "stage_id", "owner_id", "is_open", "n"],
+                name="ticket_count",
+            ),
+            models.Index(fields=["owner_id", "is_open", "n"], name="ticket_count_owner"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.stage_id} {self.n:+d}"
+        return f"{self.stage_id} {self.owner_id} {self.is_open} {self.n:+d}"
 
 
 from .notice_models import CustomerNotice, CustomerNoticeSent, NoticeEvent  # noqa: E402, F401

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from partnerdesk.core.converters import parse_id
-from partnerdesk.core.pagination import capped_counts
+from partnerdesk.core.pagination import capped_count, capped_counts, within_cap
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 from partnerdesk.crm.models import Pipeline, Stage
 
@@ -122,6 +122,17 @@ CARD_FIELDS = (
 )
 
 
+def list_count(user, active: dict, qs: QuerySet[Ticket]) -> tuple[int, bool]:
+    """How many tickets a list of ``qs`` (``filter_tickets`` of what ``user`` may see, with
+    its ``active`` filters) has, as a list shows it (``core.pagination.within_cap``). For
+    the agency's staff, filtered by pipeline, stage, owner and open or closed alone (or not
+    at all): the running total the database keeps (``tickets.totals``), a few rows whatever
+    the number of tickets. Otherwise counted up to the cap."""
+    if user.is_agency_staff and set(active) <= totals.KEPT_FILTERS:
+        return within_cap(totals.ticket_count(active))
+    return capped_count(qs)
+
+
 def board_columns(
     user,
     pipeline: Pipeline,
@@ -133,17 +144,17 @@ def board_columns(
 ):
     """Each stage with its ticket count and, with ``cards``, its newest tickets (one index range
     scan per column), each with its SLA state and the instant the card counts to or from
-    (``sla_due``, see ``sla_countdown``). The whole pipeline for the agency's staff (no
-    filter): each count exact, the running total the database keeps per stage
-    (``tickets.totals``, a few rows each). Filtered, or a client's: up to COUNT_CAP
+    (``sla_due``, see ``sla_countdown``). For the agency's staff, filtered by owner and open
+    or closed alone (or not at all): each count exact, the running total the database keeps
+    (``tickets.totals``, a few rows a stage). Otherwise, or a client's: up to COUNT_CAP
     (``exact`` False past it: "10,000+"), all columns counted in one statement of index range
     scans that stop at the cap, so a column of closed history costs what an open one does."""
     stages = list(pipeline.stages.order_by("order", "id"))
     qs, active = filter_tickets(
         Ticket.objects.for_user(user).filter(pipeline=pipeline), params or {}, now=now
     )
-    if user.is_agency_staff and set(active) <= {"pipeline"}:
-        kept = totals.stage_counts(pipeline.pk)
+    if user.is_agency_staff and set(active) <= totals.KEPT_FILTERS:
+        kept = totals.stage_counts(pipeline.pk, active)
         counts: dict[Any, tuple[int, bool]] = {
             stage.pk: (kept.get(stage.pk, 0), True) for stage in stages
         }

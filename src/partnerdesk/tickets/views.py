@@ -40,7 +40,10 @@ def ticket_list(request):
     sort = request.GET.get("sort", "-created")
     if sort not in SORTS:
         sort = "-created"
-    page = CappedPaginator(qs.order_by(*SORTS[sort]), 25).get_page(request.GET.get("page"))
+    counted = selectors.list_count(request.user, active, qs)
+    page = CappedPaginator(qs.order_by(*SORTS[sort]), 25, counted=counted).get_page(
+        request.GET.get("page")
+    )
     for ticket in page.object_list:
         ticket.sla = sla_state.ticket_state(ticket, now)
     query = request.GET.copy()

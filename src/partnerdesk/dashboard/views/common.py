@@ -35,9 +35,8 @@ def dashboard_required(view):
 def paginate(request, rows, *, count_from=None, size: int = PAGE_SIZE):
     """One page of ``rows`` (counted on ``count_from`` when given: the plain filtered rows,
     so the count computes no annotation) and the query string of the other parameters."""
-    paginator = CappedPaginator(rows, size)
-    if count_from is not None:
-        paginator.__dict__["_capped_count"] = capped_count(count_from)
+    counted = None if count_from is None else capped_count(count_from)
+    paginator = CappedPaginator(rows, size, counted=counted)
     raw = request.GET.get("page", 1)
     try:
         page = paginator.page(raw)
