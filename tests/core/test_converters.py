@@ -1,8 +1,9 @@
 """Ids from URLs and forms: absurd numbers are "not found", never an overflow."""
 
 import pytest
+from django.urls import reverse
 
-from partnerdesk.core.converters import IdConverter, parse_id
+from partnerdesk.core.converters import IdConverter, id_url, parse_id
 from tests.conftest import login
 
 
@@ -85,3 +86,9 @@ def test_unicode_digit_lookalike_stage_in_move_form(admin, deal):
 )
 def test_unicode_digit_lookalikes_in_form_initials(path, admin):
     assert login(admin).get(path).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["tickets:detail", "tickets:move", "crm:deal_detail"])
+@pytest.mark.parametrize("pk", [1, 42, 987654321, 10**17])
+def test_id_url_is_the_reversed_url(name, pk):
+    assert id_url(name)(pk) == reverse(name, args=[pk])
