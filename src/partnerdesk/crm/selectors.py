@@ -31,8 +31,8 @@ from partnerdesk.core.events import describe
 from partnerdesk.core.models import Event
 from partnerdesk.core.tenancy import get_object_for_user_or_404
 
+from . import boards, record_pages
 from . import properties as props
-from . import record_pages
 from .models import (
     Company,
     Contact,
@@ -192,10 +192,16 @@ def board_columns(
                 order_by=[F("stage_entered_at").desc(nulls_last=True), F("id").desc()],
             )
         ).filter(rank__lte=BOARD_PER_COLUMN)
+        links = deal_card_links()
         for deal in ranked.order_by("stage_id", "rank"):
             if deal.stage_id in columns:
+                boards.as_card(deal, links)
                 columns[deal.stage_id]["deals"].append(deal)
     return list(columns.values()), active
+
+
+def deal_card_links() -> boards.CardLinks:
+    return boards.card_links("crm:deal_detail", "crm:deal_move")
 
 
 # ---------------------------------------------------------------- one record

@@ -359,6 +359,7 @@ def _deal_board_page(request, pipeline, pipelines, *, dialog=None, status=200):
             "columns": columns,
             "q": active.get("q", ""),
             "board_query": boards.board_query(request.GET),
+            "board_url": reverse("crm:deal_board_pipeline", args=[pipeline.pk]),
             "dialog": dialog,
         },
         status=status,
@@ -446,13 +447,16 @@ def _deal_board_move(request, deal, stage):
             columns, _active = selectors.board_columns(
                 request.user, deal.pipeline, request.GET, cards=False
             )
+            card = selectors.deals_for(request.user).get(pk=deal.pk)
+            boards.as_card(card, selectors.deal_card_links())
             return render(
                 request,
                 "includes/_board_update.html",
                 {
                     "card": "crm/_board_card.html",
                     "kind": "deal",
-                    "d": selectors.deals_for(request.user).get(pk=deal.pk),
+                    "board_url": board,
+                    "d": card,
                     "columns": columns,
                     "announcement": text,
                 },

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils.translation import gettext as _
 
-from partnerdesk.core.converters import id_url, parse_id
+from partnerdesk.core.converters import parse_id
 from partnerdesk.core.pagination import capped_count, capped_counts, within_cap
 from partnerdesk.core.tenancy import get_object_for_user_or_404
+from partnerdesk.crm import boards
 from partnerdesk.crm.models import Pipeline, Stage
 
 from . import sla_state, totals
@@ -181,28 +180,21 @@ def board_columns(
     return columns
 
 
-def card_links() -> tuple[Callable[[int], str], Callable[[int], str]]:
-    """The URLs of a card's ticket and of its move, reversed once for a whole board."""
-    return id_url("tickets:detail"), id_url("tickets:move")
+def card_links() -> boards.CardLinks:
+    return boards.card_links("tickets:detail", "tickets:move")
 
 
 def as_board_card(ticket: Ticket, now: dt.datetime, links=None) -> Ticket:
     """Set what a board card shows besides the ticket's fields: ``sla`` (its SLA state),
     ``sla_due`` (see ``sla_countdown``), ``sort`` (its place in a column, newest first: the
-    creation instant in microseconds, which the board's script compares); and, made here
-    once rather than by template tags on each of a board's hundreds of cards (a third of its
-    time), its ids as text, its links (``links``: ``card_links()``, for a whole board) and
-    the labels of its move button and of its owner."""
+    creation instant in microseconds, which the board's script compares), and its ids, links
+    and labels (``crm.boards.as_card``; ``links``: ``card_links()``, once for a board)."""
     card: Any = ticket  # the card's attributes are no model fields
     card.sla = sla_state.ticket_state(ticket, now)
     card.sla_due = sla_countdown(ticket, card.sla, now)
     created = ticket.created_at
     card.sort = f"{int(created.timestamp())}{created.microsecond:06d}"
-    card.ref, card.stage_ref = str(ticket.pk), str(ticket.stage_id)
-    detail, move = links or card_links()
-    card.url, card.move_url = detail(ticket.pk), move(ticket.pk)
-    card.move_label = _("Move “%(name)s”") % {"name": ticket.name}
-    card.owner_label = _("Owner: %(name)s") % {"name": ticket.owner} if ticket.owner_id else ""
+    boards.as_card(ticket, links or card_links())
     return ticket
 
 
