@@ -101,9 +101,10 @@ def B(queries: int, rows: Marker, **kwargs: str) -> Budget:
 BUDGETS: dict[str, Budget] = {
     # ------------------------------------------------------------ staff pages
     # the team's SLA and workload (the kept open work, the staff, the breached of those
-    # shown), the open pipelines' values (kept totals), the user's open deals (at most 10);
+    # shown), the open pipelines' values (kept totals), the user's open deals (at most 10),
+    # the client tasks waiting (kept totals) and past their estimate (counted up to the cap);
     # the trends follow: tests/dashboard/test_home_budget.py
-    "dashboard:home": B(11, "Deal 0"),
+    "dashboard:home": B(12, "Deal 0"),
     "crm:company_list": B(5, "Company 0"),
     "crm:contact_list": B(5, "Last0"),
     # the pickers' searches: at most PICKER_SIZE options, whatever the number of records
@@ -152,10 +153,12 @@ BUDGETS: dict[str, Budget] = {
     # the bell's panel: the latest 8 (the unread count comes with the signed-in user)
     "notifications:panel": B(3, "Notice 0"),
     # the staff task desk: requests in triage across every client, one task's thread, the
-    # plans and categories, booking a session for the client
-    "taskdesk:triage?status=triage": B(7, "Triage 0"),
+    # plans and categories, booking a session for the client; the triage list's number and its
+    # quick filters' waiting counts read the kept totals (portal.totals: two small sums), the
+    # quick filter past the estimate is counted up to the cap
+    "taskdesk:triage?status=triage": B(8, "Triage 0"),
     # accepted tasks: + each row's client plan and slots for Start work (issue 15), 2 queries
-    "taskdesk:triage?status=accepted": B(9, "Queued 0"),
+    "taskdesk:triage?status=accepted": B(10, "Queued 0"),
     "taskdesk:detail": B(11, ("Message 0", "file-0"), pk="task"),
     "taskdesk:settings": B(6, ("Plan 0", "Category 0")),
     # the week view of next week (where the world books its sessions: see BOOKING_WEEK)
